@@ -1,0 +1,47 @@
+/** What every command gets: the project root, the cache, a log, the root abort signal. */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { cacheLayout, cacheRoot, projectRoot, type CacheLayout } from '../core/paths.js';
+import { fileLogger, type Logger } from '../core/log.js';
+import { ArtifactStore } from '../store/store.js';
+
+export interface GlobalOptions {
+  cache?: string;
+  json?: boolean;
+}
+
+export interface CommandContext {
+  root: string;
+  layout: CacheLayout;
+  store: ArtifactStore;
+  logger: Logger;
+  logFile: string;
+  signal: AbortSignal;
+  json: boolean;
+  /** Progress and human text go to stderr when --json owns stdout. */
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+export function createContext(command: string, options: GlobalOptions, signal: AbortSignal): CommandContext {
+  const root = projectRoot();
+  const layout = cacheLayout(cacheRoot(options.cache));
+  mkdirSync(layout.logs, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const logFile = join(layout.logs, `kexp-${command}-${stamp}.jsonl`);
+  const logger = fileLogger(logFile);
+  logger.info({ argv: process.argv.slice(2), root, cache: layout.root }, 'start');
+  const store = new ArtifactStore(layout.store, layout.locks);
+  store.sweep();
+  return {
+    root,
+    layout,
+    store,
+    logger,
+    logFile,
+    signal,
+    json: Boolean(options.json),
+    out: (text) => process.stdout.write(`${text}\n`),
+    err: (text) => process.stderr.write(`${text}\n`),
+  };
+}

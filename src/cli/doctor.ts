@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { checkHost, installPackages } from '../doctor/probe.js';
+import { formatReport, missingPackages } from '../doctor/checks.js';
+import { action, type Registrar } from './action.js';
+
+export const registerDoctor: Registrar = (program: Command) => {
+  program
+    .command('doctor')
+    .description('check every host prerequisite and say how to install what is missing')
+    .option('--fix', 'install the missing Debian packages (as root: apt-get update && apt-get install)')
+    .option('--json', 'print the checks as JSON on stdout')
+    .action(action('doctor', async (ctx, options: { fix?: boolean }) => {
+      let results = checkHost(ctx.root);
+      let missing = missingPackages(results);
+      if (options.fix && missing.length > 0) {
+        ctx.err(`installing: ${missing.join(' ')}`);
+        await installPackages(missing, (line) => ctx.logger.info({ apt: line }));
+        results = checkHost(ctx.root);
+        missing = missingPackages(results);
+      }
+      if (ctx.json) {
+        ctx.out(JSON.stringify({ ok: missing.length === 0, missing, checks: results.map((r) => ({ name: r.check.name, ok: r.ok, detail: r.detail, package: r.check.debianPackage })) }, null, 2));
+      } else {
+        ctx.out(formatReport(results));
+      }
+      return missing.length === 0 ? 0 : 3;
+    }));
+};

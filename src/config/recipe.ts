@@ -1,0 +1,107 @@
+/** Kernel recipes: one JSON file per kernel in kernels/, naming the source and the fragments. */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { z } from 'zod';
+import { InputError } from '../core/errors.js';
+import { describeSchemaError } from './issues.js';
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
+
+export const sourceSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('debian-package'),
+    /** A linux-source-X.Y package; it installs /usr/src/<package>.tar.xz. */
+    package: z.string().regex(/^linux-source-[\d.]+$/, 'expected a package name like linux-source-6.1'),
+  }).strict(),
+  z.object({
+    type: z.literal('tarball'),
+    /** A local path (relative to the recipe) or an http(s) URL of a kernel.org-style tarball. */
+    location: z.string().min(1),
+    sha256: sha256Hex,
+  }).strict(),
+  z.object({
+    type: z.literal('git'),
+    /** A local git tree. */
+    path: z.string().min(1),
+    ref: z.string().min(1),
+  }).strict(),
+]);
+
+export const recipeSchema = z.object({
+  $schema: z.string().optional(),
+  name: z.string().regex(/^[\w.-]+$/, 'expected letters, digits, dot, dash or underscore'),
+  description: z.string().optional(),
+  /** Which patches/<variant>/<series>/ folder applies; defaults to the name. */
+  series: z.string().regex(/^[\w.-]+$/).optional(),
+  source: sourceSchema,
+  /** Kconfig fragments from kernels/fragments/, applied in order on top of tinyconfig. */
+  fragments: z.array(z.string().regex(/^[\w.-]+$/)).min(1),
+  /** Extra make variables, e.g. { "KCFLAGS": "-g" }. */
+  makeVariables: z.record(z.string(), z.string()).optional(),
+}).strict();
+
+export type KernelSource = z.infer<typeof sourceSchema>;
+export type RecipeFile = z.infer<typeof recipeSchema>;
+
+export interface KernelRecipe {
+  name: string;
+  series: string;
+  source: KernelSource;
+  fragments: { name: string; file: string }[];
+  makeVariables: Record<string, string>;
+  /** The file it was read from. */
+  file: string;
+}
+
+export function recipeDir(root: string): string {
+  return join(root, 'kernels');
+}
+
+export function listKernelNames(root: string): string[] {
+  const dir = recipeDir(root);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => basename(f, '.json'))
+    .sort();
+}
+
+export function parseRecipe(file: string, text: string, fragmentsDir: string): KernelRecipe {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`${file}: not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = recipeSchema.safeParse(data);
+  if (!parsed.success) throw describeSchemaError(file, parsed.error, data);
+  const recipe = parsed.data;
+  const expectedName = basename(file, '.json');
+  if (recipe.name !== expectedName) {
+    throw new InputError(`${file}: name: expected "${expectedName}" (the file's name), found "${recipe.name}"`);
+  }
+  const fragments = recipe.fragments.map((name, index) => {
+    const fragmentFile = join(fragmentsDir, `${name}.config`);
+    if (!existsSync(fragmentFile)) {
+      const known = existsSync(fragmentsDir) ? readdirSync(fragmentsDir).filter((f) => f.endsWith('.config')).map((f) => basename(f, '.config')) : [];
+      throw new InputError(`${file}: fragments.${index}: no fragment "${name}" in ${fragmentsDir}`, `known fragments: ${known.join(', ') || '(none)'}`);
+    }
+    return { name, file: fragmentFile };
+  });
+  return {
+    name: recipe.name,
+    series: recipe.series ?? recipe.name,
+    source: recipe.source,
+    fragments,
+    makeVariables: recipe.makeVariables ?? {},
+    file,
+  };
+}
+
+export function loadRecipe(root: string, name: string): KernelRecipe {
+  const file = join(recipeDir(root), `${name}.json`);
+  if (!existsSync(file)) {
+    throw new InputError(`unknown kernel "${name}"`, `known kernels: ${listKernelNames(root).join(', ') || '(none)'}; a kernel is a recipe file kernels/<name>.json`);
+  }
+  return parseRecipe(file, readFileSync(file, 'utf8'), join(recipeDir(root), 'fragments'));
+}

@@ -1,0 +1,74 @@
+/**
+ * Variants are folders: patches/<variant>/<series>/NNNN-*.patch. Nothing in src/ names one; a
+ * variant with no folder for a series (or an empty one) applies no patch to that series.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../core/errors.js';
+
+export interface PatchFile {
+  /** File name, e.g. 0001-mm-gup-....patch */
+  name: string;
+  path: string;
+  content: string;
+}
+
+export interface VariantSeries {
+  variant: string;
+  series: string;
+  patches: PatchFile[];
+}
+
+export function patchesDir(root: string): string {
+  return join(root, 'patches');
+}
+
+export function listVariants(root: string): string[] {
+  const dir = patchesDir(root);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => statSync(join(dir, name)).isDirectory())
+    .sort(variantOrder);
+}
+
+/** baseline first, then alphabetical: the order of table columns. */
+function variantOrder(a: string, b: string): number {
+  if (a === 'baseline') return -1;
+  if (b === 'baseline') return 1;
+  return a.localeCompare(b);
+}
+
+export function resolveVariantNames(root: string, requested: string): string[] {
+  const known = listVariants(root);
+  if (requested === 'all') return known;
+  const names = requested.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!known.includes(name)) {
+      throw new InputError(`unknown variant "${name}"`, `known variants: ${known.join(', ') || '(none)'}; a variant is a folder patches/<variant>/<series>/`);
+    }
+  }
+  return names;
+}
+
+export function loadSeries(variantDir: string, variant: string, series: string): VariantSeries {
+  const dir = join(variantDir, series);
+  if (!existsSync(dir)) return { variant, series, patches: [] };
+  const files = readdirSync(dir).filter((f) => f.endsWith('.patch') || f.endsWith('.diff')).sort();
+  const misnamed = files.filter((f) => !/^\d{4}-/.test(f));
+  if (misnamed.length > 0) {
+    throw new InputError(`${dir}: patch file names must start with a 4-digit order, e.g. 0001-what-it-does.patch`, `rename: ${misnamed.join(', ')}`);
+  }
+  return {
+    variant,
+    series,
+    patches: files.map((name) => {
+      const path = join(dir, name);
+      return { name, path, content: readFileSync(path, 'utf8') };
+    }),
+  };
+}
+
+export function loadVariant(root: string, variant: string, series: string): VariantSeries {
+  resolveVariantNames(root, variant);
+  return loadSeries(join(patchesDir(root), variant), variant, series);
+}

@@ -1,0 +1,189 @@
+/**
+ * The one place that runs programs. Every child gets its own process group, so that aborting it
+ * (Ctrl-C, a timeout, a thrown error elsewhere) kills make's or QEMU's whole tree; output is
+ * streamed to a log file line by line and the last lines are kept for the error message.
+ */
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { CancelledError, KexpError, EXIT } from './errors.js';
+import type { Logger } from './log.js';
+
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  /** Append the command line and all its output here. */
+  logFile?: string;
+  logger?: Logger;
+  signal?: AbortSignal;
+  /** Called with every line of stdout and stderr (without the newline). */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** How many trailing lines an error carries. */
+  tailLines?: number;
+  /** Kill the process after this many milliseconds. */
+  timeoutMs?: number;
+  /** Data for stdin. */
+  input?: string | Buffer;
+  /** Keep stdout in memory and return it (for small outputs). */
+  capture?: boolean;
+  /** Exit codes that are not failures. */
+  okExitCodes?: number[];
+}
+
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  tail: string[];
+  durationMs: number;
+}
+
+export class ProcessError extends KexpError {
+  readonly command: string;
+  readonly processExitCode: number | undefined;
+  readonly tail: string[];
+  readonly logFile: string | undefined;
+  constructor(command: string, processExitCode: number | undefined, reason: string, tail: string[], logFile?: string) {
+    const shown = tail.length > 0 ? `\n${tail.map((l) => `  | ${l}`).join('\n')}` : '';
+    super(`${command.split(' ')[0]} ${reason}${shown}`, EXIT.internal, logFile ? `full output: ${logFile}` : undefined);
+    this.command = command;
+    this.processExitCode = processExitCode;
+    this.tail = tail;
+    this.logFile = logFile;
+  }
+}
+
+/** Process groups of children still running; killed when kexp exits for any reason. */
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => killAllChildren('SIGKILL'));
+}
+
+export function killAllChildren(signal: NodeJS.Signals = 'SIGTERM'): void {
+  for (const pgid of liveGroups) {
+    try {
+      process.kill(-pgid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export function liveChildCount(): number {
+  return liveGroups.size;
+}
+
+/** Quote for display only: programs always get argument lists, never shell strings. */
+export function displayCommand(file: string, args: readonly string[]): string {
+  return [file, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+export async function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  installExitHook();
+  const command = displayCommand(file, args);
+  const tailSize = options.tailLines ?? 40;
+  const tail: string[] = [];
+  const captured: string[] = [];
+  let log: WriteStream | undefined;
+  if (options.logFile) {
+    mkdirSync(dirname(options.logFile), { recursive: true });
+    log = createWriteStream(options.logFile, { flags: 'a' });
+    log.write(`$ ${options.cwd ? `cd ${options.cwd} && ` : ''}${command}\n`);
+  }
+  options.logger?.debug({ command, cwd: options.cwd }, 'run');
+  if (options.signal?.aborted) throw new CancelledError();
+
+  const started = Date.now();
+  const child: ResultPromise = execa(file, args, {
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: true,
+    detached: true,
+    buffer: false,
+    reject: false,
+    stdin: options.input === undefined ? 'ignore' : 'pipe',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    ...(options.input !== undefined ? { input: options.input } : {}),
+  });
+  const pgid = child.pid;
+  if (pgid !== undefined) liveGroups.add(pgid);
+
+  const killGroup = (signal: NodeJS.Signals): void => {
+    if (pgid === undefined) return;
+    try {
+      process.kill(-pgid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  let cancelReason: string | undefined;
+  let forceTimer: NodeJS.Timeout | undefined;
+  const stop = (reason: string): void => {
+    if (cancelReason) return;
+    cancelReason = reason;
+    killGroup('SIGTERM');
+    forceTimer = setTimeout(() => killGroup('SIGKILL'), 3000);
+    forceTimer.unref();
+  };
+  const onAbort = (): void => stop('was cancelled');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = options.timeoutMs ? setTimeout(() => stop(`timed out after ${options.timeoutMs} ms`), options.timeoutMs) : undefined;
+
+  const attach = (stream: NodeJS.ReadableStream | null | undefined, name: 'stdout' | 'stderr'): Promise<void> => {
+    if (!stream) return Promise.resolve();
+    let partial = '';
+    return new Promise((resolveStream) => {
+      stream.on('data', (chunk: Buffer) => {
+        const text = partial + chunk.toString('utf8');
+        const lines = text.split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) emit(line, name);
+      });
+      stream.on('end', () => {
+        if (partial.length > 0) emit(partial, name);
+        resolveStream();
+      });
+      stream.on('error', () => resolveStream());
+    });
+  };
+  const emit = (line: string, name: 'stdout' | 'stderr'): void => {
+    log?.write(`${line}\n`);
+    tail.push(line);
+    if (tail.length > tailSize) tail.shift();
+    if (options.capture && name === 'stdout') captured.push(line);
+    options.onLine?.(line, name);
+  };
+
+  const [result] = await Promise.all([child, attach(child.stdout, 'stdout'), attach(child.stderr, 'stderr')]);
+  if (timer) clearTimeout(timer);
+  if (forceTimer) clearTimeout(forceTimer);
+  options.signal?.removeEventListener('abort', onAbort);
+  // The leader exited; make sure nothing it started lingers in its group.
+  killGroup('SIGKILL');
+  if (pgid !== undefined) liveGroups.delete(pgid);
+  await new Promise<void>((r) => (log ? log.end(r) : r()));
+
+  const durationMs = Date.now() - started;
+  const exitCode = result.exitCode ?? -1;
+  if (cancelReason === 'was cancelled') throw new CancelledError(`${file} was cancelled`);
+  if (cancelReason) throw new ProcessError(command, result.exitCode, cancelReason, tail, options.logFile);
+  if (result.failed && result.exitCode === undefined) {
+    const why = result.signal ? `was killed by ${result.signal}` : `could not start: ${result.shortMessage ?? result.message}`;
+    throw new ProcessError(command, undefined, why, tail, options.logFile);
+  }
+  const ok = options.okExitCodes ?? [0];
+  if (!ok.includes(exitCode)) {
+    throw new ProcessError(command, exitCode, `failed with exit code ${exitCode}`, tail, options.logFile);
+  }
+  return { exitCode, stdout: captured.join('\n'), tail, durationMs };
+}
+
+/** Run a short command and return its trimmed stdout. */
+export async function capture(file: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
+  const result = await run(file, args, { ...options, capture: true });
+  return result.stdout.trim();
+}

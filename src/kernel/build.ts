@@ -1,0 +1,340 @@
+/**
+ * The kernel stage: recipe + variant in, a bzImage in the artifact store out.
+ * Steps: identify the source → (store hit? done) → lock the tree → pristine tree → patches
+ * (dry run, then apply) → resolved .config (cached) → make bzImage → publish atomically.
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import { BuildError, InputError, isKexpError } from '../core/errors.js';
+import { sha256 } from '../core/hash.js';
+import { capture, displayCommand, ProcessError, run } from '../core/proc.js';
+import type { CacheLayout } from '../core/paths.js';
+import type { Logger } from '../core/log.js';
+import { ArtifactStore, writeJsonAtomic } from '../store/store.js';
+import { withLock } from '../store/lock.js';
+import { loadRecipe, type KernelRecipe } from '../config/recipe.js';
+import { loadVariant, type VariantSeries } from '../config/variants.js';
+import { kexpVersion } from '../core/version.js';
+import { identifySource, preparePristineTree, treePaths, git, type SourceIdentity } from './source.js';
+import { makeArgs, readRequestedConfig, resolveConfig, type MakeContext } from './configure.js';
+import { kernelArtifactKey, kernelInputKey, patchDiffHash, resolvedConfigKey, type KernelKeyInputs } from './keys.js';
+import { explainApplyFailure, formatApplyFailure, parsePatch, touchedFiles } from './patch.js';
+
+export const ARCH = 'x86_64';
+
+export interface BuildProgress {
+  kernel: string;
+  variant: string;
+  stage: 'lookup' | 'waiting for lock' | 'extracting source' | 'recording pristine tree' | 'cloning source' | 'resetting tree' | 'applying patches' | 'configuring' | 'compiling' | 'storing' | 'done';
+  /** Objects compiled so far, while compiling. */
+  objects?: number;
+  /** The object being compiled (e.g. mm/gup.o). */
+  current?: string;
+}
+
+export interface KernelBuildContext {
+  root: string;
+  layout: CacheLayout;
+  store: ArtifactStore;
+  logger: Logger;
+  jobs?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: BuildProgress) => void;
+}
+
+export interface BuildRecord {
+  schema: 'kexp/kernel-build@1';
+  kernel: string;
+  variant: string;
+  series: string;
+  key: string;
+  inputKey: string;
+  status: 'ok' | 'failed' | 'cancelled';
+  error?: string;
+  source: { kind: string; label: string; sourceId: string; treeId: string };
+  recipe: { file: string; fragments: { name: string; sha256: string }[]; makeVariables: Record<string, string> };
+  patches: { name: string; sha256: string; diffSha256: string; subject: string | undefined; files: string[] }[];
+  configSha256?: string;
+  compiler: string;
+  arch: string;
+  tree: { path: string; buildDir: string; created: boolean };
+  objectsCompiled: number;
+  warnings: string[];
+  /** Commands that rebuild this artifact by hand. */
+  reproducer: string[];
+  timings: Record<string, number>;
+  kexpVersion: string;
+  host: string;
+  startedAt: string;
+  finishedAt?: string;
+  logFile: string;
+}
+
+export interface KernelArtifact {
+  kernel: string;
+  variant: string;
+  series: string;
+  key: string;
+  /** Absolute path of the bzImage in the store. */
+  bzImage: string;
+  dir: string;
+  cached: boolean;
+  seconds: number;
+  record: BuildRecord;
+}
+
+let compilerCache: string | undefined;
+export async function compilerVersion(): Promise<string> {
+  compilerCache ??= (await capture('gcc', ['--version'])).split('\n')[0]!;
+  return compilerCache;
+}
+
+async function ccacheCommand(): Promise<string> {
+  try {
+    await capture('ccache', ['--version']);
+    return 'ccache gcc';
+  } catch {
+    return 'gcc';
+  }
+}
+
+function validatePatches(series: VariantSeries, recipe: KernelRecipe): void {
+  for (const patch of series.patches) {
+    const parsed = parsePatch(patch.content);
+    if (parsed.files.length === 0 || parsed.files.every((f) => f.hunks.length === 0)) {
+      throw new InputError(`${patch.path}: no diff found (variant ${series.variant}, series ${series.series}, kernel ${recipe.name})`, 'a patch needs unified diff hunks ("--- a/file", "+++ b/file", "@@ ... @@"), e.g. from git format-patch');
+    }
+  }
+}
+
+export async function buildKernel(ctx: KernelBuildContext, kernel: string, variant: string): Promise<KernelArtifact> {
+  const started = Date.now();
+  const progress = (stage: BuildProgress['stage'], extra: Partial<BuildProgress> = {}): void => ctx.onProgress?.({ kernel, variant, stage, ...extra });
+  progress('lookup');
+  const recipe = loadRecipe(ctx.root, kernel);
+  const series = loadVariant(ctx.root, variant, recipe.series);
+  validatePatches(series, recipe);
+  const identity = await identifySource(recipe, ctx.layout);
+  const requestedConfig = readRequestedConfig(recipe);
+  const inputs: KernelKeyInputs = {
+    sourceId: identity.sourceId,
+    arch: ARCH,
+    requestedConfig,
+    patches: series.patches,
+    compiler: await compilerVersion(),
+    makeVariables: recipe.makeVariables,
+  };
+  const inputKey = kernelInputKey(inputs);
+  const hit = lookup(ctx.store, inputKey, started);
+  if (hit) {
+    progress('done');
+    return hit;
+  }
+  const paths = treePaths(ctx.layout, identity);
+  progress('waiting for lock');
+  return withLock(ctx.layout.locks, `tree-${identity.treeId}`, async () => {
+    // Another process may have built it while we waited.
+    const hitAfterWait = lookup(ctx.store, inputKey, started);
+    if (hitAfterWait) return hitAfterWait;
+    return buildLocked(ctx, recipe, series, identity, inputs, inputKey, paths, started, progress);
+  }, { signal: ctx.signal });
+}
+
+function lookup(store: ArtifactStore, inputKey: string, started: number): KernelArtifact | undefined {
+  const key = store.readIndex(`kernel-input-${inputKey}`);
+  if (!key || !store.has('kernels', key)) return undefined;
+  return artifactFromStore(store, key, true, started);
+}
+
+function artifactFromStore(store: ArtifactStore, key: string, cached: boolean, started: number): KernelArtifact {
+  const dir = store.path('kernels', key);
+  const record = JSON.parse(readFileSync(join(dir, 'build.json'), 'utf8')) as BuildRecord;
+  return {
+    kernel: record.kernel,
+    variant: record.variant,
+    series: record.series,
+    key,
+    bzImage: join(dir, 'bzImage'),
+    dir,
+    cached,
+    seconds: (Date.now() - started) / 1000,
+    record,
+  };
+}
+
+async function buildLocked(
+  ctx: KernelBuildContext,
+  recipe: KernelRecipe,
+  series: VariantSeries,
+  identity: SourceIdentity,
+  inputs: KernelKeyInputs,
+  inputKey: string,
+  paths: ReturnType<typeof treePaths>,
+  started: number,
+  progress: (stage: BuildProgress['stage'], extra?: Partial<BuildProgress>) => void,
+): Promise<KernelArtifact> {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const logFile = join(ctx.layout.logs, 'builds', `${recipe.name}-${series.variant}-${stamp}.log`);
+  mkdirSync(dirname(logFile), { recursive: true });
+  const jobs = ctx.jobs ?? cpus().length;
+  const cc = await ccacheCommand();
+  const makeCtx: MakeContext = { src: paths.src, arch: ARCH, cc, makeVariables: recipe.makeVariables, logFile, signal: ctx.signal };
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    try {
+      return await fn();
+    } finally {
+      timings[name] = (Date.now() - t0) / 1000;
+    }
+  };
+  const record: BuildRecord = {
+    schema: 'kexp/kernel-build@1',
+    kernel: recipe.name,
+    variant: series.variant,
+    series: series.series,
+    key: '',
+    inputKey,
+    status: 'failed',
+    source: { kind: identity.kind, label: identity.label, sourceId: identity.sourceId, treeId: identity.treeId },
+    recipe: {
+      file: recipe.file,
+      fragments: recipe.fragments.map((f) => ({ name: f.name, sha256: sha256(readFileSync(f.file)) })),
+      makeVariables: recipe.makeVariables,
+    },
+    patches: series.patches.map((p) => {
+      const parsed = parsePatch(p.content);
+      return { name: p.name, sha256: sha256(p.content), diffSha256: patchDiffHash(p.content), subject: parsed.subject, files: touchedFiles(parsed) };
+    }),
+    compiler: inputs.compiler,
+    arch: ARCH,
+    tree: { path: paths.src, buildDir: paths.build, created: false },
+    objectsCompiled: 0,
+    warnings: [],
+    reproducer: [],
+    timings,
+    kexpVersion: kexpVersion(),
+    host: hostname(),
+    startedAt: new Date(started).toISOString(),
+    logFile,
+  };
+  const recordFile = logFile.replace(/\.log$/, '.json');
+  try {
+    const prepared = await timed('prepareTree', () =>
+      preparePristineTree(identity, paths, { logger: ctx.logger, signal: ctx.signal, logFile, onStage: (s) => progress(s as BuildProgress['stage']) }),
+    );
+    record.tree.created = prepared.created;
+
+    progress('applying patches');
+    await timed('applyPatches', () => applyPatches(paths.src, series, recipe, logFile, ctx.signal));
+
+    progress('configuring');
+    const configKey = resolvedConfigKey(inputs);
+    const resolvedText = await timed('configure', async () => {
+      if (ctx.store.has('configs', configKey)) return readFileSync(join(ctx.store.path('configs', configKey), 'config'), 'utf8');
+      const text = await resolveConfig(makeCtx, paths.kconfig, inputs.requestedConfig);
+      await ctx.store.put('configs', configKey, async (dir) => writeFileSync(join(dir, 'config'), text));
+      return text;
+    });
+    record.configSha256 = sha256(resolvedText);
+    const key = kernelArtifactKey(inputs, resolvedText);
+    record.key = key;
+
+    mkdirSync(paths.build, { recursive: true });
+    const buildConfig = join(paths.build, '.config');
+    if (!existsSync(buildConfig) || readFileSync(buildConfig, 'utf8') !== resolvedText) writeFileSync(buildConfig, resolvedText);
+
+    const args = makeArgs(makeCtx, paths.build, ['bzImage'], jobs);
+    const env = { KBUILD_BUILD_USER: 'kexp', KBUILD_BUILD_HOST: 'kexp', KBUILD_BUILD_TIMESTAMP: 'kexp', KCONFIG_NOSILENTUPDATE: '1' };
+    record.reproducer = [
+      `cd ${paths.src} && git reset --hard && git clean -fdx`,
+      ...series.patches.map((p) => `git -C ${paths.src} apply ${p.path}`),
+      `cp <store>/configs/${configKey}/config ${buildConfig}`,
+      `${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} ${displayCommand('make', args)}`,
+    ];
+
+    if (ctx.store.has('kernels', key)) {
+      // Same bzImage inputs under another input key (e.g. only a patch's mail header changed).
+      ctx.store.writeIndex(`kernel-input-${inputKey}`, key);
+      return artifactFromStore(ctx.store, key, true, started);
+    }
+
+    progress('compiling', { objects: 0 });
+    let objects = 0;
+    await timed('make', () =>
+      run('make', args, {
+        env,
+        logFile,
+        signal: ctx.signal,
+        tailLines: 30,
+        onLine: (line) => {
+          const m = /^\s+(CC|AS|LD|AR|HOSTCC|OBJCOPY)\s+(\S+)/.exec(line);
+          if (m) {
+            if (m[1] === 'CC' || m[1] === 'AS') objects++;
+            progress('compiling', { objects, current: m[2] });
+          }
+          if (/\bwarning:/.test(line)) record.warnings.push(line.trim());
+        },
+      }).catch((error: unknown) => {
+        if (error instanceof ProcessError) {
+          const errors = error.tail.filter((l) => /error|Error|\*\*\*/.test(l)).slice(-15);
+          throw new BuildError(`make bzImage failed for kernel ${recipe.name}, variant ${series.variant}:\n${(errors.length > 0 ? errors : error.tail.slice(-15)).map((l) => `  | ${l}`).join('\n')}`, logFile, `full log: ${logFile}`);
+        }
+        throw error;
+      }),
+    );
+    record.objectsCompiled = objects;
+
+    progress('storing');
+    record.status = 'ok';
+    record.finishedAt = new Date().toISOString();
+    const touched = [...new Set(record.patches.flatMap((p) => p.files))];
+    await timed('store', () =>
+      ctx.store.put('kernels', key, async (dir) => {
+        copyFileSync(join(paths.build, 'arch/x86/boot/bzImage'), join(dir, 'bzImage'));
+        copyFileSync(join(paths.build, 'System.map'), join(dir, 'System.map'));
+        writeFileSync(join(dir, 'config'), resolvedText);
+        // The files the patches changed, as built: provenance, and what later stages read.
+        for (const file of touched) {
+          const from = join(paths.src, file);
+          if (!existsSync(from)) continue;
+          mkdirSync(dirname(join(dir, 'source', file)), { recursive: true });
+          copyFileSync(from, join(dir, 'source', file));
+        }
+        record.timings.total = (Date.now() - started) / 1000;
+        writeJsonAtomic(join(dir, 'build.json'), record);
+        copyFileSync(logFile, join(dir, 'build.log'));
+      }),
+    );
+    ctx.store.writeIndex(`kernel-input-${inputKey}`, key);
+    progress('done');
+    return artifactFromStore(ctx.store, key, false, started);
+  } catch (error) {
+    record.status = isKexpError(error) && error.name === 'CancelledError' ? 'cancelled' : 'failed';
+    record.error = error instanceof Error ? error.message : String(error);
+    throw error;
+  } finally {
+    record.finishedAt ??= new Date().toISOString();
+    record.timings.total ??= (Date.now() - started) / 1000;
+    writeJsonAtomic(recordFile, record);
+  }
+}
+
+async function applyPatches(src: string, series: VariantSeries, recipe: KernelRecipe, logFile: string, signal?: AbortSignal): Promise<void> {
+  if (series.patches.length === 0) return;
+  // Dry run of each patch on top of the ones before it (git apply --check reads them in order,
+  // but cannot stack them), so check and apply one at a time and reset on the first refusal.
+  for (const patch of series.patches) {
+    try {
+      await run('git', ['apply', '--check', '--verbose', patch.path], { cwd: src, logFile, signal, tailLines: 60 });
+      await run('git', ['apply', '--whitespace=nowarn', patch.path], { cwd: src, logFile, signal });
+    } catch (error) {
+      if (!(error instanceof ProcessError)) throw error;
+      await git(src, ['reset', '-q', '--hard', 'HEAD']);
+      await git(src, ['clean', '-q', '-f', '-d', '-x']);
+      const failure = explainApplyFailure(error.tail.join('\n'), parsePatch(patch.content));
+      throw new InputError(formatApplyFailure(failure, patch.path, series.series, recipe.name), 'refresh the patch against this kernel\'s source (the source tree was left as it was, no patch applied)');
+    }
+  }
+}
