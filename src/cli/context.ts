@@ -7,6 +7,7 @@ import { ArtifactStore } from '../store/store.js';
 
 export interface GlobalOptions {
   cache?: string;
+  root?: string;
   json?: boolean;
 }
 
@@ -24,7 +25,7 @@ export interface CommandContext {
 }
 
 export function createContext(command: string, options: GlobalOptions, signal: AbortSignal): CommandContext {
-  const root = projectRoot();
+  const root = projectRoot(options.root);
   const layout = cacheLayout(cacheRoot(options.cache));
   mkdirSync(layout.logs, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');

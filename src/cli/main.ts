@@ -12,6 +12,7 @@ export function createProgram(): Command {
     .description('kernel experiments: build patched kernels, boot them under QEMU, count kernel function calls')
     .version(kexpVersion())
     .option('--cache <dir>', 'artifact cache (default: $KEXP_CACHE or ~/.cache/kexp)')
+    .option('--root <dir>', 'project folder with kernels/, patches/, images/, experiments/ (default: $KEXP_ROOT or kexp\'s own)')
     .showHelpAfterError('(kexp <command> --help shows the options)')
     .exitOverride()
     .addHelpText('after', `

@@ -3,8 +3,18 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 
-/** The repository (or installed package) root: where kernels/, patches/, images/ live. */
-export function projectRoot(): string {
+/**
+ * Where kernels/, patches/, images/ and experiments/ live: --root or $KEXP_ROOT, else the
+ * repository kexp runs from.
+ */
+export function projectRoot(override?: string): string {
+  const chosen = override ?? process.env.KEXP_ROOT;
+  if (chosen) return resolve(chosen);
+  return packageRoot();
+}
+
+/** Where kexp's own code and package.json are. */
+export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'kernels'))) return dir;

@@ -126,7 +126,8 @@ export function treePaths(layout: CacheLayout, identity: SourceIdentity): TreePa
   return { dir, src: join(dir, 'src'), build: join(dir, 'build'), kconfig: join(dir, 'kconfig') };
 }
 
-const gitIdentity = ['-c', 'user.name=kexp', '-c', 'user.email=kexp@localhost', '-c', 'commit.gpgsign=false', '-c', 'core.autocrlf=false'];
+// No background gc: packing a kernel's 90k objects would steal a core from make for minutes.
+const gitIdentity = ['-c', 'user.name=kexp', '-c', 'user.email=kexp@localhost', '-c', 'commit.gpgsign=false', '-c', 'core.autocrlf=false', '-c', 'gc.auto=0', '-c', 'maintenance.auto=false'];
 
 export async function git(cwd: string, args: string[], options: { logFile?: string; signal?: AbortSignal } = {}): Promise<string> {
   return capture('git', [...gitIdentity, ...args], { cwd, ...options });
@@ -149,11 +150,14 @@ export async function preparePristineTree(identity: SourceIdentity, paths: TreeP
         await extractTarball(identity.tarball, tmp, options.signal);
         options.onStage?.('recording pristine tree');
         await git(tmp, ['init', '-q']);
+        await git(tmp, ['config', 'gc.auto', '0']);
+        await git(tmp, ['config', 'maintenance.auto', 'false']);
         await git(tmp, ['add', '-A', '-f']);
         await git(tmp, ['commit', '-q', '--no-verify', '-m', `pristine ${identity.label}`]);
       } else if (identity.gitRepo) {
         options.onStage?.('cloning source');
         await run('git', ['clone', '-q', '--shared', '--no-checkout', identity.gitRepo, tmp], { signal: options.signal, logFile: options.logFile });
+        await git(tmp, ['config', 'gc.auto', '0']);
       }
       renameSync(tmp, paths.src);
       writeFileSync(join(paths.dir, 'tree.json'), `${JSON.stringify({ label: identity.label, kind: identity.kind, createdAt: new Date().toISOString() }, null, 2)}\n`);
