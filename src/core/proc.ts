@@ -26,6 +26,8 @@ export interface RunOptions {
   input?: string | Buffer;
   /** Keep stdout in memory and return it (for small outputs). */
   capture?: boolean;
+  /** Send stdout to this file instead of reading it (binary output, e.g. an archive). */
+  stdoutFile?: string;
   /** Exit codes that are not failures. */
   okExitCodes?: number[];
 }
@@ -105,7 +107,7 @@ export async function run(file: string, args: readonly string[], options: RunOpt
     buffer: false,
     reject: false,
     stdin: options.input === undefined ? 'ignore' : 'pipe',
-    stdout: 'pipe',
+    stdout: options.stdoutFile ? { file: options.stdoutFile } : 'pipe',
     stderr: 'pipe',
     ...(options.input !== undefined ? { input: options.input } : {}),
   });

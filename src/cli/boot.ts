@@ -1,0 +1,138 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { InputError } from '../core/errors.js';
+import { ensureHost } from '../doctor/probe.js';
+import { buildImage, listWorkloads } from '../image/image.js';
+import { buildKernel } from '../kernel/build.js';
+import { boot } from '../vm/boot.js';
+import { chooseAccel, type AccelRequest } from '../vm/accel.js';
+import { computeFigures } from '../measure/figures.js';
+import { formatFigures, formatSamples } from '../measure/format.js';
+import { collectorNames, type CollectorName } from '../measure/samples.js';
+import type { GuestPlan, WorkloadRun } from '../image/plan.js';
+import { action, type Registrar } from './action.js';
+import { createProgress, elapsed } from './progress.js';
+import { describeProgress } from './build.js';
+
+export const DEFAULT_FUNCTIONS = ['__get_user_pages', '__get_user_pages_remote', 'handle_userfault'];
+
+export function parseSizes(text: string): number[] {
+  const sizes = text.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new InputError(`--pages: expected page counts like 64,128, found "${text}"`);
+  return [...new Set(sizes)];
+}
+
+export function parseWorkloads(text: string, known: string[], sizes: number[]): WorkloadRun[] {
+  return text.split(',').map((item) => {
+    const [workload, ...args] = item.trim().split(/\s+/);
+    if (!workload || !known.includes(workload)) throw new InputError(`unknown workload "${workload ?? ''}"`, `known workloads: ${known.join(', ')} (images/workloads/<name>.c); options go after the name: --workload "uffd-populate --write"`);
+    return { workload, args, sizes };
+  });
+}
+
+export function parseCollectors(text: string): CollectorName[] {
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) if (!(collectorNames as readonly string[]).includes(n)) throw new InputError(`--collect: unknown collector "${n}"`, `known collectors: ${collectorNames.join(', ')}`);
+  return names as CollectorName[];
+}
+
+export const registerBoot: Registrar = (program: Command) => {
+  program
+    .command('boot')
+    .description('boot a kernel variant with the guest image under QEMU, run workloads, print samples and per-page figures')
+    .requiredOption('-k, --kernel <name>', 'kernel recipe from kernels/')
+    .option('-V, --variant <name>', 'variant from patches/', 'baseline')
+    .option('-w, --workload <list>', 'workloads, comma-separated, each with its options: "uffd-populate,uffd-populate --write"', 'uffd-populate')
+    .option('-p, --pages <sizes>', 'sizes in pages, comma-separated (two or more for a per-page figure)', '64,128')
+    .option('-r, --reps <n>', 'repetitions of every workload and size', '1')
+    .option('-c, --collect <list>', `collectors: ${collectorNames.join(', ')}`, 'ftrace,kprobe')
+    .option('-f, --functions <list>', 'kernel functions to count', DEFAULT_FUNCTIONS.join(','))
+    .option('--accel <accel>', 'auto, kvm or tcg', 'auto')
+    .option('--memory <MiB>', 'guest memory', '1024')
+    .option('--watchdog <seconds>', 'hung when the result channel is silent this long', '60')
+    .option('--json', 'print {status, reason, accel, samples, figures, ...} on stdout')
+    .addHelpText('after', `
+Examples:
+  kexp boot --kernel 6.12 --variant continue
+  kexp boot --kernel 6.1 --variant early-break --workload "uffd-populate --write" --pages 64,128,256 --json
+
+The kernel console goes to console.log and the agent's samples to results.jsonl in the boot
+folder that is printed at the end. Exit code 1 when a sample failed or the VM crashed or hung.`)
+    .action(action('boot', async (ctx, options: Record<string, string>) => {
+      ensureHost(ctx.root);
+      const accelRequest = options.accel as AccelRequest;
+      if (!['auto', 'kvm', 'tcg'].includes(accelRequest)) throw new InputError(`--accel: expected auto, kvm or tcg, found "${options.accel}"`);
+      const sizes = parseSizes(options.pages!);
+      const reps = Number(options.reps);
+      if (!Number.isInteger(reps) || reps < 1) throw new InputError(`--reps: expected a positive whole number, found "${options.reps}"`);
+      const plan: GuestPlan = {
+        runs: parseWorkloads(options.workload!, listWorkloads(ctx.root), sizes),
+        repetitions: reps,
+        collectors: parseCollectors(options.collect!),
+        functions: options.functions!.split(',').map((s) => s.trim()).filter(Boolean),
+      };
+      const progress = createProgress(true);
+      const started = Date.now();
+      const kernel = await buildKernel({ root: ctx.root, layout: ctx.layout, store: ctx.store, logger: ctx.logger, signal: ctx.signal, onProgress: (p) => progress.update(describeProgress(p, started)) }, options.kernel!, options.variant!);
+      const image = await buildImage({ root: ctx.root, layout: ctx.layout, store: ctx.store, signal: ctx.signal, onStage: (s) => progress.update(`image: ${s} [${elapsed(started)}]`) });
+      progress.update(`choosing accelerator [${elapsed(started)}]`);
+      const choice = await chooseAccel(accelRequest, { kernel: kernel.bzImage, initrd: image.initramfs, cacheDir: ctx.layout.root, logger: ctx.logger, signal: ctx.signal });
+      ctx.logger.info(choice, 'accelerator');
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      const outDir = join(ctx.layout.logs, 'boots', `${options.kernel}-${options.variant}-${stamp}`);
+      let done = 0;
+      const total = plan.runs.reduce((n, r) => n + r.sizes.length, 0) * reps;
+      progress.update(`${options.kernel}/${options.variant}: booting under ${choice.accel} [${elapsed(started)}]`);
+      const outcome = await boot({
+        kernel: kernel.bzImage,
+        initrd: image.initramfs,
+        plan,
+        accel: choice.accel,
+        memoryMiB: Number(options.memory),
+        outDir,
+        watchdogMs: Number(options.watchdog) * 1000,
+        signal: ctx.signal,
+        logger: ctx.logger,
+        onMessage: (m) => {
+          if (m.type === 'sample') done++;
+          progress.update(`${options.kernel}/${options.variant}: ${done}/${total} samples under ${choice.accel} [${elapsed(started)}]`);
+        },
+      });
+      const figures = computeFigures(outcome.samples, plan.functions, outcome.hello);
+      const findings = outcome.status !== 'ok' || outcome.samples.some((s) => s.status !== 'ok');
+      const summary = `${options.kernel}/${options.variant}: ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''} in ${(outcome.durationMs / 1000).toFixed(1)} s under ${choice.accel}`;
+      if (findings) progress.fail(summary);
+      else progress.succeed(summary);
+      if (ctx.json) {
+        ctx.out(JSON.stringify({
+          kernel: options.kernel,
+          variant: options.variant,
+          status: outcome.status,
+          reason: outcome.reason ?? null,
+          excerpt: outcome.excerpt ?? null,
+          accel: choice.accel,
+          accelReason: choice.reason,
+          kernelKey: kernel.key,
+          imageKey: image.key,
+          seconds: outcome.durationMs / 1000,
+          guestKernel: outcome.hello?.kernel ?? null,
+          traceable: outcome.hello?.traceable ?? null,
+          warnings: outcome.warnings.map((w) => ({ title: w.title, excerpt: w.excerpt })),
+          agentErrors: outcome.agentErrors,
+          samples: outcome.samples,
+          figures,
+          consoleLog: outcome.consoleLog,
+          resultLog: outcome.resultLog,
+        }));
+      } else {
+        ctx.out(`accelerator: ${choice.reason}`);
+        if (outcome.excerpt && outcome.status !== 'ok') ctx.out(`\n${outcome.status}: ${outcome.reason}\n${outcome.excerpt.map((l) => `  | ${l}`).join('\n')}`);
+        for (const w of outcome.warnings) ctx.out(`\nkernel warning: ${w.title}\n${w.excerpt.slice(0, 12).map((l) => `  | ${l}`).join('\n')}`);
+        for (const e of outcome.agentErrors) ctx.out(`agent: ${e}`);
+        ctx.out(`\nsamples:\n${formatSamples(outcome.samples, plan.functions)}`);
+        ctx.out(`\nper-page figures (calls = fixed + per_page x pages):\n${formatFigures(figures)}`);
+        ctx.out(`\nconsole: ${outcome.consoleLog}\nresults: ${outcome.resultLog}`);
+      }
+      return findings ? 1 : 0;
+    }));
+};

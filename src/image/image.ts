@@ -1,0 +1,159 @@
+/**
+ * The guest image: an initramfs (cpio newc, gzip) with Debian's static busybox, the workloads in
+ * images/workloads/*.c compiled with gcc -static, and the agent images/agent/init as /init.
+ * Built with the kernel's own usr/gen_init_cpio, cached by the hash of everything in it.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { createGzip } from 'node:zlib';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar';
+import { BuildError, EnvironmentError } from '../core/errors.js';
+import { hashJson, sha256 } from '../core/hash.js';
+import { capture, run, ProcessError } from '../core/proc.js';
+import type { CacheLayout } from '../core/paths.js';
+import type { ArtifactStore } from '../store/store.js';
+import { listKernelNames, loadRecipe } from '../config/recipe.js';
+import { compilerVersion } from '../kernel/build.js';
+import { busyboxEntries, cpioList, skeleton, type CpioEntry } from './cpio.js';
+
+export const IMAGE_RECIPE_VERSION = 1;
+export const BUSYBOX = '/bin/busybox';
+
+export interface ImageContext {
+  root: string;
+  layout: CacheLayout;
+  store: ArtifactStore;
+  signal?: AbortSignal;
+  onStage?: (stage: string) => void;
+}
+
+export interface GuestImage {
+  key: string;
+  initramfs: string;
+  dir: string;
+  cached: boolean;
+  workloads: string[];
+  seconds: number;
+}
+
+interface ImageInputs {
+  agent: { path: string; content: Buffer };
+  workloads: { name: string; path: string; content: Buffer }[];
+  busybox: Buffer;
+}
+
+export function listWorkloads(root: string): string[] {
+  const dir = join(root, 'images', 'workloads');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith('.c')).map((f) => basename(f, '.c')).sort();
+}
+
+function readInputs(root: string): ImageInputs {
+  const agentPath = join(root, 'images', 'agent', 'init');
+  if (!existsSync(agentPath)) throw new EnvironmentError(`the guest agent ${agentPath} is missing`);
+  if (!existsSync(BUSYBOX)) throw new EnvironmentError(`${BUSYBOX} is missing`, 'apt-get install busybox-static  (or: kexp doctor --fix)');
+  return {
+    agent: { path: agentPath, content: readFileSync(agentPath) },
+    workloads: listWorkloads(root).map((name) => {
+      const path = join(root, 'images', 'workloads', `${name}.c`);
+      return { name, path, content: readFileSync(path) };
+    }),
+    busybox: readFileSync(BUSYBOX),
+  };
+}
+
+export async function buildImage(ctx: ImageContext): Promise<GuestImage> {
+  const started = Date.now();
+  const inputs = readInputs(ctx.root);
+  const compiler = await compilerVersion();
+  const key = hashJson({
+    v: IMAGE_RECIPE_VERSION,
+    agent: sha256(inputs.agent.content),
+    workloads: inputs.workloads.map((w) => [w.name, sha256(w.content)]),
+    busybox: sha256(inputs.busybox),
+    compiler,
+  });
+  const done = (cached: boolean): GuestImage => ({
+    key,
+    initramfs: join(ctx.store.path('images', key), 'initramfs.cpio.gz'),
+    dir: ctx.store.path('images', key),
+    cached,
+    workloads: inputs.workloads.map((w) => w.name),
+    seconds: (Date.now() - started) / 1000,
+  });
+  if (ctx.store.has('images', key)) return done(true);
+  return ctx.store.lock('images', key, async () => {
+    if (ctx.store.has('images', key)) return done(true);
+    const genInitCpio = await genInitCpioTool(ctx);
+    await ctx.store.put('images', key, async (dir) => {
+      const bin = join(dir, 'bin');
+      mkdirSync(bin);
+      const logFile = join(dir, 'build.log');
+      ctx.onStage?.('compiling workloads');
+      for (const w of inputs.workloads) {
+        try {
+          await run('gcc', ['-static', '-O2', '-Wall', '-Wextra', '-pthread', '-o', join(bin, w.name), w.path], { logFile, signal: ctx.signal });
+        } catch (error) {
+          if (error instanceof ProcessError) throw new BuildError(`workload ${w.path} does not compile:\n${error.tail.slice(-12).map((l) => `  | ${l}`).join('\n')}`, logFile);
+          throw error;
+        }
+      }
+      copyFileSync(inputs.agent.path, join(bin, 'init'));
+      const applets = (await capture('busybox', ['--list'])).split('\n').map((s) => s.trim()).filter(Boolean);
+      const entries: CpioEntry[] = [
+        ...skeleton(),
+        { type: 'file', path: '/init', from: join(bin, 'init') },
+        ...busyboxEntries(BUSYBOX, applets, new Set(inputs.workloads.map((w) => w.name))),
+        ...inputs.workloads.map((w): CpioEntry => ({ type: 'file', path: `/bin/${w.name}`, from: join(bin, w.name) })),
+      ];
+      writeFileSync(join(dir, 'files.list'), cpioList(entries));
+      ctx.onStage?.('packing initramfs');
+      const cpio = join(dir, 'initramfs.cpio');
+      await run(genInitCpio, ['-t', '0', join(dir, 'files.list')], { signal: ctx.signal, stdoutFile: cpio });
+      await pipeline(createReadStream(cpio), createGzip({ level: 6 }), createWriteStream(join(dir, 'initramfs.cpio.gz')));
+      writeFileSync(join(dir, 'image.json'), `${JSON.stringify({ key, compiler, workloads: inputs.workloads.map((w) => ({ name: w.name, sha256: sha256(w.content) })), agentSha256: sha256(inputs.agent.content), busyboxSha256: sha256(inputs.busybox), builtAt: new Date().toISOString() }, null, 2)}\n`);
+    });
+    return done(false);
+  });
+}
+
+/** usr/gen_init_cpio from a kernel source the cache already holds, or from a recipe's tarball. */
+async function genInitCpioTool(ctx: ImageContext): Promise<string> {
+  const source = await genInitCpioSource(ctx);
+  const key = sha256(source);
+  const tool = join(ctx.store.path('tools', key), 'gen_init_cpio');
+  if (existsSync(tool)) return tool;
+  await ctx.store.put('tools', key, async (dir) => {
+    writeFileSync(join(dir, 'gen_init_cpio.c'), source);
+    await run('gcc', ['-O2', '-o', join(dir, 'gen_init_cpio'), join(dir, 'gen_init_cpio.c')], { signal: ctx.signal });
+  });
+  return tool;
+}
+
+async function genInitCpioSource(ctx: ImageContext): Promise<Buffer> {
+  if (existsSync(ctx.layout.work)) {
+    for (const tree of readdirSync(ctx.layout.work).sort()) {
+      const file = join(ctx.layout.work, tree, 'src', 'usr', 'gen_init_cpio.c');
+      if (existsSync(file)) return readFileSync(file);
+    }
+  }
+  for (const name of listKernelNames(ctx.root)) {
+    const recipe = loadRecipe(ctx.root, name);
+    if (recipe.source.type !== 'debian-package') continue;
+    const tarball = `/usr/src/${recipe.source.package}.tar.xz`;
+    if (!existsSync(tarball)) continue;
+    ctx.onStage?.('extracting usr/gen_init_cpio.c');
+    const chunks: Buffer[] = [];
+    const { execa } = await import('execa');
+    const xz = execa('xz', ['-dc', tarball], { buffer: false, stdout: 'pipe', cancelSignal: ctx.signal });
+    const parser = new tar.Parser({
+      filter: (path) => path.endsWith('/usr/gen_init_cpio.c'),
+      onReadEntry: (entry) => entry.on('data', (c: Buffer) => chunks.push(c)),
+    });
+    await Promise.all([pipeline(xz.stdout!, parser), xz.catch(() => undefined)]);
+    if (chunks.length > 0) return Buffer.concat(chunks);
+  }
+  throw new EnvironmentError('no kernel source to take usr/gen_init_cpio.c from', 'install a kernel source package (kexp doctor --fix) or build a kernel first');
+}

@@ -1,0 +1,87 @@
+/**
+ * What the guest agent writes on the result channel, one JSON object per line, parsed and
+ * checked. A line that is not valid is kept as a protocol error, never silently dropped.
+ */
+import { z } from 'zod';
+
+export const collectorNames = ['ftrace', 'kprobe', 'perf'] as const;
+export type CollectorName = (typeof collectorNames)[number];
+
+const counts = z.record(z.string(), z.number().int().nonnegative());
+
+const helloSchema = z.object({
+  type: z.literal('hello'),
+  kernel: z.string(),
+  traceable: z.record(z.string(), z.record(z.string(), z.boolean())).default({}),
+  notes: z.array(z.string()).default([]),
+}).passthrough();
+
+const workloadResultSchema = z.object({
+  workload: z.string().optional(),
+  pages: z.number().optional(),
+  ok: z.boolean(),
+  error: z.string().nullable().optional(),
+}).passthrough();
+
+const sampleSchema = z.object({
+  type: z.literal('sample'),
+  index: z.number().int().nonnegative(),
+  workload: z.string(),
+  args: z.array(z.string()).default([]),
+  pages: z.number().int().positive(),
+  rep: z.number().int().nonnegative(),
+  exit: z.number().int(),
+  result: workloadResultSchema.nullable(),
+  counts: z.record(z.string(), counts).default({}),
+  ms: z.number().optional(),
+}).passthrough();
+
+const doneSchema = z.object({ type: z.literal('done'), samples: z.number().int().nonnegative() }).passthrough();
+const errorSchema = z.object({ type: z.literal('error'), message: z.string() }).passthrough();
+
+export type Hello = z.infer<typeof helloSchema>;
+export type AgentSample = z.infer<typeof sampleSchema>;
+export type WorkloadResult = z.infer<typeof workloadResultSchema>;
+
+export type AgentMessage =
+  | Hello
+  | AgentSample
+  | z.infer<typeof doneSchema>
+  | z.infer<typeof errorSchema>
+  | { type: 'invalid'; line: string; problem: string };
+
+const messageSchema = z.discriminatedUnion('type', [helloSchema, sampleSchema, doneSchema, errorSchema]);
+
+export function parseAgentLine(line: string): AgentMessage | undefined {
+  const trimmed = line.replace(/\r$/, '').trim();
+  if (trimmed === '') return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(trimmed);
+  } catch {
+    return { type: 'invalid', line: trimmed, problem: 'not JSON' };
+  }
+  const parsed = messageSchema.safeParse(data);
+  if (!parsed.success) {
+    return { type: 'invalid', line: trimmed, problem: parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ') };
+  }
+  return parsed.data as AgentMessage;
+}
+
+export function parseAgentOutput(text: string): AgentMessage[] {
+  return text.split('\n').map(parseAgentLine).filter((m): m is AgentMessage => m !== undefined);
+}
+
+export type SampleStatus = 'ok' | 'failed' | 'crashed' | 'hung' | 'skipped';
+
+/** The workload's own verdict: ok only when it exited 0 and said ok. */
+export function sampleStatus(sample: AgentSample): { status: SampleStatus; reason?: string } {
+  if (sample.result === null) return { status: 'failed', reason: `${sample.workload} printed no result (exit ${sample.exit})` };
+  if (sample.result.ok && sample.exit === 0) return { status: 'ok' };
+  return { status: 'failed', reason: sample.result.error ?? `${sample.workload} exited ${sample.exit}` };
+}
+
+/** How a workload with its options is named in figures and tables: "uffd-populate --write". */
+export function workloadLabel(workload: string, args: readonly string[]): string {
+  return [workload, ...args].join(' ');
+}

@@ -1,0 +1,216 @@
+/**
+ * One VM boot: QEMU with the kernel and the image, the console streamed and watched, the result
+ * channel polled, and the outcome classified (ok, crashed, hung, failed). QEMU never outlives
+ * this function: a fatal console event, the watchdog, the overall timeout or the abort signal
+ * kill its process group.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CancelledError } from '../core/errors.js';
+import { run, ProcessError, displayCommand } from '../core/proc.js';
+import type { Logger } from '../core/log.js';
+import { encodePlan, expandSamples, type GuestPlan, type PlannedSample } from '../image/plan.js';
+import { parseAgentLine, type AgentMessage, type Hello } from '../measure/samples.js';
+import { missingSample, toSampleRecord, type SampleRecord } from '../measure/figures.js';
+import { ConsoleWatcher, type ConsoleEvent } from './console.js';
+import { kernelCommandLine, MAX_COMMAND_LINE, qemuArgs, type Accel, type VmSpec } from './qemu.js';
+import { InputError } from '../core/errors.js';
+
+export type BootStatus = 'ok' | 'crashed' | 'hung' | 'failed';
+
+export interface BootRequest {
+  kernel: string;
+  initrd: string;
+  plan: GuestPlan;
+  accel: Accel;
+  memoryMiB?: number;
+  cpus?: number;
+  /** Folder for console.log, results.jsonl and qemu.json. */
+  outDir: string;
+  /** No new line on the result channel for this long: hung. */
+  watchdogMs?: number;
+  /** The whole boot may take this long. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  logger?: Logger;
+  onMessage?: (message: AgentMessage) => void;
+}
+
+export interface BootOutcome {
+  status: BootStatus;
+  reason?: string;
+  /** Console lines around what ended the run. */
+  excerpt?: string[];
+  accel: Accel;
+  hello?: Hello;
+  samples: SampleRecord[];
+  /** Agent errors and protocol problems. */
+  agentErrors: string[];
+  warnings: ConsoleEvent[];
+  consoleLog: string;
+  resultLog: string;
+  durationMs: number;
+  command: string;
+}
+
+export function vmSpec(request: BootRequest): VmSpec {
+  const append = kernelCommandLine({ params: { 'kexp.plan': encodePlan(request.plan), 'kexp.out': '/dev/ttyS1' } });
+  if (append.length >= MAX_COMMAND_LINE) {
+    throw new InputError(`the guest plan is too long for the kernel command line (${append.length} of ${MAX_COMMAND_LINE} bytes)`, 'run fewer sizes, workloads or repetitions per boot');
+  }
+  return {
+    kernel: request.kernel,
+    initrd: request.initrd,
+    accel: request.accel,
+    memoryMiB: request.memoryMiB ?? 1024,
+    cpus: request.cpus ?? 2,
+    append,
+    resultFile: join(request.outDir, 'results.jsonl'),
+  };
+}
+
+class ResultTail {
+  private offset = 0;
+  private partial = '';
+  constructor(private readonly file: string) {}
+  /** New complete lines since the last call. */
+  read(): string[] {
+    if (!existsSync(this.file)) return [];
+    const size = statSync(this.file).size;
+    if (size <= this.offset) return [];
+    const fd = openSync(this.file, 'r');
+    try {
+      const buffer = Buffer.alloc(size - this.offset);
+      readSync(fd, buffer, 0, buffer.length, this.offset);
+      this.offset = size;
+      const text = this.partial + buffer.toString('utf8');
+      const lines = text.split('\n');
+      this.partial = lines.pop() ?? '';
+      return lines;
+    } finally {
+      closeSync(fd);
+    }
+  }
+  flush(): string[] {
+    const rest = [...this.read(), ...(this.partial ? [this.partial] : [])];
+    this.partial = '';
+    return rest;
+  }
+}
+
+export async function boot(request: BootRequest): Promise<BootOutcome> {
+  mkdirSync(request.outDir, { recursive: true });
+  const spec = vmSpec(request);
+  const args = qemuArgs(spec);
+  const consoleLog = join(request.outDir, 'console.log');
+  writeFileSync(consoleLog, '');
+  writeFileSync(spec.resultFile, '');
+  const command = displayCommand('qemu-system-x86_64', args);
+  writeFileSync(join(request.outDir, 'qemu.json'), `${JSON.stringify({ command, args, accel: request.accel }, null, 2)}\n`);
+
+  const watcher = new ConsoleWatcher();
+  const tail = new ResultTail(spec.resultFile);
+  const messages: AgentMessage[] = [];
+  const consoleTail: string[] = [];
+  let ending: { status: BootStatus; reason: string; excerpt?: string[] } | undefined;
+  let lastProgress = Date.now();
+  const started = Date.now();
+  const stopper = new AbortController();
+  const stop = (status: BootStatus, reason: string, excerpt?: string[], graceMs = 0): void => {
+    if (ending) return;
+    ending = { status, reason, ...(excerpt ? { excerpt } : {}) };
+    request.logger?.info({ status, reason }, 'stopping VM');
+    // A grace period lets the console finish the report (and panic=-1 reboot QEMU by itself).
+    setTimeout(() => stopper.abort(), graceMs).unref();
+  };
+  const onAbort = (): void => stopper.abort();
+  request.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const take = (lines: string[]): void => {
+    for (const line of lines) {
+      const message = parseAgentLine(line);
+      if (!message) continue;
+      messages.push(message);
+      lastProgress = Date.now();
+      request.onMessage?.(message);
+    }
+  };
+  const watchdogMs = request.watchdogMs ?? 60_000;
+  const timeoutMs = request.timeoutMs ?? 10 * 60_000;
+  const poll = setInterval(() => {
+    take(tail.read());
+    const now = Date.now();
+    if (now - lastProgress > watchdogMs) stop('hung', `no progress on the result channel for ${Math.round(watchdogMs / 1000)} s`, consoleTail.slice(-20));
+    else if (now - started > timeoutMs) stop('hung', `the boot took longer than ${Math.round(timeoutMs / 1000)} s`, consoleTail.slice(-20));
+  }, 100);
+
+  let qemuError: ProcessError | undefined;
+  try {
+    await run('qemu-system-x86_64', args, {
+      signal: stopper.signal,
+      logger: request.logger,
+      tailLines: 30,
+      onLine: (line, stream) => {
+        if (stream === 'stderr') {
+          appendFileSync(consoleLog, `[qemu] ${line}\n`);
+          return;
+        }
+        appendFileSync(consoleLog, `${line}\n`);
+        consoleTail.push(line);
+        if (consoleTail.length > 40) consoleTail.shift();
+        const event = watcher.push(line);
+        if (event && event.kind !== 'warning') stop('crashed', event.title, undefined, 1500);
+      },
+    });
+  } catch (error) {
+    if (error instanceof CancelledError) {
+      if (!ending && request.signal?.aborted) throw error;
+    } else if (error instanceof ProcessError) {
+      qemuError = error;
+    } else {
+      throw error;
+    }
+  } finally {
+    clearInterval(poll);
+    request.signal?.removeEventListener('abort', onAbort);
+  }
+  take(tail.flush());
+
+  const hello = messages.find((m): m is Hello => m.type === 'hello');
+  const done = messages.some((m) => m.type === 'done');
+  const agentErrors = messages.flatMap((m) => (m.type === 'error' ? [m.message] : m.type === 'invalid' ? [`invalid line on the result channel (${m.problem}): ${m.line.slice(0, 120)}`] : []));
+  const fatal = watcher.fatal();
+  let outcome: { status: BootStatus; reason?: string; excerpt?: string[] };
+  if (fatal) outcome = { status: 'crashed', reason: fatal.title, excerpt: fatal.excerpt };
+  else if (ending) outcome = ending;
+  else if (qemuError) outcome = { status: 'failed', reason: `qemu-system-x86_64 failed: ${qemuError.tail.slice(-5).join(' / ')}`, excerpt: qemuError.tail };
+  else if (!done) outcome = { status: 'crashed', reason: 'the VM stopped before the agent finished its plan', excerpt: consoleTail.slice(-20) };
+  else outcome = { status: 'ok' };
+
+  const samples = collectSamples(messages, expandSamples(request.plan), outcome);
+  return {
+    ...outcome,
+    accel: request.accel,
+    ...(hello ? { hello } : {}),
+    samples,
+    agentErrors,
+    warnings: watcher.warnings(),
+    consoleLog,
+    resultLog: spec.resultFile,
+    durationMs: Date.now() - started,
+    command,
+  };
+}
+
+/** Reported samples in plan order, and every planned one the VM never reported, marked as such. */
+function collectSamples(messages: AgentMessage[], planned: PlannedSample[], outcome: { status: BootStatus; reason?: string }): SampleRecord[] {
+  const reported = new Map<number, SampleRecord>();
+  for (const m of messages) if (m.type === 'sample') reported.set(m.index, toSampleRecord(m));
+  return planned.map((p, index) => {
+    const got = reported.get(index);
+    if (got) return got;
+    const status = outcome.status === 'ok' ? 'failed' : outcome.status;
+    const reason = outcome.status === 'ok' ? 'the agent finished without reporting this sample' : `not run: ${outcome.reason ?? outcome.status}`;
+    return missingSample(p.workload, p.args, p.pages, p.rep, status, reason);
+  });
+}
