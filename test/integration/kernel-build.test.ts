@@ -2,8 +2,7 @@
  * The kernel stage for real: Debian's 6.1 source, built in all three variants through the kexp
  * command. The first build of a fresh cache takes minutes; the variants must reuse its tree.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +10,7 @@ import { sha256File } from '../../src/core/hash.js';
 import { ensureHost } from '../../src/doctor/probe.js';
 import type { BuildJson } from '../../src/cli/build.js';
 import type { BuildRecord } from '../../src/kernel/build.js';
-import { jsonLines, kexp, kexpChild, repoRoot } from '../helpers/kexp.js';
+import { jsonLines, kexp, kexpChild, repoRoot, scratchRoot } from '../helpers/kexp.js';
 
 const markers: Record<string, string | undefined> = {
   baseline: undefined,
@@ -21,20 +20,6 @@ const markers: Record<string, string | undefined> = {
 
 function record(artifact: BuildJson): BuildRecord {
   return JSON.parse(readFileSync(join(artifact.bzImage, '..', 'build.json'), 'utf8')) as BuildRecord;
-}
-
-/** A project root whose kernels/ is the real one and whose patches/ holds test variants. */
-function scratchRoot(variants: Record<string, Record<string, string>>): string {
-  const root = mkdtempSync(join(tmpdir(), 'kexp-root-'));
-  symlinkSync(join(repoRoot, 'kernels'), join(root, 'kernels'));
-  writeFileSync(join(root, 'package.json'), '{"version":"0.0.0-test"}');
-  for (const [variant, files] of Object.entries(variants)) {
-    for (const [rel, content] of Object.entries(files)) {
-      mkdirSync(join(root, 'patches', variant, rel, '..'), { recursive: true });
-      writeFileSync(join(root, 'patches', variant, rel), content);
-    }
-  }
-  return root;
 }
 
 /** A patch that adds a file unique to this test run: a new key, a build that compiles nothing. */

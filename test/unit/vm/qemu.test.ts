@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { kernelCommandLine, qemuArgs, type VmSpec } from '../../../src/vm/qemu.js';
+
+const spec: VmSpec = { kernel: '/k/bzImage', initrd: '/i/initramfs.cpio.gz', accel: 'tcg', memoryMiB: 1024, cpus: 2, append: 'console=ttyS0', resultFile: '/out/results.jsonl' };
+
+describe('QEMU command line', () => {
+  it('under TCG uses -cpu max, which gives the guest SVM with nested paging', () => {
+    const args = qemuArgs(spec);
+    expect(args.slice(0, 4)).toEqual(['-accel', 'tcg,thread=multi', '-cpu', 'max']);
+  });
+
+  it('under KVM passes the host CPU through', () => {
+    const args = qemuArgs({ ...spec, accel: 'kvm' });
+    expect(args.slice(0, 4)).toEqual(['-accel', 'kvm', '-cpu', 'host']);
+  });
+
+  it('boots the kernel directly with no network, no display, and exits on reboot', () => {
+    const args = qemuArgs(spec);
+    for (const flag of ['-nodefaults', '-no-reboot', '-no-user-config']) expect(args).toContain(flag);
+    expect(args).not.toContain('-netdev');
+    expect(args[args.indexOf('-display') + 1]).toBe('none');
+    expect(args[args.indexOf('-kernel') + 1]).toBe('/k/bzImage');
+    expect(args[args.indexOf('-initrd') + 1]).toBe('/i/initramfs.cpio.gz');
+  });
+
+  it('puts the console on stdio (ttyS0) and the result channel on a second serial port (ttyS1)', () => {
+    const args = qemuArgs(spec);
+    const serials = args.flatMap((a, i) => (a === '-serial' ? [args[i + 1]] : []));
+    expect(serials).toEqual(['stdio', 'file:/out/results.jsonl']);
+  });
+
+  it('builds a kernel command line that shows warnings and turns every crash into an exit', () => {
+    const line = kernelCommandLine({ params: { 'kexp.plan': 'abc' } });
+    expect(line).toContain('console=ttyS0');
+    expect(line).toContain('loglevel=7');
+    expect(line).not.toMatch(/\bquiet\b/);
+    for (const p of ['reboot=t', 'panic=-1', 'oops=panic']) expect(line.split(' ')).toContain(p);
+    expect(line.endsWith('kexp.plan=abc')).toBe(true);
+  });
+});
