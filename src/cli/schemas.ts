@@ -1,0 +1,19 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { dataFileSchemas, renderSchema } from '../config/json-schemas.js';
+import { packageRoot } from '../core/paths.js';
+import { action, type Registrar } from './action.js';
+
+export const registerSchemas: Registrar = (program: Command) => {
+  program
+    .command('schemas', { hidden: true })
+    .description('regenerate schemas/ for the data files from the code (for kexp developers)')
+    .action(action('schemas', async (ctx) => {
+      for (const [name, schema] of Object.entries(dataFileSchemas())) {
+        writeFileSync(join(packageRoot(), 'schemas', name), renderSchema(schema));
+        ctx.err(`wrote schemas/${name}`);
+      }
+      return 0;
+    }));
+};
