@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: MIT
 /*
  * uffd-populate — kexp workload: prefault a userfaultfd-backed region with
  * madvise(MADV_POPULATE_READ / MADV_POPULATE_WRITE).
@@ -190,9 +189,11 @@ static unsigned g_timeout = 20;
  * Watchdog.  Not alarm()/SIGALRM: a process-directed signal is usually queued
  * on the main thread, and while that thread sleeps in handle_userfault() on
  * behalf of madvise (a TASK_KILLABLE wait) a non-fatal signal is not handled
- * until the syscall returns, i.e. never if the handler is stuck.  A thread of
- * its own that prints the failure line and calls _exit() (exit_group, which
- * does kill killable sleepers) always works.
+ * until the syscall returns, i.e. never if the handler is stuck.  Besides,
+ * the tinyconfig guest has CONFIG_POSIX_TIMERS=n, where alarm() is ENOSYS.
+ * A thread of its own that sleeps with clock_nanosleep (always present),
+ * prints the failure line and calls _exit() (exit_group, which does kill
+ * killable sleepers) always works.
  */
 static void *watchdog(void *arg)
 {
@@ -223,7 +224,8 @@ static void start_watchdog(void)
 	if (pthread_create(&t, NULL, watchdog, NULL) == 0)
 		pthread_detach(t);
 	else
-		alarm(g_timeout); /* fallback: default SIGALRM action kills us silently */
+		alarm(g_timeout); /* fallback (ENOSYS without CONFIG_POSIX_TIMERS):
+				    * the default SIGALRM action kills us silently */
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 

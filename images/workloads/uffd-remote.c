@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: MIT
 /*
  * uffd-remote — kexp workload: read a userfaultfd-backed region of another
  * process with process_vm_readv (the remote GUP path: pin_user_pages_remote
@@ -32,8 +31,9 @@
  *
  * Bounded: a watchdog thread in the parent (--timeout, default 20 s) kills
  * the child, prints a failure line and exits 1; the child dies with the
- * parent (PR_SET_PDEATHSIG = SIGKILL) and has an alarm() of its own with the
- * default (fatal) SIGALRM action.
+ * parent (PR_SET_PDEATHSIG = SIGKILL) and is killed by the parent's watchdog;
+ * its own alarm() (default, fatal SIGALRM action) is a best effort only, as
+ * alarm() is ENOSYS on kernels without CONFIG_POSIX_TIMERS.
  *
  * Build: gcc -static -O2 -Wall -Wextra -pthread -o uffd-remote uffd-remote.c
  */
@@ -198,9 +198,11 @@ static unsigned g_timeout = 20;
  * Watchdog.  Not alarm()/SIGALRM: a process-directed signal is usually queued
  * on the main thread, and while that thread sleeps in handle_userfault() on
  * behalf of madvise (a TASK_KILLABLE wait) a non-fatal signal is not handled
- * until the syscall returns, i.e. never if the handler is stuck.  A thread of
- * its own that prints the failure line and calls _exit() (exit_group, which
- * does kill killable sleepers) always works.
+ * until the syscall returns, i.e. never if the handler is stuck.  Besides,
+ * the tinyconfig guest has CONFIG_POSIX_TIMERS=n, where alarm() is ENOSYS.
+ * A thread of its own that sleeps with clock_nanosleep (always present),
+ * prints the failure line and calls _exit() (exit_group, which does kill
+ * killable sleepers) always works.
  */
 static void *watchdog(void *arg)
 {
@@ -233,7 +235,8 @@ static void start_watchdog(void)
 	if (pthread_create(&t, NULL, watchdog, NULL) == 0)
 		pthread_detach(t);
 	else
-		alarm(g_timeout); /* fallback: default SIGALRM action kills us silently */
+		alarm(g_timeout); /* fallback (ENOSYS without CONFIG_POSIX_TIMERS):
+				    * the default SIGALRM action kills us silently */
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 

@@ -2,7 +2,10 @@
  * Terminal progress: a spinner line with the stage and elapsed time on a TTY, plain lines at
  * stage changes otherwise (logs, CI). Always on stderr, so --json output stays clean.
  */
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
+
+// ora is loaded only for a terminal: it costs start-up time that scripts and CI need not pay.
+const loadOra = async (): Promise<typeof import('ora').default> => (await import('ora')).default;
 
 export interface Progress {
   update(text: string): void;
@@ -28,17 +31,24 @@ export function createProgress(enabled = true): Progress {
     };
   }
   let spinner: Ora | undefined;
+  let makeOra: typeof import('ora').default | undefined;
+  void loadOra().then((factory) => {
+    makeOra = factory;
+  });
   return {
     update(text) {
-      if (!spinner) spinner = ora({ text, stream: process.stderr }).start();
+      if (!makeOra) return;
+      if (!spinner) spinner = makeOra({ text, stream: process.stderr }).start();
       else spinner.text = text;
     },
     succeed(text) {
-      (spinner ?? ora({ stream: process.stderr })).succeed(text);
+      if (spinner) spinner.succeed(text);
+      else process.stderr.write(`✓ ${text}\n`);
       spinner = undefined;
     },
     fail(text) {
-      (spinner ?? ora({ stream: process.stderr })).fail(text);
+      if (spinner) spinner.fail(text);
+      else process.stderr.write(`✗ ${text}\n`);
       spinner = undefined;
     },
     stop() {

@@ -8,7 +8,6 @@ import { basename, join } from 'node:path';
 import { createGzip } from 'node:zlib';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import * as tar from 'tar';
 import { BuildError, EnvironmentError } from '../core/errors.js';
 import { hashJson, sha256 } from '../core/hash.js';
 import { capture, run, ProcessError } from '../core/proc.js';
@@ -67,7 +66,7 @@ function readInputs(root: string): ImageInputs {
 export async function buildImage(ctx: ImageContext): Promise<GuestImage> {
   const started = Date.now();
   const inputs = readInputs(ctx.root);
-  const compiler = await compilerVersion();
+  const compiler = await compilerVersion(ctx.layout);
   const key = hashJson({
     v: IMAGE_RECIPE_VERSION,
     agent: sha256(inputs.agent.content),
@@ -146,6 +145,7 @@ async function genInitCpioSource(ctx: ImageContext): Promise<Buffer> {
     if (!existsSync(tarball)) continue;
     ctx.onStage?.('extracting usr/gen_init_cpio.c');
     const chunks: Buffer[] = [];
+    const tar = await import('tar');
     const { execa } = await import('execa');
     const xz = execa('xz', ['-dc', tarball], { buffer: false, stdout: 'pipe', cancelSignal: ctx.signal });
     const parser = new tar.Parser({

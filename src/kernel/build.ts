@@ -6,7 +6,9 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { BuildError, InputError, isKexpError } from '../core/errors.js';
+import { BuildError, EnvironmentError, InputError, isKexpError } from '../core/errors.js';
+import { memoByFile } from '../core/memo.js';
+import { which } from '../doctor/probe.js';
 import { sha256 } from '../core/hash.js';
 import { capture, displayCommand, ProcessError, run } from '../core/proc.js';
 import type { CacheLayout } from '../core/paths.js';
@@ -85,8 +87,13 @@ export interface KernelArtifact {
 }
 
 let compilerCache: string | undefined;
-export async function compilerVersion(): Promise<string> {
-  compilerCache ??= (await capture('gcc', ['--version'])).split('\n')[0]!;
+/** The first line of `gcc --version`, remembered per gcc binary (a store hit then spawns nothing). */
+export async function compilerVersion(layout?: CacheLayout): Promise<string> {
+  if (compilerCache) return compilerCache;
+  const gcc = which('gcc');
+  if (!gcc) throw new EnvironmentError('gcc is not on PATH', 'apt-get install gcc  (or: kexp doctor --fix)');
+  const compute = async (): Promise<string> => (await capture(gcc, ['--version'])).split('\n')[0]!;
+  compilerCache = layout ? await memoByFile(layout.downloads, 'gcc-version', gcc, compute) : await compute();
   return compilerCache;
 }
 
@@ -122,7 +129,7 @@ export async function buildKernel(ctx: KernelBuildContext, kernel: string, varia
     arch: ARCH,
     requestedConfig,
     patches: series.patches,
-    compiler: await compilerVersion(),
+    compiler: await compilerVersion(ctx.layout),
     makeVariables: recipe.makeVariables,
   };
   const inputKey = kernelInputKey(inputs);

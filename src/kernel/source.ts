@@ -5,15 +5,15 @@
  * that same tree at that same path, so kbuild (which records absolute paths) recompiles only the
  * files a patch touched; resetting to pristine rewrites only the files that differ.
  */
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
-import * as tar from 'tar';
 import { execa } from 'execa';
 import { EnvironmentError, InputError } from '../core/errors.js';
 import { sha256, sha256File } from '../core/hash.js';
 import { capture, run } from '../core/proc.js';
+import { memoByFile } from '../core/memo.js';
 import type { CacheLayout } from '../core/paths.js';
 import type { Logger } from '../core/log.js';
 import type { KernelRecipe } from '../config/recipe.js';
@@ -32,21 +32,8 @@ export interface SourceIdentity {
 }
 
 /** sha256 of big tarballs is remembered by path, size and mtime: hashing 150 MB each run is waste. */
-async function memoSha256(layout: CacheLayout, file: string): Promise<string> {
-  const st = statSync(file);
-  const memoFile = join(layout.downloads, 'sha256-memo.json');
-  const memo: Record<string, string> = existsSync(memoFile) ? JSON.parse(readFileSync(memoFile, 'utf8')) : {};
-  const memoKey = `${resolve(file)}|${st.size}|${st.mtimeMs}`;
-  const known = memo[memoKey];
-  if (known) return known;
-  const digest = await sha256File(file);
-  const fresh: Record<string, string> = existsSync(memoFile) ? JSON.parse(readFileSync(memoFile, 'utf8')) : {};
-  fresh[memoKey] = digest;
-  mkdirSync(layout.downloads, { recursive: true });
-  const tmp = `${memoFile}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(fresh, null, 1));
-  renameSync(tmp, memoFile);
-  return digest;
+function memoSha256(layout: CacheLayout, file: string): Promise<string> {
+  return memoByFile(layout.downloads, 'sha256', file, () => sha256File(file));
 }
 
 export async function identifySource(recipe: KernelRecipe, layout: CacheLayout): Promise<SourceIdentity> {
@@ -58,12 +45,9 @@ export async function identifySource(recipe: KernelRecipe, layout: CacheLayout):
         throw new EnvironmentError(`${recipe.file}: source tarball ${tarball} is missing`, `install it: apt-get install ${source.package}  (or run: kexp doctor --fix)`);
       }
       const digest = await memoSha256(layout, tarball);
-      let version = 'unknown version';
-      try {
-        version = await capture('dpkg-query', ['-W', '-f=${Version}', source.package]);
-      } catch {
-        // not installed through dpkg: the tarball's hash still identifies it
-      }
+      const version = await memoByFile(layout.downloads, 'dpkg-version', tarball, () =>
+        capture('dpkg-query', ['-W', '-f=${Version}', source.package]).catch(() => 'unknown version'),
+      );
       return { sourceId: `tar-${digest}`, treeId: `tar-${digest.slice(0, 24)}`, label: `${source.package} ${version}`, kind: source.type, tarball };
     }
     case 'tarball': {
@@ -179,6 +163,7 @@ export async function preparePristineTree(identity: SourceIdentity, paths: TreeP
 
 /** Extract with node-tar; xz (which node-tar does not read) is decompressed by the xz program. */
 async function extractTarball(file: string, into: string, signal?: AbortSignal): Promise<void> {
+  const tar = await import('tar');
   const extract = tar.x({ cwd: into, strip: 1, preserveOwner: false });
   if (/\.(xz|txz)$/.test(file)) {
     const xz = execa('xz', ['-dc', '-T0', file], { buffer: false, stdout: 'pipe', stderr: 'pipe', cancelSignal: signal });

@@ -63,7 +63,7 @@ export function vmSpec(request: BootRequest): VmSpec {
     initrd: request.initrd,
     accel: request.accel,
     memoryMiB: request.memoryMiB ?? 1024,
-    cpus: request.cpus ?? 2,
+    cpus: request.cpus ?? 1,
     append,
     resultFile: join(request.outDir, 'results.jsonl'),
   };

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureHost } from '../../src/doctor/probe.js';
 import type { Figure, SampleRecord } from '../../src/measure/figures.js';
-import { kexp, repoRoot, scratchRoot } from '../helpers/kexp.js';
+import { kexp, kexpChild, repoRoot, scratchRoot } from '../helpers/kexp.js';
 
 interface BootJson {
   status: string;
@@ -108,4 +108,32 @@ describe('kexp boot, a kernel that panics on purpose', () => {
     expect(json.figures.find((f) => f.function === '__get_user_pages')!.status).toBe('crashed');
     expect(readFileSync(json.consoleLog, 'utf8')).toContain('kexp-test: deliberate panic');
   });
+});
+
+describe('kexp boot, stopped from outside', () => {
+  async function qemuCount(): Promise<number> {
+    const { execa } = await import('execa');
+    const r = await execa('pgrep', ['-c', '-f', '^qemu-system-x86_64 '], { reject: false });
+    return Number(r.stdout.trim() || '0');
+  }
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`leaves no QEMU behind after ${signal} mid-boot`, async () => {
+      const before = await qemuCount();
+      const child = kexpChild(['boot', '--kernel', '6.12', '--variant', 'baseline', '--pages', '64,128', '--reps', '5']);
+      await new Promise<void>((resolve, reject) => {
+        let seen = '';
+        child.stderr!.on('data', (chunk: Buffer) => {
+          seen += chunk.toString();
+          if (/samples under/.test(seen)) resolve();
+        });
+        child.on('exit', () => reject(new Error(`kexp exited before booting:\n${seen}`)));
+      });
+      expect(await qemuCount()).toBe(before + 1);
+      child.kill(signal);
+      const result = await child;
+      expect(result.exitCode).toBe(130);
+      expect(await qemuCount()).toBe(before);
+    });
+  }
 });
