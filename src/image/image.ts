@@ -37,9 +37,15 @@ export interface GuestImage {
   seconds: number;
 }
 
+interface WorkloadSource {
+  name: string;
+  /** images/workloads/<name>.c, then any images/workloads/<name>.*.S (e.g. a nested guest's code). */
+  files: { path: string; content: Buffer }[];
+}
+
 interface ImageInputs {
   agent: { path: string; content: Buffer };
-  workloads: { name: string; path: string; content: Buffer }[];
+  workloads: WorkloadSource[];
   busybox: Buffer;
 }
 
@@ -56,8 +62,10 @@ function readInputs(root: string): ImageInputs {
   return {
     agent: { path: agentPath, content: readFileSync(agentPath) },
     workloads: listWorkloads(root).map((name) => {
-      const path = join(root, 'images', 'workloads', `${name}.c`);
-      return { name, path, content: readFileSync(path) };
+      const dir = join(root, 'images', 'workloads');
+      const extra = readdirSync(dir).filter((f) => f.startsWith(`${name}.`) && f.endsWith('.S')).sort();
+      const files = [`${name}.c`, ...extra].map((f) => ({ path: join(dir, f), content: readFileSync(join(dir, f)) }));
+      return { name, files };
     }),
     busybox: readFileSync(BUSYBOX),
   };
@@ -70,7 +78,7 @@ export async function buildImage(ctx: ImageContext): Promise<GuestImage> {
   const key = hashJson({
     v: IMAGE_RECIPE_VERSION,
     agent: sha256(inputs.agent.content),
-    workloads: inputs.workloads.map((w) => [w.name, sha256(w.content)]),
+    workloads: inputs.workloads.map((w) => [w.name, ...w.files.map((f) => sha256(f.content))]),
     busybox: sha256(inputs.busybox),
     compiler,
   });
@@ -93,9 +101,9 @@ export async function buildImage(ctx: ImageContext): Promise<GuestImage> {
       ctx.onStage?.('compiling workloads');
       for (const w of inputs.workloads) {
         try {
-          await run('gcc', ['-static', '-O2', '-Wall', '-Wextra', '-pthread', '-o', join(bin, w.name), w.path], { logFile, signal: ctx.signal });
+          await run('gcc', ['-static', '-O2', '-Wall', '-Wextra', '-pthread', '-o', join(bin, w.name), ...w.files.map((f) => f.path)], { logFile, signal: ctx.signal });
         } catch (error) {
-          if (error instanceof ProcessError) throw new BuildError(`workload ${w.path} does not compile:\n${error.tail.slice(-12).map((l) => `  | ${l}`).join('\n')}`, logFile);
+          if (error instanceof ProcessError) throw new BuildError(`workload ${w.files[0]!.path} does not compile:\n${error.tail.slice(-12).map((l) => `  | ${l}`).join('\n')}`, logFile);
           throw error;
         }
       }
@@ -112,7 +120,7 @@ export async function buildImage(ctx: ImageContext): Promise<GuestImage> {
       const cpio = join(dir, 'initramfs.cpio');
       await run(genInitCpio, ['-t', '0', join(dir, 'files.list')], { signal: ctx.signal, stdoutFile: cpio });
       await pipeline(createReadStream(cpio), createGzip({ level: 6 }), createWriteStream(join(dir, 'initramfs.cpio.gz')));
-      writeFileSync(join(dir, 'image.json'), `${JSON.stringify({ key, compiler, workloads: inputs.workloads.map((w) => ({ name: w.name, sha256: sha256(w.content) })), agentSha256: sha256(inputs.agent.content), busyboxSha256: sha256(inputs.busybox), builtAt: new Date().toISOString() }, null, 2)}\n`);
+      writeFileSync(join(dir, 'image.json'), `${JSON.stringify({ key, compiler, workloads: inputs.workloads.map((w) => ({ name: w.name, files: w.files.map((f) => ({ file: basename(f.path), sha256: sha256(f.content) })) })), agentSha256: sha256(inputs.agent.content), busyboxSha256: sha256(inputs.busybox), builtAt: new Date().toISOString() }, null, 2)}\n`);
     });
     return done(false);
   });
