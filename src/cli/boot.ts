@@ -1,12 +1,9 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.js';
 import { ensureHost } from '../doctor/probe.js';
-import { buildImage, listWorkloads } from '../image/image.js';
-import { buildKernel } from '../kernel/build.js';
-import { boot } from '../vm/boot.js';
-import { chooseAccel, type AccelRequest } from '../vm/accel.js';
-import { computeFigures } from '../measure/figures.js';
+import { listWorkloads } from '../image/image.js';
+import type { AccelRequest } from '../vm/accel.js';
+import { cellOutDir, runBootCell } from '../experiment/cell.js';
 import { formatFigures, formatSamples } from '../measure/format.js';
 import { collectorNames, type CollectorName } from '../measure/samples.js';
 import type { GuestPlan, WorkloadRun } from '../image/plan.js';
@@ -47,6 +44,7 @@ export const registerBoot: Registrar = (program: Command) => {
     .option('-r, --reps <n>', 'repetitions of every workload and size', '1')
     .option('-c, --collect <list>', `collectors: ${collectorNames.join(', ')}`, 'ftrace,kprobe')
     .option('-f, --functions <list>', 'kernel functions to count', DEFAULT_FUNCTIONS.join(','))
+    .option('-e, --events <list>', 'tracepoints (group/name) to count besides the workloads\' own, comma-separated')
     .option('--accel <accel>', 'auto, kvm or tcg', 'auto')
     .option('--memory <MiB>', 'guest memory', '1024')
     .option('--watchdog <seconds>', 'hung when the result channel is silent this long', '60')
@@ -71,34 +69,31 @@ folder that is printed at the end. Exit code 1 when a sample failed or the VM cr
         collectors: parseCollectors(options.collect!),
         functions: options.functions!.split(',').map((s) => s.trim()).filter(Boolean),
       };
+      const events = (options.events ?? '').split(',').map((e) => e.trim()).filter(Boolean);
+      if (events.length > 0) plan.events = events;
       const progress = createProgress(true);
       const started = Date.now();
-      const kernel = await buildKernel({ root: ctx.root, layout: ctx.layout, store: ctx.store, logger: ctx.logger, signal: ctx.signal, onProgress: (p) => progress.update(describeProgress(p, started)) }, options.kernel!, options.variant!);
-      const image = await buildImage({ root: ctx.root, layout: ctx.layout, store: ctx.store, signal: ctx.signal, onStage: (s) => progress.update(`image: ${s} [${elapsed(started)}]`) });
-      progress.update(`choosing accelerator [${elapsed(started)}]`);
-      const choice = await chooseAccel(accelRequest, { kernel: kernel.bzImage, initrd: image.initramfs, cacheDir: ctx.layout.root, logger: ctx.logger, signal: ctx.signal });
-      ctx.logger.info(choice, 'accelerator');
-      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-      const outDir = join(ctx.layout.logs, 'boots', `${options.kernel}-${options.variant}-${stamp}`);
-      let done = 0;
       const total = plan.runs.reduce((n, r) => n + r.sizes.length, 0) * reps;
-      progress.update(`${options.kernel}/${options.variant}: booting under ${choice.accel} [${elapsed(started)}]`);
-      const outcome = await boot({
-        kernel: kernel.bzImage,
-        initrd: image.initramfs,
-        plan,
-        accel: choice.accel,
-        memoryMiB: Number(options.memory),
-        outDir,
-        watchdogMs: Number(options.watchdog) * 1000,
-        signal: ctx.signal,
-        logger: ctx.logger,
-        onMessage: (m) => {
-          if (m.type === 'sample') done++;
-          progress.update(`${options.kernel}/${options.variant}: ${done}/${total} samples under ${choice.accel} [${elapsed(started)}]`);
+      let done = 0;
+      const what = `${options.kernel}/${options.variant}`;
+      const cell = await runBootCell(
+        { kernel: options.kernel!, variant: options.variant!, plan, accel: accelRequest, memoryMiB: Number(options.memory), watchdogSeconds: Number(options.watchdog) },
+        {
+          root: ctx.root,
+          layout: ctx.layout,
+          store: ctx.store,
+          logger: ctx.logger,
+          signal: ctx.signal,
+          outDir: cellOutDir(ctx.layout.logs, options.kernel!, options.variant!),
+          onBuildProgress: (p) => progress.update(describeProgress(p, started)),
+          onStage: (stage) => progress.update(`${what}: ${stage} [${elapsed(started)}]`),
+          onMessage: (m) => {
+            if (m.type === 'sample') done++;
+            progress.update(`${what}: ${done}/${total} samples [${elapsed(started)}]`);
+          },
         },
-      });
-      const figures = computeFigures(outcome.samples, plan.functions, outcome.hello);
+      );
+      const { outcome, figures, accel: choice, kernel, image } = cell;
       const findings = outcome.status !== 'ok' || outcome.samples.some((s) => s.status !== 'ok');
       const summary = `${options.kernel}/${options.variant}: ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''} in ${(outcome.durationMs / 1000).toFixed(1)} s under ${choice.accel}`;
       if (findings) progress.fail(summary);
@@ -129,7 +124,7 @@ folder that is printed at the end. Exit code 1 when a sample failed or the VM cr
         if (outcome.excerpt && outcome.status !== 'ok') ctx.out(`\n${outcome.status}: ${outcome.reason}\n${outcome.excerpt.map((l) => `  | ${l}`).join('\n')}`);
         for (const w of outcome.warnings) ctx.out(`\nkernel warning: ${w.title}\n${w.excerpt.slice(0, 12).map((l) => `  | ${l}`).join('\n')}`);
         for (const e of outcome.agentErrors) ctx.out(`agent: ${e}`);
-        ctx.out(`\nsamples:\n${formatSamples(outcome.samples, plan.functions)}`);
+        ctx.out(`\nsamples:\n${formatSamples(outcome.samples, cell.targets)}`);
         ctx.out(`\nper-page figures (calls = fixed + per_page x pages):\n${formatFigures(figures)}`);
         ctx.out(`\nconsole: ${outcome.consoleLog}\nresults: ${outcome.resultLog}`);
       }

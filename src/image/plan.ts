@@ -17,6 +17,8 @@ export interface GuestPlan {
   repetitions: number;
   collectors: CollectorName[];
   functions: string[];
+  /** Tracepoints (group/name) counted in the kernel for every sample. */
+  events?: string[];
 }
 
 export interface PlannedSample {
@@ -44,7 +46,9 @@ export function planText(plan: GuestPlan): string {
       if (!token.test(part)) throw new InputError(`workload "${run.workload}": "${part}" has characters the guest plan cannot carry (use letters, digits and _.,=+:/-)`);
     }
   }
+  for (const event of plan.events ?? []) if (!/^[\w-]+\/[\w-]+$/.test(event)) throw new InputError(`tracepoint "${event}": expected group/name, e.g. kvm/kvm_async_pf_ready`);
   const lines = [`funcs ${plan.functions.join(' ')}`, `collect ${plan.collectors.join(' ')}`];
+  if (plan.events && plan.events.length > 0) lines.push(`events ${plan.events.join(' ')}`);
   for (const s of expandSamples(plan)) lines.push(['sample', s.workload, s.pages, s.rep, ...s.args].join(' '));
   return `${lines.join('\n')}\n`;
 }

@@ -3,7 +3,7 @@
  * per-page fit of every collector, whether the collectors agree, and the status of the whole.
  */
 import { fitPerPage, type Fit } from './fit.js';
-import { sampleStatus, workloadLabel, type AgentSample, type CollectorName, type Hello, type SampleStatus } from './samples.js';
+import { sampleStatus, workloadLabel, type AgentSample, type CountSource, type Hello, type SampleStatus } from './samples.js';
 
 export interface SampleRecord {
   workload: string;
@@ -12,7 +12,7 @@ export interface SampleRecord {
   rep: number;
   status: SampleStatus;
   reason?: string;
-  counts: Partial<Record<CollectorName, Record<string, number>>>;
+  counts: Partial<Record<CountSource, Record<string, number>>>;
   result: AgentSample['result'] | null;
 }
 
@@ -25,7 +25,7 @@ export interface Figure {
   fixed: number | null;
   residual: number | null;
   /** Each collector's own fit; untraceable functions are absent with a note. */
-  collectors: Partial<Record<CollectorName, Fit | { error: string }>>;
+  collectors: Partial<Record<CountSource, Fit | { error: string }>>;
   flags: string[];
   samples: number;
 }
@@ -49,7 +49,8 @@ export function missingSample(workload: string, args: string[], pages: number, r
   return { workload, args, pages, rep, status, reason, counts: {}, result: null };
 }
 
-export function computeFigures(samples: SampleRecord[], functions: string[], hello: Hello | undefined): Figure[] {
+/** `targets`: kernel functions and tracepoints (group/name) to give a figure each. */
+export function computeFigures(samples: SampleRecord[], targets: string[], hello: Hello | undefined): Figure[] {
   const groups = new Map<string, SampleRecord[]>();
   for (const s of samples) {
     const label = workloadLabel(s.workload, s.args);
@@ -57,7 +58,7 @@ export function computeFigures(samples: SampleRecord[], functions: string[], hel
   }
   const figures: Figure[] = [];
   for (const [workload, group] of groups) {
-    for (const fn of functions) figures.push(figureFor(workload, fn, group, hello));
+    for (const target of targets) figures.push(figureFor(workload, target, group, hello));
   }
   return figures;
 }
@@ -70,8 +71,8 @@ function figureFor(workload: string, fn: string, group: SampleRecord[], hello: H
     const reason = counts === group.length ? bad.reason : `${counts} of ${group.length} samples ${bad.status}: ${bad.reason ?? ''}`.trim();
     return { ...base, status: bad.status, ...(reason ? { reason } : {}) };
   }
-  const collectorsRun = new Set<CollectorName>();
-  for (const s of group) for (const c of Object.keys(s.counts) as CollectorName[]) if (s.counts[c] && fn in s.counts[c]!) collectorsRun.add(c);
+  const collectorsRun = new Set<CountSource>();
+  for (const s of group) for (const c of Object.keys(s.counts) as CountSource[]) if (s.counts[c] && fn in s.counts[c]!) collectorsRun.add(c);
   const untraceable = Object.entries(hello?.traceable ?? {}).filter(([, fns]) => fns[fn] === false).map(([c]) => c);
   if (collectorsRun.size === 0) {
     const why = untraceable.length > 0 ? `${fn} cannot be traced in this kernel (${untraceable.join(', ')}: not traceable; inlined or absent)` : `no collector counted ${fn}`;

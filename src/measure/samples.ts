@@ -6,6 +6,8 @@ import { z } from 'zod';
 
 export const collectorNames = ['ftrace', 'kprobe', 'perf'] as const;
 export type CollectorName = (typeof collectorNames)[number];
+/** Where a count came from: a collector of function calls, or the in-kernel tracepoint counters. */
+export type CountSource = CollectorName | 'tracepoint';
 
 const counts = z.record(z.string(), z.number().int().nonnegative());
 
@@ -20,6 +22,8 @@ const workloadResultSchema = z.object({
   workload: z.string().optional(),
   pages: z.number().optional(),
   ok: z.boolean(),
+  /** The workload could not run here (e.g. no nested KVM): neither a pass nor a failure. */
+  skipped: z.boolean().optional(),
   error: z.string().nullable().optional(),
 }).passthrough();
 
@@ -77,6 +81,7 @@ export type SampleStatus = 'ok' | 'failed' | 'crashed' | 'hung' | 'skipped';
 /** The workload's own verdict: ok only when it exited 0 and said ok. */
 export function sampleStatus(sample: AgentSample): { status: SampleStatus; reason?: string } {
   if (sample.result === null) return { status: 'failed', reason: `${sample.workload} printed no result (exit ${sample.exit})` };
+  if (sample.result.skipped) return { status: 'skipped', reason: sample.result.error ?? `${sample.workload} could not run here` };
   if (sample.result.ok && sample.exit === 0) return { status: 'ok' };
   return { status: 'failed', reason: sample.result.error ?? `${sample.workload} exited ${sample.exit}` };
 }

@@ -1,0 +1,92 @@
+/**
+ * One cell of an experiment: a kernel variant booted with a guest plan. Everything it needs comes
+ * in as data and everything it finds goes out as data (no reaching into a planner's memory), so
+ * that an executor can run it here or on another machine.
+ */
+import { join } from 'node:path';
+import type { CacheLayout } from '../core/paths.js';
+import type { Logger } from '../core/log.js';
+import type { ArtifactStore } from '../store/store.js';
+import { loadWorkloadManifest, type WorkloadManifest } from '../config/workloads.js';
+import { buildKernel, type BuildProgress, type KernelArtifact } from '../kernel/build.js';
+import { buildImage, type GuestImage } from '../image/image.js';
+import type { GuestPlan } from '../image/plan.js';
+import { chooseAccel, type AccelChoice, type AccelRequest } from '../vm/accel.js';
+import { boot, type BootOutcome } from '../vm/boot.js';
+import { applyEvidence } from '../measure/evidence.js';
+import { computeFigures, type Figure } from '../measure/figures.js';
+import type { AgentMessage } from '../measure/samples.js';
+
+export interface CellSpec {
+  kernel: string;
+  variant: string;
+  plan: GuestPlan;
+  accel: AccelRequest;
+  memoryMiB?: number;
+  watchdogSeconds?: number;
+  timeoutSeconds?: number;
+}
+
+export interface CellEnv {
+  root: string;
+  layout: CacheLayout;
+  store: ArtifactStore;
+  logger: Logger;
+  signal?: AbortSignal;
+  /** Where this cell's console.log, results.jsonl and qemu.json go. */
+  outDir: string;
+  onBuildProgress?: (progress: BuildProgress) => void;
+  onStage?: (stage: string) => void;
+  onMessage?: (message: AgentMessage) => void;
+}
+
+export interface CellResult {
+  spec: CellSpec;
+  kernel: KernelArtifact;
+  image: GuestImage;
+  accel: AccelChoice;
+  outcome: BootOutcome;
+  figures: Figure[];
+  /** Functions, then tracepoints: what the figures are about. */
+  targets: string[];
+}
+
+/** The plan with every workload's own tracepoints added. */
+export function withWorkloadEvents(plan: GuestPlan, manifests: Map<string, WorkloadManifest>): GuestPlan {
+  const events = new Set(plan.events ?? []);
+  for (const run of plan.runs) for (const e of manifests.get(run.workload)?.events ?? []) events.add(e);
+  return { ...plan, events: [...events] };
+}
+
+export async function runBootCell(spec: CellSpec, env: CellEnv): Promise<CellResult> {
+  const manifests = new Map(spec.plan.runs.map((r) => [r.workload, loadWorkloadManifest(env.root, r.workload)]));
+  const plan = withWorkloadEvents(spec.plan, manifests);
+  const kernel = await buildKernel({ root: env.root, layout: env.layout, store: env.store, logger: env.logger, signal: env.signal, onProgress: env.onBuildProgress }, spec.kernel, spec.variant);
+  const image = await buildImage({ root: env.root, layout: env.layout, store: env.store, signal: env.signal, onStage: (s) => env.onStage?.(`image: ${s}`) });
+  env.onStage?.('choosing accelerator');
+  const accel = await chooseAccel(spec.accel, { kernel: kernel.bzImage, initrd: image.initramfs, cacheDir: env.layout.root, logger: env.logger, signal: env.signal });
+  env.logger.info(accel, 'accelerator');
+  env.onStage?.(`booting under ${accel.accel}`);
+  const outcome = await boot({
+    kernel: kernel.bzImage,
+    initrd: image.initramfs,
+    plan,
+    accel: accel.accel,
+    ...(spec.memoryMiB ? { memoryMiB: spec.memoryMiB } : {}),
+    outDir: env.outDir,
+    watchdogMs: (spec.watchdogSeconds ?? 60) * 1000,
+    timeoutMs: (spec.timeoutSeconds ?? 600) * 1000,
+    ...(env.signal ? { signal: env.signal } : {}),
+    logger: env.logger,
+    ...(env.onMessage ? { onMessage: env.onMessage } : {}),
+  });
+  const samples = outcome.samples.map((s) => applyEvidence(s, manifests.get(s.workload) ?? { events: [] }));
+  const targets = [...plan.functions, ...(plan.events ?? [])];
+  const figures = computeFigures(samples, targets, outcome.hello);
+  return { spec: { ...spec, plan }, kernel, image, accel, outcome: { ...outcome, samples }, figures, targets };
+}
+
+export function cellOutDir(logs: string, kernel: string, variant: string): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return join(logs, 'boots', `${kernel}-${variant}-${stamp}`);
+}
