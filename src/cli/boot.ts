@@ -114,6 +114,7 @@ folder that is printed at the end. Exit code 1 when a sample failed or the VM cr
           traceable: outcome.hello?.traceable ?? null,
           warnings: outcome.warnings.map((w) => ({ title: w.title, excerpt: w.excerpt })),
           agentErrors: outcome.agentErrors,
+          notes: cell.notes,
           samples: outcome.samples,
           figures,
           consoleLog: outcome.consoleLog,
@@ -124,6 +125,7 @@ folder that is printed at the end. Exit code 1 when a sample failed or the VM cr
         if (outcome.excerpt && outcome.status !== 'ok') ctx.out(`\n${outcome.status}: ${outcome.reason}\n${outcome.excerpt.map((l) => `  | ${l}`).join('\n')}`);
         for (const w of outcome.warnings) ctx.out(`\nkernel warning: ${w.title}\n${w.excerpt.slice(0, 12).map((l) => `  | ${l}`).join('\n')}`);
         for (const e of outcome.agentErrors) ctx.out(`agent: ${e}`);
+        for (const n of cell.notes) ctx.out(`note: ${n}`);
         ctx.out(`\nsamples:\n${formatSamples(outcome.samples, cell.targets)}`);
         ctx.out(`\nper-page figures (calls = fixed + per_page x pages):\n${formatFigures(figures)}`);
         ctx.out(`\nconsole: ${outcome.consoleLog}\nresults: ${outcome.resultLog}`);

@@ -9,7 +9,8 @@ import type { Logger } from '../core/log.js';
 import type { ArtifactStore } from '../store/store.js';
 import { loadWorkloadManifest, type WorkloadManifest } from '../config/workloads.js';
 import { buildKernel, type BuildProgress, type KernelArtifact } from '../kernel/build.js';
-import { buildImage, type GuestImage } from '../image/image.js';
+import { existsSync } from 'node:fs';
+import { buildImage, PERF, type GuestImage } from '../image/image.js';
 import type { GuestPlan } from '../image/plan.js';
 import { chooseAccel, type AccelChoice, type AccelRequest } from '../vm/accel.js';
 import { boot, type BootOutcome } from '../vm/boot.js';
@@ -49,6 +50,8 @@ export interface CellResult {
   figures: Figure[];
   /** Functions, then tracepoints: what the figures are about. */
   targets: string[];
+  /** Collectors that were unavailable, and the like: said, not failed. */
+  notes: string[];
 }
 
 /** The plan with every workload's own tracepoints added. */
@@ -60,9 +63,16 @@ export function withWorkloadEvents(plan: GuestPlan, manifests: Map<string, Workl
 
 export async function runBootCell(spec: CellSpec, env: CellEnv): Promise<CellResult> {
   const manifests = new Map(spec.plan.runs.map((r) => [r.workload, loadWorkloadManifest(env.root, r.workload)]));
-  const plan = withWorkloadEvents(spec.plan, manifests);
+  const notes: string[] = [];
+  let plan = withWorkloadEvents(spec.plan, manifests);
+  const wantsPerf = plan.collectors.includes('perf');
+  if (wantsPerf && !existsSync(PERF)) {
+    // A missing perf makes the collector unavailable, not the sample failed.
+    notes.push(`perf collector unavailable: no ${PERF} on this host (apt-get install linux-perf)`);
+    plan = { ...plan, collectors: plan.collectors.filter((c) => c !== 'perf') };
+  }
   const kernel = await buildKernel({ root: env.root, layout: env.layout, store: env.store, logger: env.logger, signal: env.signal, onProgress: env.onBuildProgress }, spec.kernel, spec.variant);
-  const image = await buildImage({ root: env.root, layout: env.layout, store: env.store, signal: env.signal, onStage: (s) => env.onStage?.(`image: ${s}`) });
+  const image = await buildImage({ root: env.root, layout: env.layout, store: env.store, signal: env.signal, onStage: (s) => env.onStage?.(`image: ${s}`) }, { perf: plan.collectors.includes('perf') });
   env.onStage?.('choosing accelerator');
   const accel = await chooseAccel(spec.accel, { kernel: kernel.bzImage, initrd: image.initramfs, cacheDir: env.layout.root, logger: env.logger, signal: env.signal });
   env.logger.info(accel, 'accelerator');
@@ -83,7 +93,7 @@ export async function runBootCell(spec: CellSpec, env: CellEnv): Promise<CellRes
   const samples = outcome.samples.map((s) => applyEvidence(s, manifests.get(s.workload) ?? { events: [] }));
   const targets = [...plan.functions, ...(plan.events ?? [])];
   const figures = computeFigures(samples, targets, outcome.hello);
-  return { spec: { ...spec, plan }, kernel, image, accel, outcome: { ...outcome, samples }, figures, targets };
+  return { spec: { ...spec, plan }, kernel, image, accel, outcome: { ...outcome, samples }, figures, targets, notes };
 }
 
 export function cellOutDir(logs: string, kernel: string, variant: string): string {

@@ -3,7 +3,7 @@
  * images/workloads/*.c compiled with gcc -static, and the agent images/agent/init as /init.
  * Built with the kernel's own usr/gen_init_cpio, cached by the hash of everything in it.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createGzip } from 'node:zlib';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -19,6 +19,25 @@ import { busyboxEntries, cpioList, skeleton, type CpioEntry } from './cpio.js';
 
 export const IMAGE_RECIPE_VERSION = 1;
 export const BUSYBOX = '/bin/busybox';
+
+export interface ImageOptions {
+  /** Carry Debian's perf binary and the shared libraries it needs (for the perf collector). */
+  perf?: boolean;
+}
+
+export const PERF = '/usr/bin/perf';
+
+/** ldd's output → the libraries a binary loads, by absolute path. Pure. */
+export function parseLdd(output: string): string[] {
+  const paths: string[] = [];
+  for (const line of output.split('\n')) {
+    const arrow = /=>\s+(\/\S+)/.exec(line);
+    const bare = /^\s*(\/\S+)\s+\(0x/.exec(line);
+    const path = arrow?.[1] ?? bare?.[1];
+    if (path) paths.push(path);
+  }
+  return [...new Set(paths)];
+}
 
 export interface ImageContext {
   root: string;
@@ -71,9 +90,10 @@ function readInputs(root: string): ImageInputs {
   };
 }
 
-export async function buildImage(ctx: ImageContext): Promise<GuestImage> {
+export async function buildImage(ctx: ImageContext, options: ImageOptions = {}): Promise<GuestImage> {
   const started = Date.now();
   const inputs = readInputs(ctx.root);
+  const perfFiles = options.perf ? await perfClosure() : [];
   const compiler = await compilerVersion(ctx.layout);
   const key = hashJson({
     v: IMAGE_RECIPE_VERSION,
@@ -81,6 +101,7 @@ export async function buildImage(ctx: ImageContext): Promise<GuestImage> {
     workloads: inputs.workloads.map((w) => [w.name, ...w.files.map((f) => sha256(f.content))]),
     busybox: sha256(inputs.busybox),
     compiler,
+    ...(perfFiles.length > 0 ? { perf: perfFiles.map((f) => [f, sha256(readFileSync(f))]) } : {}),
   });
   const done = (cached: boolean): GuestImage => ({
     key,
@@ -114,6 +135,7 @@ export async function buildImage(ctx: ImageContext): Promise<GuestImage> {
         { type: 'file', path: '/init', from: join(bin, 'init') },
         ...busyboxEntries(BUSYBOX, applets, new Set(inputs.workloads.map((w) => w.name))),
         ...inputs.workloads.map((w): CpioEntry => ({ type: 'file', path: `/bin/${w.name}`, from: join(bin, w.name) })),
+        ...perfEntries(perfFiles),
       ];
       writeFileSync(join(dir, 'files.list'), cpioList(entries));
       ctx.onStage?.('packing initramfs');
@@ -124,6 +146,26 @@ export async function buildImage(ctx: ImageContext): Promise<GuestImage> {
     });
     return done(false);
   });
+}
+
+/** perf and every shared library it loads (and the loader), at the same paths as on the host. */
+async function perfClosure(): Promise<string[]> {
+  if (!existsSync(PERF)) throw new EnvironmentError(`${PERF} is missing: the perf collector needs Debian's perf`, 'apt-get install linux-perf, or leave perf out of the collectors');
+  const libs = parseLdd(await capture('ldd', [PERF]));
+  return [PERF, ...libs];
+}
+
+function perfEntries(files: string[]): CpioEntry[] {
+  const dirs = new Set<string>();
+  for (const f of files) {
+    const parts = f.split('/').slice(1, -1);
+    for (let i = 1; i <= parts.length; i++) dirs.add(`/${parts.slice(0, i).join('/')}`);
+  }
+  const known = new Set(skeleton().map((e) => e.path));
+  return [
+    ...[...dirs].filter((d) => !known.has(d)).sort().map((path): CpioEntry => ({ type: 'dir', path })),
+    ...files.map((f): CpioEntry => ({ type: 'file', path: f, from: realpathSync(f) })),
+  ];
 }
 
 /** usr/gen_init_cpio from a kernel source the cache already holds, or from a recipe's tarball. */

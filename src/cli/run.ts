@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { InputError } from '../core/errors.js';
+import { ensureHost } from '../doctor/probe.js';
+import { resolveExperimentFile } from '../config/experiment.js';
+import { parseOnly } from '../experiment/plan.js';
+import { resumeRun, startRun, type RunOutcome, type RunProgress } from '../experiment/run.js';
+import { listRuns, resultsRoot } from '../results/store.js';
+import { writeReports } from '../report/write.js';
+import { table } from '../measure/format.js';
+import { action, type Registrar } from './action.js';
+import { createProgress, elapsed } from './progress.js';
+import type { CommandContext } from './context.js';
+
+export function describeRunProgress(p: RunProgress, started: number): string {
+  const builds = `builds ${p.builds.done}/${p.builds.total}${p.builds.current ? ` (${p.builds.current}${p.builds.detail ? `: ${p.builds.detail}` : ''})` : ''}`;
+  const left = p.cells.total - p.cells.done - p.cells.running;
+  const cells = `runs ${p.cells.done}/${p.cells.total} done, ${p.cells.running} running, ${left} left${p.cells.failed > 0 ? `, ${p.cells.failed} with failures` : ''}`;
+  const eta = p.etaSeconds !== undefined && p.phase === 'running' ? ` · about ${p.etaSeconds >= 60 ? `${Math.floor(p.etaSeconds / 60)}m${String(p.etaSeconds % 60).padStart(2, '0')}s` : `${p.etaSeconds}s`} left` : '';
+  return `${p.phase}: ${builds} · ${cells}${eta} [${elapsed(started)}]`;
+}
+
+export interface RunCommandOptions {
+  only?: string;
+  jobs?: number;
+  resume?: string;
+  results?: string;
+}
+
+/** Shared by run and nightly: run (or resume), write the reports, return the outcome. */
+export async function runExperimentCommand(ctx: CommandContext, experimentArg: string | undefined, options: RunCommandOptions): Promise<RunOutcome> {
+  ensureHost(ctx.root);
+  if (options.jobs !== undefined && (!Number.isInteger(options.jobs) || options.jobs < 1)) throw new InputError(`--jobs: expected a positive whole number, found ${options.jobs}`);
+  const progress = createProgress(true);
+  const started = Date.now();
+  const env = {
+    root: ctx.root,
+    layout: ctx.layout,
+    store: ctx.store,
+    logger: ctx.logger,
+    signal: ctx.signal,
+    resultsDir: resultsRoot(ctx.root, options.results),
+    ...(options.jobs ? { jobs: options.jobs } : {}),
+    onProgress: (p: RunProgress) => progress.update(describeRunProgress(p, started)),
+  };
+  let outcome: RunOutcome;
+  try {
+    outcome = options.resume
+      ? await resumeRun(env, options.resume)
+      : await startRun(env, resolveExperimentFile(ctx.root, experimentArg), parseOnly(options.only));
+  } catch (error) {
+    progress.fail(`run stopped after ${elapsed(started)}`);
+    // The record of what finished is valid: give it its reports before going.
+    const runs = listRuns(env.resultsDir);
+    const last = runs[runs.length - 1];
+    if (last && last.state === 'incomplete') {
+      try {
+        writeReports(last.dir);
+        ctx.err(`incomplete run kept: ${last.dir} (kexp run --resume ${last.id})`);
+      } catch {
+        // the run had not started a record yet
+      }
+    }
+    throw error;
+  }
+  writeReports(outcome.store.dir);
+  const m = outcome.manifest;
+  const done = Object.values(m.cells).filter((c) => c.state === 'done').length;
+  const summary = `run ${m.id}: ${done} cells in ${elapsed(started)}${outcome.findings ? ', with failures' : ''}`;
+  if (outcome.findings) progress.fail(summary);
+  else progress.succeed(summary);
+  return outcome;
+}
+
+export const registerRun: Registrar = (program: Command) => {
+  program
+    .command('run')
+    .description('run an experiment (default: experiments/default.json): builds, boots, samples, figures, reports')
+    .argument('[experiment]', 'experiment file, or a name under experiments/')
+    .option('--only <filter>', 'narrow the matrix: kernel=6.12,variant=continue (values joined with +)')
+    .option('-j, --jobs <n>', 'VMs at once (default: cores, fewer if memory is short)', (v) => Number(v))
+    .option('--resume <run>', 'finish an incomplete run without redoing what finished')
+    .option('--results <dir>', 'where run records go (default: $KEXP_RESULTS or results/)')
+    .option('--json', 'print {run, dir, state, findings} on stdout')
+    .addHelpText('after', `
+Examples:
+  kexp run                                    the default experiment
+  kexp run experiments/default.json --only kernel=6.12,variant=baseline+continue
+  kexp run --resume default-20261126-101500   after an interruption
+
+Each run leaves results/<run>/: experiment.json, manifest.json (provenance), cells/<cell>/
+(console.log, results.jsonl, cell.json), samples.jsonl and report.{txt,md,csv,json,html}.
+Exit code 1 when a sample failed, crashed or hung.`)
+    .action(action('run', async (ctx, options: RunCommandOptions, args) => {
+      const outcome = await runExperimentCommand(ctx, args[0], options);
+      if (ctx.json) ctx.out(JSON.stringify({ run: outcome.manifest.id, dir: outcome.store.dir, state: outcome.manifest.state, findings: outcome.findings }));
+      else ctx.out(`${outcome.store.dir}/report.txt\n\n${readReport(outcome.store.dir)}`);
+      return outcome.findings ? 1 : 0;
+    }));
+
+  program
+    .command('runs')
+    .description('list the run records')
+    .option('--results <dir>', 'where run records are (default: $KEXP_RESULTS or results/)')
+    .option('--json', 'print the list as JSON')
+    .action(action('runs', async (ctx, options: { results?: string }) => {
+      const runs = listRuns(resultsRoot(ctx.root, options.results));
+      if (ctx.json) {
+        ctx.out(JSON.stringify(runs, null, 2));
+      } else if (runs.length === 0) {
+        ctx.out('no runs yet (kexp run starts one)');
+      } else {
+        ctx.out(table([['run', 'experiment', 'state', 'cells', 'started'], ...runs.map((r) => [r.id, r.experiment, r.state, `${r.cellsDone}/${r.cellsPlanned}`, r.startedAt])]));
+      }
+      return 0;
+    }));
+};
+
+function readReport(dir: string): string {
+  return readFileSync(join(dir, 'report.txt'), 'utf8');
+}
