@@ -42,7 +42,8 @@ export function reportInput(manifest: RunManifest, experiment: Experiment, cells
   const targets = [...experiment.functions, ...experiment.events, ...new Set(cells.flatMap((c) => Object.keys(c.traceable?.tracepoint ?? {})))];
   const kernels = experiment.kernels.filter((k) => manifest.plannedCells.some((id) => manifest.cells[id]?.kernel === k));
   const variants = experiment.variants.filter((v) => manifest.plannedCells.some((id) => manifest.cells[id]?.variant === v));
-  const workloads = [...new Set(experiment.workloads.map((w) => workloadLabel(w.name, w.args)))];
+  const onlyWorkloads = manifest.only?.workload;
+  const workloads = [...new Set(experiment.workloads.filter((w) => !onlyWorkloads || onlyWorkloads.includes(w.name)).map((w) => workloadLabel(w.name, w.args)))];
   const provenance = [
     `kexp ${manifest.kexp.version}${manifest.kexp.commit ? ` (${manifest.kexp.commit.slice(0, 12)})` : ''}, run ${manifest.id}`,
     `host ${manifest.host.hostname}, ${manifest.host.cpus} cores, ${manifest.qemu ?? 'QEMU unknown'}`,
