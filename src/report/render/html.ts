@@ -1,0 +1,196 @@
+/**
+ * HTML: one self-contained file (inline CSS and SVG, no script, nothing fetched) that opens
+ * offline: per kernel the table, its notes and a bar chart. All text is escaped.
+ */
+import type { Comparison, ComparedCell } from '../../results/compare.js';
+import { describeCells, formatNumber, type Cell, type Note, type ReportTables, type Table } from '../model.js';
+import type { Renderer, Renderable } from '../renderer.js';
+import { barChart, escapeXml as escapeHtml, seriesColor, type Bar, type LegendEntry } from './chart.js';
+import { changeText, comparisonProvenance, comparisonSummary, FIT_NOTE, FLAG_NOTE, runLine } from './common.js';
+import { shorten } from './layout.js';
+
+export { escapeHtml };
+
+const REASON_MAX = 600;
+
+export const htmlRenderer: Renderer = {
+  name: 'html',
+  extension: 'html',
+  mediaType: 'text/html; charset=utf-8',
+  render: (view: Renderable) => (view.kind === 'report' ? reportHtml(view) : comparisonHtml(view)),
+};
+
+const css = `
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1b1b1b; margin: 24px auto; max-width: 1040px; padding: 0 16px; }
+h1 { font-size: 22px; margin: 0 0 4px; }
+h2 { font-size: 17px; margin: 28px 0 8px; padding-top: 12px; border-top: 1px solid #ddd; }
+code { font: 13px ui-monospace, "DejaVu Sans Mono", monospace; }
+.run { color: #555; margin: 0 0 12px; }
+.banner { background: #fff4ce; border: 1px solid #e0c060; padding: 6px 10px; border-radius: 4px; }
+.kernel { display: grid; grid-template-columns: minmax(300px, max-content) 1fr; gap: 8px 28px; align-items: start; }
+.kernel h2 { grid-column: 1 / -1; }
+.kernel figure { grid-column: 1 / -1; margin: 0; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+th, td { border: 1px solid #d0d0d0; padding: 4px 10px; }
+thead th { background: #f2f2f2; font-weight: 600; text-align: right; }
+thead th:first-child, tbody th { text-align: left; font-weight: normal; white-space: nowrap; }
+td { text-align: right; white-space: nowrap; }
+td.flagged { background: #fff4ce; }
+td.failed, td.crashed, td.hung { background: #fde2e1; color: #8a1111; font-weight: 600; }
+td.skipped, td.missing { background: #f4f4f4; color: #666; font-style: italic; }
+td.changed { background: #fff1a8; font-weight: 700; outline: 2px solid #c9a400; outline-offset: -2px; }
+td.new-failure { background: #fbd0cd; color: #8a1111; outline-color: #b3261e; }
+.swatch { display: inline-block; width: 10px; height: 10px; margin-right: 6px; border-radius: 2px; vertical-align: baseline; }
+ul.notes { margin: 0; padding-left: 18px; font-size: 13px; }
+ul.notes li { margin-bottom: 4px; white-space: pre-line; }
+.chart { max-width: 100%; height: auto; font: 11px system-ui, "DejaVu Sans", sans-serif; }
+.chart .grid { stroke: #e6e6e6; }
+.chart .axis { stroke: #555; }
+.chart .tick, .chart .group { fill: #333; }
+.chart .axis-label { fill: #222; font-size: 12px; font-weight: 600; }
+.chart .value { fill: #222; font-weight: 600; }
+.chart .status { fill: #8a1111; font-weight: 700; letter-spacing: 0.5px; }
+.chart .skipped .status, .chart .missing .status { fill: #666; font-weight: 600; font-style: italic; }
+.chart .changed { fill: none; stroke: #1b1b1b; stroke-width: 2; }
+.chart .legend text { fill: #333; }
+footer { margin-top: 28px; border-top: 1px solid #ddd; padding-top: 10px; color: #444; font-size: 13px; }
+footer ul { padding-left: 18px; margin: 4px 0; }
+`.trim();
+
+function page(title: string, body: string[]): string {
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(title)}</title>`,
+    `<style>\n${css}\n</style>`,
+    '</head>',
+    '<body>',
+    ...body,
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}
+
+/** The title with the function in code style. */
+function heading(title: string, fn: string): string {
+  return title.split(fn).map(escapeHtml).join(`<code>${escapeHtml(fn)}</code>`);
+}
+
+function yLabel(fn: string): string {
+  return `${fn} ${fn.includes('/') ? 'events' : 'calls'} per page`;
+}
+
+function reportHtml(report: ReportTables): string {
+  const body = [
+    `<header><h1>kexp report: ${escapeHtml(report.run.experiment)}</h1>`,
+    `<p class="run">${escapeHtml(runLine(report.run))}</p>`,
+    ...(report.run.state === 'incomplete' ? ['<p class="banner">The run was interrupted: cells it did not reach are shown as <em>missing</em>.</p>'] : []),
+    '</header>',
+  ];
+  report.tables.forEach((table, k) => {
+    body.push(`<section class="kernel" id="kernel-${k}">`, `<h2>${heading(table.title, report.function)}</h2>`);
+    body.push(tableHtml(table, (cell) => ({ classes: cellClasses(cell), text: cell.text, tooltip: cellTooltip(cell) })));
+    body.push(notesHtml(table.notes, table));
+    const legend: LegendEntry[] = [
+      ...table.variants.map((v, i) => ({ label: v, swatch: 'series' as const, series: i })),
+      { label: 'not a figure (status written in it)', swatch: 'hatch' },
+    ];
+    const groups = table.rows.map((row) => ({ label: row.workload, bars: row.cells.map((cell, i) => cellBar(cell, i)) }));
+    body.push('<figure>', barChart({ id: `chart-${k}`, title: table.title, xLabel: 'workload', yLabel: yLabel(report.function), groups, legend }), '</figure>', '</section>');
+  });
+  const flagged = report.tables.some((t) => t.notes.some((n) => n.kind === 'flag'));
+  body.push(footer([FIT_NOTE, ...(flagged ? [FLAG_NOTE] : [])], [{ heading: 'provenance', lines: [runLine(report.run), ...report.provenance] }]));
+  return page(`kexp report: ${report.run.experiment} (${report.run.runId})`, body);
+}
+
+function comparisonHtml(comparison: Comparison): string {
+  const { before, after } = comparison;
+  const body = [
+    `<header><h1>kexp comparison: ${escapeHtml(before.runId)} → ${escapeHtml(after.runId)}</h1>`,
+    `<p class="run">${escapeHtml(comparisonSummary(comparison))}${comparison.changes.length > 0 ? ' Changed cells are highlighted; new failures in red.' : ''}</p>`,
+    '</header>',
+  ];
+  comparison.tables.forEach((table, k) => {
+    body.push(`<section class="kernel" id="kernel-${k}">`, `<h2>${heading(table.title, comparison.function)}</h2>`);
+    body.push(tableHtml(table, (c) => ({ classes: comparedClasses(c), text: c.text, tooltip: `before: ${cellTooltip(c.before)}\nafter: ${cellTooltip(c.after)}` })));
+    body.push(notesHtml(table.notes, table));
+    const legend: LegendEntry[] = [
+      ...table.variants.map((v, i) => ({ label: v, swatch: 'series' as const, series: i })),
+      { label: 'pale: before', swatch: 'faded' },
+      { label: 'not a figure (status written in it)', swatch: 'hatch' },
+    ];
+    const groups = table.rows.map((row) => ({
+      label: row.workload,
+      bars: row.cells.flatMap((c, i) => [
+        { ...cellBar(c.before, i), faded: true, gapBefore: i > 0, tooltip: `before: ${cellTooltip(c.before)}` },
+        { ...cellBar(c.after, i), emphasis: c.changed, tooltip: `after: ${cellTooltip(c.after)}`, label: c.changed ? `${c.after.label}!` : c.after.label },
+      ]),
+    }));
+    body.push('<figure>', barChart({ id: `chart-${k}`, title: table.title, xLabel: 'workload', yLabel: yLabel(comparison.function), groups, legend }), '</figure>', '</section>');
+  });
+  if (comparison.changes.length > 0) {
+    body.push('<h2>Changes</h2>', '<ul class="notes">', ...comparison.changes.map((c) => `<li>${c.newFailure ? '<strong>new failure</strong> ' : ''}${escapeHtml(changeText({ ...c, newFailure: false }))}</li>`), '</ul>');
+  }
+  body.push(footer([FIT_NOTE], [
+    { heading: 'before', lines: [runLine(before)] },
+    { heading: 'after', lines: [runLine(after)] },
+    ...comparisonProvenance(before, after).map((b) => ({ heading: `provenance (${b.heading})`, lines: b.lines })),
+  ]));
+  return page(`kexp comparison: ${before.runId} → ${after.runId}`, body);
+}
+
+interface ShownCell {
+  classes: string[];
+  text: string;
+  tooltip: string;
+}
+
+function tableHtml<C>(table: Table<C>, show: (cell: C) => ShownCell): string {
+  const head = `<thead><tr><th scope="col">workload</th>${table.variants.map((v, i) => `<th scope="col"><span class="swatch" style="background:${seriesColor(i)}"></span>${escapeHtml(v)}</th>`).join('')}</tr></thead>`;
+  const rows = table.rows.map((row) => {
+    const cells = row.cells.map((cell) => {
+      const shown = show(cell);
+      return `<td class="${shown.classes.join(' ')}" title="${escapeHtml(shown.tooltip)}">${escapeHtml(shown.text)}</td>`;
+    });
+    return `<tr><th scope="row">${escapeHtml(row.workload)}</th>${cells.join('')}</tr>`;
+  });
+  return `<table>\n${head}\n<tbody>\n${rows.join('\n')}\n</tbody>\n</table>`;
+}
+
+function cellClasses(cell: Cell): string[] {
+  return [cell.status, ...(cell.marker ? ['flagged'] : [])];
+}
+
+function comparedClasses(c: ComparedCell): string[] {
+  return [c.after.status, ...(c.changed ? ['changed'] : []), ...(c.newFailure ? ['new-failure'] : [])];
+}
+
+function cellTooltip(cell: Cell): string {
+  const samples = cell.samples ? `, ${cell.samples.ok}/${cell.samples.total} samples ok` : '';
+  if (cell.status === 'ok') {
+    const fit = `${formatNumber(cell.perPage!)} per page, fixed ${cell.fixed === null ? '?' : formatNumber(cell.fixed)}, residual ${cell.residual === null ? '?' : formatNumber(cell.residual)}${samples}`;
+    return [`${cell.variant}, ${cell.workload}: ${fit}`, ...cell.flags].join('\n');
+  }
+  return `${cell.variant}, ${cell.workload}: ${cell.label}${samples}${cell.reason ? `\n${shorten(cell.reason, REASON_MAX)}` : ''}`;
+}
+
+function cellBar(cell: Cell, series: number): Bar {
+  return { series, label: cell.text, value: cell.status === 'ok' ? cell.perPage : null, status: cell.status, tooltip: cellTooltip(cell) };
+}
+
+function notesHtml(notes: Note[], table: { variants: string[]; rows: { workload: string }[] }): string {
+  if (notes.length === 0) return '<div></div>';
+  const items = notes.map((n) => `<li>${n.marker ? `${escapeHtml(n.marker)} ` : ''}<strong>${escapeHtml(describeCells(n.cells, table))}</strong>: ${escapeHtml(shorten(n.text, REASON_MAX))}</li>`);
+  return `<ul class="notes">\n${items.join('\n')}\n</ul>`;
+}
+
+function footer(paragraphs: string[], blocks: { heading: string; lines: string[] }[]): string {
+  const parts = ['<footer>', ...paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`)];
+  for (const block of blocks) parts.push(`<div>${escapeHtml(block.heading)}:</div>`, '<ul>', ...block.lines.map((l) => `<li>${escapeHtml(l)}</li>`), '</ul>');
+  parts.push('</footer>');
+  return parts.join('\n');
+}
