@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { dataFileSchemas, renderSchema } from '../config/json-schemas.js';
 import { packageRoot } from '../core/paths.js';
+import { jsonOutputSchemas } from '../report/render/json.js';
 import { action, type Registrar } from './action.js';
 
 export const registerSchemas: Registrar = (program: Command) => {
@@ -10,7 +11,7 @@ export const registerSchemas: Registrar = (program: Command) => {
     .command('schemas', { hidden: true })
     .description('regenerate schemas/ for the data files from the code (for kexp developers)')
     .action(action('schemas', async (ctx) => {
-      for (const [name, schema] of Object.entries(dataFileSchemas())) {
+      for (const [name, schema] of Object.entries({ ...dataFileSchemas(), ...jsonOutputSchemas() })) {
         writeFileSync(join(packageRoot(), 'schemas', name), renderSchema(schema));
         ctx.err(`wrote schemas/${name}`);
       }
