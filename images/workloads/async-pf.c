@@ -27,7 +27,8 @@
  * the page is there; the nested guest does not enable paravirtual async PF,
  * so the "page not present" notification is the artificial halt, never an
  * injected #PF.  The guest stores each value it read into the results array,
- * counts the right ones, keeps a checksum c = rol(c, 7) ^ value, and reports
+ * counts the right ones, keeps a checksum (FNV-1a over the 64-bit values read,
+ * c = (c ^ value) * 0x100000001b3 from 0xcbf29ce484222325), and reports
  * with an `out` to port 0x10 (KVM_EXIT_IO).  The monitor then checks the
  * results array against the pattern, the checksum against the one computed
  * from the pattern, and reads every word of every data page itself: those
@@ -372,9 +373,10 @@ static inline uint64_t touched_value(long p)
 {
 	return word_value(p, p % WORDS);
 }
+#define CHECKSUM_BASIS 0xcbf29ce484222325ULL
 static uint64_t checksum_step(uint64_t c, uint64_t v)
 {
-	return ((c << 7) | (c >> 57)) ^ v;
+	return (c ^ v) * 0x100000001b3ULL;
 }
 
 /* ---------- fault handler thread ----------------------------------------- */
@@ -532,6 +534,40 @@ static void read_stats(int vcpu)
 	g_stats_known = 1;
 }
 
+/*
+ * KVM on x86 cannot enter a guest while the kernel's tsc_khz is 0:
+ * kvm_guest_time_update() then re-requests KVM_REQ_CLOCK_UPDATE and fails
+ * before every entry, so KVM_RUN spins without ever running the guest.  That
+ * happens when TSC calibration failed at boot (under TCG on a busy host:
+ * "tsc: Unable to calibrate against PIT" / "Marking TSC unstable due to could
+ * not calculate TSC khz"; cpu_khz is then 0 too, and /proc/cpuinfo says
+ * "cpu MHz : 0.000").  Returns 1 in that case, 0 otherwise (or if unknown).
+ */
+static int no_tsc_khz(void)
+{
+	static char b[65536];
+	int fd = open("/proc/cpuinfo", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	size_t n = 0;
+	ssize_t r;
+	while (n < sizeof(b) - 1 && (r = read(fd, b + n, sizeof(b) - 1 - n)) > 0)
+		n += r;
+	close(fd);
+	b[n] = 0;
+	char *l = strstr(b, "cpu MHz");
+	if (!l || !(l = strchr(l, ':')))
+		return 0;
+	for (l++; *l == ' ' || *l == '\t'; l++)
+		;
+	if (*l < '0' || *l > '9')
+		return 0;
+	for (; *l && *l != '\n'; l++)
+		if (*l >= '1' && *l <= '9')
+			return 0;
+	return 1;
+}
+
 static int has_error_code(long v)
 {
 	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
@@ -568,6 +604,7 @@ int main(int argc, char **argv)
 	}
 	if (g_pages < 0)
 		usage("--pages N is required");
+	g_expected = CHECKSUM_BASIS;
 	for (long p = 0; p < g_pages; p++)
 		g_expected = checksum_step(g_expected, touched_value(p));
 
@@ -596,6 +633,11 @@ int main(int argc, char **argv)
 		fail("KVM_SET_TSS_ADDR: %s", errno_name(errno));
 	if (ioctl(vm, KVM_CREATE_IRQCHIP, 0) < 0)
 		fail("KVM_CREATE_IRQCHIP: %s", errno_name(errno));
+
+	if (no_tsc_khz())
+		fail("the kernel has no TSC frequency (tsc_khz = 0: /proc/cpuinfo says cpu MHz 0.000, "
+		     "TSC calibration failed at boot), so KVM cannot enter a guest "
+		     "(kvm_guest_time_update() fails before every entry); boot with tsc_early_khz=<kHz>");
 
 	/* ---- memslot 0: low memory */
 	size_t results_len = ((size_t)g_pages * 8 + PAGE - 1) & ~(PAGE - 1);

@@ -15,8 +15,8 @@
  * touch of that guest page: a nested page fault in the KVM of the L1 guest),
  * stores the value into results[p] for the monitor to check, counts it as
  * verified if it equals 0x6b657870_00000000 | (p * 512 + w), and folds it into
- * the checksum  c = rol(c, 7) ^ value  (order-sensitive: swapped pages change
- * it).  Interrupts stay enabled throughout (KVM only takes its async page
+ * the checksum  c = (c ^ value) * 0x100000001b3  (FNV-1a over 64-bit words,
+ * starting from 0xcbf29ce484222325: order-sensitive, swapped pages change it).  Interrupts stay enabled throughout (KVM only takes its async page
  * fault path when it could deliver an interrupt: kvm_can_do_async_pf()).
  * Then it reports with `out %al, $ASYNC_PF_PORT_DONE` (a KVM_EXIT_IO the
  * monitor stops at; `hlt` would not exit to user space with an in-kernel
@@ -42,7 +42,8 @@
 	.code64
 
 async_pf_guest_start:
-	xor	%eax, %eax			/* checksum */
+	movabs	$0xcbf29ce484222325, %rax	/* checksum: FNV-1a offset basis */
+	movabs	$0x100000001b3, %r13		/* FNV prime */
 	xor	%ebx, %ebx			/* p: pages touched */
 	xor	%r8d, %r8d			/* verified */
 	movabs	$0x6b65787000000000, %r9	/* "kexp" magic */
@@ -64,8 +65,8 @@ async_pf_guest_start:
 	jne	3f
 	inc	%r8
 3:
-	rol	$7, %rax
 	xor	%r11, %rax
+	imul	%r13, %rax
 	inc	%rbx
 	cmp	%rcx, %rbx
 	jb	1b

@@ -37,6 +37,8 @@ const sampleSchema = z.object({
   exit: z.number().int(),
   result: workloadResultSchema.nullable(),
   counts: z.record(z.string(), counts).default({}),
+  /** Counts the agent could not trust (a hist map dropped events, a hist file unreadable). */
+  countErrors: z.array(z.string()).optional(),
   ms: z.number().optional(),
 }).passthrough();
 
@@ -82,6 +84,7 @@ export type SampleStatus = 'ok' | 'failed' | 'crashed' | 'hung' | 'skipped';
 export function sampleStatus(sample: AgentSample): { status: SampleStatus; reason?: string } {
   if (sample.result === null) return { status: 'failed', reason: `${sample.workload} printed no result (exit ${sample.exit})` };
   if (sample.result.skipped) return { status: 'skipped', reason: sample.result.error ?? `${sample.workload} could not run here` };
+  if (sample.countErrors && sample.countErrors.length > 0) return { status: 'failed', reason: `counts not trustworthy: ${sample.countErrors.join('; ')}` };
   if (sample.result.ok && sample.exit === 0) return { status: 'ok' };
   return { status: 'failed', reason: sample.result.error ?? `${sample.workload} exited ${sample.exit}` };
 }

@@ -4,7 +4,7 @@
  * this function: a fatal console event, the watchdog, the overall timeout or the abort signal
  * kill its process group.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CancelledError } from '../core/errors.js';
 import { run, ProcessError, displayCommand } from '../core/proc.js';
@@ -13,7 +13,7 @@ import { encodePlan, expandSamples, type GuestPlan, type PlannedSample } from '.
 import { parseAgentLine, type AgentMessage, type Hello } from '../measure/samples.js';
 import { missingSample, toSampleRecord, type SampleRecord } from '../measure/figures.js';
 import { ConsoleWatcher, type ConsoleEvent } from './console.js';
-import { kernelCommandLine, MAX_COMMAND_LINE, qemuArgs, type Accel, type VmSpec } from './qemu.js';
+import { kernelCommandLine, MAX_COMMAND_LINE, qemuArgs, tscKhzFromCpuinfo, type Accel, type VmSpec } from './qemu.js';
 import { InputError } from '../core/errors.js';
 
 export type BootStatus = 'ok' | 'crashed' | 'hung' | 'failed';
@@ -54,7 +54,8 @@ export interface BootOutcome {
 }
 
 export function vmSpec(request: BootRequest): VmSpec {
-  const append = kernelCommandLine({ params: { 'kexp.plan': encodePlan(request.plan), 'kexp.out': '/dev/ttyS1' } });
+  const tscKhz = request.accel === 'tcg' ? hostTscKhz() : undefined;
+  const append = kernelCommandLine({ params: { 'kexp.plan': encodePlan(request.plan), 'kexp.out': '/dev/ttyS1' }, ...(tscKhz ? { tscKhz } : {}) });
   if (append.length >= MAX_COMMAND_LINE) {
     throw new InputError(`the guest plan is too long for the kernel command line (${append.length} of ${MAX_COMMAND_LINE} bytes)`, 'run fewer sizes, workloads or repetitions per boot');
   }
@@ -67,6 +68,18 @@ export function vmSpec(request: BootRequest): VmSpec {
     append,
     resultFile: join(request.outDir, 'results.jsonl'),
   };
+}
+
+let tscCache: number | undefined | null = null;
+function hostTscKhz(): number | undefined {
+  if (tscCache === null) {
+    try {
+      tscCache = tscKhzFromCpuinfo(readFileSync('/proc/cpuinfo', 'utf8'));
+    } catch {
+      tscCache = undefined;
+    }
+  }
+  return tscCache;
 }
 
 class ResultTail {

@@ -45,6 +45,20 @@ export interface CommandLineOptions {
   /** The guest agent's parameters, e.g. { 'kexp.plan': '...' }. */
   params: Record<string, string>;
   loglevel?: number;
+  /**
+   * The TSC rate to give the guest (kHz). Under TCG the guest's TSC runs at the host's rate, and
+   * a guest that fails to calibrate it against the PIT (common on a loaded host) ends with
+   * tsc_khz = 0, on which KVM inside the guest never enters a nested guest.
+   */
+  tscKhz?: number;
+}
+
+/** The host's TSC rate in kHz from /proc/cpuinfo ("cpu MHz : 2445.402"). Pure. */
+export function tscKhzFromCpuinfo(cpuinfo: string): number | undefined {
+  const m = /^cpu MHz\s*:\s*([\d.]+)/m.exec(cpuinfo);
+  if (!m) return undefined;
+  const khz = Math.round(Number(m[1]) * 1000);
+  return Number.isFinite(khz) && khz > 0 ? khz : undefined;
 }
 
 /**
@@ -62,6 +76,7 @@ export function kernelCommandLine(options: CommandLineOptions): string {
     'hung_task_panic=1',
     'nokaslr',
     'rdinit=/init',
+    ...(options.tscKhz ? [`tsc_early_khz=${options.tscKhz}`] : []),
   ];
   const params = Object.entries(options.params).map(([k, v]) => `${k}=${v}`);
   return [...base, ...params].join(' ');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kernelCommandLine, qemuArgs, type VmSpec } from '../../../src/vm/qemu.js';
+import { kernelCommandLine, qemuArgs, tscKhzFromCpuinfo, type VmSpec } from '../../../src/vm/qemu.js';
 
 const spec: VmSpec = { kernel: '/k/bzImage', initrd: '/i/initramfs.cpio.gz', accel: 'tcg', memoryMiB: 1024, cpus: 2, append: 'console=ttyS0', resultFile: '/out/results.jsonl' };
 
@@ -36,5 +36,14 @@ describe('QEMU command line', () => {
     expect(line).not.toMatch(/\bquiet\b/);
     for (const p of ['reboot=t', 'panic=-1', 'oops=panic']) expect(line.split(' ')).toContain(p);
     expect(line.endsWith('kexp.plan=abc')).toBe(true);
+  });
+});
+
+describe('TSC rate for the guest', () => {
+  it('reads the host rate from /proc/cpuinfo and passes it as tsc_early_khz', () => {
+    expect(tscKhzFromCpuinfo('processor\t: 0\ncpu MHz\t\t: 2445.402\ncache size\t: 512 KB\n')).toBe(2445402);
+    expect(tscKhzFromCpuinfo('processor\t: 0\n')).toBeUndefined();
+    expect(kernelCommandLine({ params: {}, tscKhz: 2445402 }).split(' ')).toContain('tsc_early_khz=2445402');
+    expect(kernelCommandLine({ params: {} })).not.toContain('tsc_early_khz');
   });
 });
