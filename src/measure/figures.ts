@@ -3,6 +3,7 @@
  * per-page fit of every collector, whether the collectors agree, and the status of the whole.
  */
 import { fitPerPage, type Fit } from './fit.js';
+import { parsePerfStat } from './perf.js';
 import { sampleStatus, workloadLabel, type AgentSample, type CountSource, type Hello, type SampleStatus } from './samples.js';
 
 export interface SampleRecord {
@@ -14,6 +15,8 @@ export interface SampleRecord {
   reason?: string;
   counts: Partial<Record<CountSource, Record<string, number>>>;
   result: AgentSample['result'] | null;
+  /** What a collector could not count (perf's "<not supported>", ...): said, not fatal. */
+  notes?: string[];
 }
 
 export interface Figure {
@@ -32,6 +35,13 @@ export interface Figure {
 
 export function toSampleRecord(sample: AgentSample): SampleRecord {
   const { status, reason } = sampleStatus(sample);
+  const counts = { ...sample.counts } as SampleRecord['counts'];
+  let notes: string[] | undefined;
+  if (sample.perfRaw) {
+    const perf = parsePerfStat(sample.perfRaw.lines, sample.perfRaw.events);
+    counts.perf = perf.counts;
+    if (perf.problems.length > 0) notes = perf.problems.map((p) => `perf: ${p}`);
+  }
   return {
     workload: sample.workload,
     args: sample.args,
@@ -39,8 +49,9 @@ export function toSampleRecord(sample: AgentSample): SampleRecord {
     rep: sample.rep,
     status,
     ...(reason ? { reason } : {}),
-    counts: sample.counts as SampleRecord['counts'],
+    counts,
     result: sample.result,
+    ...(notes ? { notes } : {}),
   };
 }
 

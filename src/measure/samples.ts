@@ -39,6 +39,8 @@ const sampleSchema = z.object({
   counts: z.record(z.string(), counts).default({}),
   /** Counts the agent could not trust (a hist map dropped events, a hist file unreadable). */
   countErrors: z.array(z.string()).optional(),
+  /** perf stat -x, output and the map from perf's event names to kexp's names. */
+  perfRaw: z.object({ lines: z.array(z.string()), events: z.record(z.string(), z.string()) }).optional(),
   ms: z.number().optional(),
 }).passthrough();
 

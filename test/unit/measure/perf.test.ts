@@ -23,3 +23,18 @@ describe('perf stat -x, parser', () => {
     expect(parsePerfStat(['1000,,kexp:kexp_0,50,50.00,,'], { 'kexp:kexp_0': 'f' }).problems).toEqual(['f: perf counted only 50% of the time (multiplexed): the count is scaled, not exact']);
   });
 });
+
+describe('perf counts in a sample', () => {
+  it('become counts.perf beside the other collectors, and problems become notes', async () => {
+    const { toSampleRecord } = await import('../../../src/measure/figures.js');
+    const record = toSampleRecord({
+      type: 'sample', index: 0, workload: 'uffd-populate', args: [], pages: 64, rep: 0, exit: 0,
+      result: { ok: true },
+      counts: { ftrace: { __get_user_pages: 131 }, kprobe: { __get_user_pages: 131 } },
+      perfRaw: { lines: ['131,,kexp:kexp_0,5302031,100.00,,', '<not supported>,,kvm:kvm_async_pf_ready,0,0.00,,'], events: { 'kexp:kexp_0': '__get_user_pages', 'kvm:kvm_async_pf_ready': 'kvm/kvm_async_pf_ready' } },
+    });
+    expect(record.counts.perf).toEqual({ __get_user_pages: 131 });
+    expect(record.notes).toEqual(['perf: kvm/kvm_async_pf_ready: perf says <not supported>']);
+    expect(record.status).toBe('ok');
+  });
+});
