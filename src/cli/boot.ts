@@ -57,7 +57,7 @@ Examples:
 The kernel console goes to console.log and the agent's samples to results.jsonl in the boot
 folder that is printed at the end. Exit code 1 when a sample failed or the VM crashed or hung.`)
     .action(action('boot', async (ctx, options: Record<string, string>) => {
-      ensureHost(ctx.root);
+      await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
       const accelRequest = options.accel as AccelRequest;
       if (!['auto', 'kvm', 'tcg'].includes(accelRequest)) throw new InputError(`--accel: expected auto, kvm or tcg, found "${options.accel}"`);
       const sizes = parseSizes(options.pages!);

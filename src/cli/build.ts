@@ -51,7 +51,7 @@ The first build of a kernel extracts its source once into the cache and compiles
 a variant of a kernel built before recompiles only the files its patches touch (seconds);
 a build whose inputs are unchanged is a store hit (well under a second).`)
     .action(action('build', async (ctx, options: { kernel: string; variant: string; jobs?: number }) => {
-      ensureHost(ctx.root);
+      await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
       const kernels = options.kernel === 'all' ? listKernelNames(ctx.root) : options.kernel.split(',').map((s) => s.trim());
       for (const kernel of kernels) loadRecipe(ctx.root, kernel);
       const variants = resolveVariantNames(ctx.root, options.variant);

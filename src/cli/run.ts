@@ -30,7 +30,7 @@ export interface RunCommandOptions {
 
 /** Shared by run and nightly: run (or resume), write the reports, return the outcome. */
 export async function runExperimentCommand(ctx: CommandContext, experimentArg: string | undefined, options: RunCommandOptions): Promise<RunOutcome> {
-  ensureHost(ctx.root);
+  await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
   if (options.jobs !== undefined && (!Number.isInteger(options.jobs) || options.jobs < 1)) throw new InputError(`--jobs: expected a positive whole number, found ${options.jobs}`);
   const progress = createProgress(true);
   const started = Date.now();

@@ -65,10 +65,20 @@ export function checkHost(root: string): CheckResult[] {
   return hostChecks(root).map(runCheck);
 }
 
-/** What `kexp run`, `kexp build` and the tests call: fail early, naming what is missing. */
-export function ensureHost(root: string): void {
-  const results = checkHost(root);
-  const missing = missingPackages(results);
+/**
+ * What `kexp run`, `build`, `boot`, `image` and the tests call. As root, missing Debian packages
+ * are installed on the spot (a fresh machine needs no manual step); otherwise it fails early,
+ * naming what is missing and the command that installs it.
+ */
+export async function ensureHost(root: string, options: { install?: boolean; onInstall?: (packages: string[]) => void } = {}): Promise<void> {
+  let results = checkHost(root);
+  let missing = missingPackages(results);
+  if (missing.length > 0 && (options.install ?? true) && process.getuid?.() === 0) {
+    options.onInstall?.(missing);
+    await installPackages(missing);
+    results = checkHost(root);
+    missing = missingPackages(results);
+  }
   if (missing.length > 0) {
     throw new EnvironmentError(`this host lacks what kexp needs:\n${formatReport(results.filter((r) => !r.ok))}`, `run as root: kexp doctor --fix   (or: ${installCommand(missing)})`);
   }

@@ -29,7 +29,7 @@ function perPage(r: BootJson, workload: string, fn: string): string {
 
 describe('async page faults and the uffd-remote control, 6.1 and 6.12, three variants', () => {
   beforeAll(async () => {
-    ensureHost(repoRoot);
+    await ensureHost(repoRoot);
     const lines: string[] = [];
     for (const kernel of kernels) {
       for (const variant of variants) {

@@ -33,7 +33,7 @@ describe('kexp boot, 6.12, uffd-populate at 64 and 128 pages', () => {
   const results: Record<string, BootJson> = {};
 
   beforeAll(async () => {
-    ensureHost(repoRoot);
+    await ensureHost(repoRoot);
     for (const variant of ['baseline', 'early-break', 'continue']) {
       const { json, stderr } = await bootJson(['--kernel', '6.12', '--variant', variant, '--workload', 'uffd-populate,uffd-populate --write', '--pages', '64,128']);
       results[variant] = json;

@@ -43,7 +43,7 @@ describe('kexp build, 6.1 from Debian\'s source', () => {
   let builds: BuildJson[] = [];
 
   beforeAll(async () => {
-    ensureHost(repoRoot);
+    await ensureHost(repoRoot);
     const result = await kexp(['build', '--kernel', '6.1', '--variant', 'all', '--json']);
     expect(result.exitCode, result.stderr).toBe(0);
     builds = jsonLines<BuildJson>(result.stdout);
