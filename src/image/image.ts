@@ -65,6 +65,8 @@ interface WorkloadSource {
 interface ImageInputs {
   agent: { path: string; content: Buffer };
   workloads: WorkloadSource[];
+  /** images/workloads/include/*.h: code the workloads share (compiled with -I there). */
+  headers: { path: string; content: Buffer }[];
   busybox: Buffer;
 }
 
@@ -87,7 +89,14 @@ function readInputs(root: string): ImageInputs {
       return { name, files };
     }),
     busybox: readFileSync(BUSYBOX),
+    headers: listHeaders(root),
   };
+}
+
+function listHeaders(root: string): { path: string; content: Buffer }[] {
+  const dir = join(root, 'images', 'workloads', 'include');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith('.h')).sort().map((f) => ({ path: join(dir, f), content: readFileSync(join(dir, f)) }));
 }
 
 export async function buildImage(ctx: ImageContext, options: ImageOptions = {}): Promise<GuestImage> {
@@ -100,6 +109,7 @@ export async function buildImage(ctx: ImageContext, options: ImageOptions = {}):
     agent: sha256(inputs.agent.content),
     workloads: inputs.workloads.map((w) => [w.name, ...w.files.map((f) => sha256(f.content))]),
     busybox: sha256(inputs.busybox),
+    headers: inputs.headers.map((h) => [basename(h.path), sha256(h.content)]),
     compiler,
     ...(perfFiles.length > 0 ? { perf: perfFiles.map((f) => [f, sha256(readFileSync(f))]) } : {}),
   });
@@ -122,7 +132,7 @@ export async function buildImage(ctx: ImageContext, options: ImageOptions = {}):
       ctx.onStage?.('compiling workloads');
       for (const w of inputs.workloads) {
         try {
-          await run('gcc', ['-static', '-O2', '-Wall', '-Wextra', '-pthread', '-o', join(bin, w.name), ...w.files.map((f) => f.path)], { logFile, signal: ctx.signal });
+          await run('gcc', ['-static', '-O2', '-Wall', '-Wextra', '-pthread', '-I', join(ctx.root, 'images', 'workloads', 'include'), '-o', join(bin, w.name), ...w.files.map((f) => f.path)], { logFile, signal: ctx.signal });
         } catch (error) {
           if (error instanceof ProcessError) throw new BuildError(`workload ${w.files[0]!.path} does not compile:\n${error.tail.slice(-12).map((l) => `  | ${l}`).join('\n')}`, logFile);
           throw error;

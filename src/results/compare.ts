@@ -40,17 +40,8 @@ export interface ComparedCell {
   newFailure: boolean;
 }
 
-export interface Change {
-  kernel: string;
-  workload: string;
-  variant: string;
-  before: Cell;
-  after: Cell;
-  text: string;
-  figureChanged: boolean;
-  statusChanged: boolean;
-  newFailure: boolean;
-}
+/** A changed cell, as listed under the tables. */
+export type Change = Omit<ComparedCell, 'changed'>;
 
 export interface ComparedRun extends RunInfo {
   provenance: string[];
@@ -91,9 +82,7 @@ export function compareRuns(a: ReportInput, b: ReportInput, options: { function:
 
   // Changes kernel by kernel, variant by variant: one variant's changes read together.
   const cells = tables.flatMap((t) => columnMajor(t.rows));
-  const changes = cells.filter((c) => c.changed).map(({ kernel, workload, variant, before, after, text, figureChanged, statusChanged, newFailure }) => ({
-    kernel, workload, variant, before, after, text, figureChanged, statusChanged, newFailure,
-  }));
+  const changes = cells.filter((c) => c.changed).map(({ changed: _changed, ...change }): Change => change);
   return {
     kind: 'comparison',
     function: fn,
