@@ -94,7 +94,7 @@ folder that is printed at the end. Exit code 1 when a sample failed or the VM cr
         },
       );
       const { outcome, figures, accel: choice, kernel, image } = cell;
-      const findings = outcome.status !== 'ok' || outcome.samples.some((s) => s.status !== 'ok');
+      const findings = outcome.status !== 'ok' || outcome.samples.some((s) => s.status === 'failed' || s.status === 'crashed' || s.status === 'hung');
       const summary = `${options.kernel}/${options.variant}: ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''} in ${(outcome.durationMs / 1000).toFixed(1)} s under ${choice.accel}`;
       if (findings) progress.fail(summary);
       else progress.succeed(summary);
