@@ -18,12 +18,17 @@ export function createProgress(enabled = true): Progress {
   const tty = Boolean(process.stderr.isTTY) && !process.env.CI;
   if (!enabled) return { update: () => undefined, succeed: () => undefined, fail: () => undefined, stop: () => undefined };
   if (!tty) {
+    // Logs and CI: a line when something other than a counter of objects or the clock changed,
+    // and otherwise one every 15 s, so a 10-minute build does not print 800 lines.
     let last = '';
+    let lastAt = 0;
     return {
       update(text) {
-        const stage = text.replace(/\s*\[.*$/, '');
-        if (stage !== last) process.stderr.write(`  ${text}\n`);
-        last = stage;
+        const key = text.replace(/\s*\[.*?\]/g, '').replace(/\d+ objects/g, 'N objects');
+        if (key === last && Date.now() - lastAt < 15_000) return;
+        process.stderr.write(`  ${text}\n`);
+        last = key;
+        lastAt = Date.now();
       },
       succeed: (text) => process.stderr.write(`✓ ${text}\n`),
       fail: (text) => process.stderr.write(`✗ ${text}\n`),
