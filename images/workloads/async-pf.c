@@ -58,38 +58,21 @@
  * alarm() (ENOSYS with CONFIG_POSIX_TIMERS=n): on expiry it prints the
  * current state as a failure line and exits 1.
  *
- * Build: gcc -static -O2 -Wall -Wextra -pthread -o async-pf async-pf.c async-pf.guest.S
+ * The shared parts (JSON writer, watchdog, arguments, the userfaultfd handler,
+ * verification) are in include/kexp-workload.h.
+ *
+ * Build: gcc -static -O2 -Wall -Wextra -pthread -I include -o async-pf async-pf.c async-pf.guest.S
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <linux/kvm.h>
-#include <linux/userfaultfd.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/eventfd.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
+#define WORKLOAD "async-pf"
+#include "kexp-workload.h"
 
-#ifndef SYS_userfaultfd
-#define SYS_userfaultfd 323 /* x86_64 */
-#endif
+#include <linux/kvm.h>
+
 #ifndef KVM_GET_STATS_FD
 #define KVM_GET_STATS_FD _IO(KVMIO, 0xce)
 #endif
 
-#define WORKLOAD "async-pf"
-#define MAGIC 0x6b65787000000000ULL
-#define MAX_PAGES (1L << 20)
 #define PAGE 4096UL
 #define WORDS (PAGE / 8)
 
@@ -113,20 +96,8 @@
 extern const unsigned char async_pf_guest_start[], async_pf_guest_end[];
 extern const uint64_t async_pf_guest_vectors_offset;
 
-/* ---------- state shared with the handler and watchdog threads ----------- */
-static long g_pages = -1;
-static char *g_region;
-static int g_uffd = -1;
-static int g_stopfd = -1;
-
-static volatile int g_phase;          /* 0 = setup/guest run, 1 = verification */
-static volatile long g_faults;
-static volatile long g_faults_after;
+/* ---------- state of this workload (the rest is in kexp-workload.h) ------- */
 static volatile long g_touched;
-static volatile long g_verified;
-static volatile int g_ret_known;      /* KVM_RUN ran */
-static volatile long g_ret;
-static volatile int g_errno;
 static volatile int g_sum_known;
 static uint64_t g_checksum, g_expected;
 enum { X_IO, X_HLT, X_MMIO, X_INTR, X_SHUTDOWN, X_OTHER, X_N };
@@ -140,97 +111,16 @@ static const char *const stat_names[] = {
 static int g_stats_known;
 static uint64_t g_stats[NSTATS];
 static int g_stats_have[NSTATS];
-static volatile int g_handler_failed;
-static char g_handler_err[256];
-static char g_error[512];
-static volatile const char *g_stage = "setup";
-
-/* ---------- lock-free, allocation-free JSON writer ----------------------- */
-struct buf { char s[2048]; size_t n; };
-
-static void b_str(struct buf *b, const char *s)
-{
-	while (*s && b->n < sizeof(b->s) - 1)
-		b->s[b->n++] = *s++;
-}
-static void b_long(struct buf *b, long v)
-{
-	char t[24];
-	int i = 0;
-	unsigned long u = v < 0 ? -(unsigned long)v : (unsigned long)v;
-	if (v < 0)
-		b_str(b, "-");
-	do { t[i++] = '0' + u % 10; u /= 10; } while (u);
-	while (i--) {
-		char c[2] = { t[i], 0 };
-		b_str(b, c);
-	}
-}
-static void b_ulong(struct buf *b, uint64_t u)
-{
-	char t[24];
-	int i = 0;
-	do { t[i++] = '0' + u % 10; u /= 10; } while (u);
-	while (i--) {
-		char c[2] = { t[i], 0 };
-		b_str(b, c);
-	}
-}
-static void b_hex(struct buf *b, uint64_t v)
-{
-	static const char hex[] = "0123456789abcdef";
-	char t[21] = "\"0x";
-	for (int i = 0; i < 16; i++)
-		t[3 + i] = hex[(v >> (60 - 4 * i)) & 15];
-	t[19] = '"';
-	t[20] = 0;
-	b_str(b, t);
-}
-static void b_jstr(struct buf *b, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	if (!s) { b_str(b, "null"); return; }
-	b_str(b, "\"");
-	for (; *s; s++) {
-		unsigned char c = *s;
-		char e[7] = { 0 };
-		if (c == '"' || c == '\\') { e[0] = '\\'; e[1] = c; }
-		else if (c == '\n') { e[0] = '\\'; e[1] = 'n'; }
-		else if (c < 0x20) {
-			e[0] = '\\'; e[1] = 'u'; e[2] = '0'; e[3] = '0';
-			e[4] = hex[c >> 4]; e[5] = hex[c & 15];
-		} else e[0] = c;
-		b_str(b, e);
-	}
-	b_str(b, "\"");
-}
-static const char *errno_name(int e)
-{
-	return e ? strerrorname_np(e) : NULL;
-}
 
 /* Print the one result line.  Returns 1 if this call printed it, 0 if an
  * earlier call already did (main and the watchdog may race). */
-static int g_emitted;
-static int emit(int ok, int skipped, const char *error)
+static int emit_line(int ok, int skipped, const char *error)
 {
-	int expect = 0;
-	if (!__atomic_compare_exchange_n(&g_emitted, &expect, 1, 0,
-					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+	if (!kexp_claim_line())
 		return 0;
 	struct buf b = { .n = 0 };
-	b_str(&b, "{\"workload\":\"" WORKLOAD "\",\"pages\":");
-	if (g_pages >= 0) b_long(&b, g_pages); else b_str(&b, "null");
-	b_str(&b, ",\"ret\":");
-	if (g_ret_known) b_long(&b, g_ret); else b_str(&b, "null");
-	b_str(&b, ",\"errno\":");
-	if (g_ret_known) b_long(&b, g_errno); else b_str(&b, "null");
-	b_str(&b, ",\"errnoName\":");
-	b_jstr(&b, g_ret_known ? errno_name(g_errno) : NULL);
-	b_str(&b, ",\"faults\":");
-	b_long(&b, g_faults);
-	b_str(&b, ",\"faultsAfter\":");
-	b_long(&b, g_faults_after);
+	b_head(&b);
+	b_run_fields(&b);
 	b_str(&b, ",\"touched\":");
 	b_long(&b, g_touched);
 	b_str(&b, ",\"verified\":");
@@ -269,40 +159,23 @@ static int emit(int ok, int skipped, const char *error)
 	b_str(&b, ",\"error\":");
 	b_jstr(&b, error);
 	b_str(&b, "}\n");
-	size_t off = 0;
-	while (off < b.n) {
-		ssize_t w = write(1, b.s + off, b.n - off);
-		if (w < 0 && errno == EINTR) continue;
-		if (w <= 0) break;
-		off += w;
-	}
+	kexp_write_line(&b);
 	return 1;
 }
-
-static void set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void set_error(const char *fmt, ...)
+static int emit(int ok, const char *error)
 {
-	if (g_error[0])
-		return; /* keep the first error */
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(g_error, sizeof(g_error), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, WORKLOAD ": %s\n", g_error);
+	return emit_line(ok, 0, error);
 }
 
 /* set_error, print the failure line, exit 1 */
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void fail(const char *fmt, ...)
 {
-	if (!g_error[0]) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(g_error, sizeof(g_error), fmt, ap);
-		va_end(ap);
-		fprintf(stderr, WORKLOAD ": %s\n", g_error);
-	}
-	if (!emit(0, 0, g_error))
+	va_list ap;
+	va_start(ap, fmt);
+	vset_error(fmt, ap);
+	va_end(ap);
+	if (!emit(0, g_error))
 		pause();
 	exit(1);
 }
@@ -318,56 +191,12 @@ static void skip(const char *fmt, ...)
 	va_end(ap);
 	snprintf(g_error, sizeof(g_error), "no nested KVM: %s", why);
 	fprintf(stderr, WORKLOAD ": %s\n", g_error);
-	if (!emit(0, 1, g_error))
+	if (!emit_line(0, 1, g_error))
 		pause();
 	exit(3);
 }
 
-static unsigned g_timeout = 20;
-/* Watchdog thread (see uffd-populate.c for why not alarm()). */
-static void *watchdog(void *arg)
-{
-	(void)arg;
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	t.tv_sec += g_timeout;
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
-		;
-	struct buf m = { .n = 0 };
-	b_str(&m, "timeout after ");
-	b_long(&m, g_timeout);
-	b_str(&m, " s during ");
-	b_str(&m, (const char *)g_stage);
-	if (g_error[0]) { b_str(&m, " (earlier: "); b_str(&m, g_error); b_str(&m, ")"); }
-	m.s[m.n] = 0;
-	if (emit(0, 0, m.s))
-		_exit(1);
-	return NULL;
-}
-
-static void start_watchdog(void)
-{
-	pthread_t t;
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (pthread_create(&t, NULL, watchdog, NULL) == 0)
-		pthread_detach(t);
-	else
-		alarm(g_timeout);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-}
-
-/* ---------- page content --------------------------------------------------- */
-static inline uint64_t word_value(long page, long word)
-{
-	return MAGIC | (uint64_t)(page * WORDS + word);
-}
-static void fill_page(uint64_t *p, long page)
-{
-	for (unsigned long w = 0; w < WORDS; w++)
-		p[w] = word_value(page, w);
-}
+/* ---------- page content (word_value() is in kexp-workload.h) ------------- */
 /* what the nested guest reads from page p, and its checksum over N pages */
 static inline uint64_t touched_value(long p)
 {
@@ -377,79 +206,6 @@ static inline uint64_t touched_value(long p)
 static uint64_t checksum_step(uint64_t c, uint64_t v)
 {
 	return (c ^ v) * 0x100000001b3ULL;
-}
-
-/* ---------- fault handler thread ----------------------------------------- */
-static void handler_fail(const char *what, int e)
-{
-	snprintf(g_handler_err, sizeof(g_handler_err), "fault handler: %s: %s",
-		 what, errno_name(e) ? errno_name(e) : "?");
-	g_handler_failed = 1;
-}
-
-static void *handler(void *arg)
-{
-	(void)arg;
-	uint64_t *src = aligned_alloc(PAGE, PAGE);
-	if (!src) { handler_fail("aligned_alloc", ENOMEM); return NULL; }
-	struct pollfd pfd[2] = { { g_uffd, POLLIN, 0 }, { g_stopfd, POLLIN, 0 } };
-	for (;;) {
-		int n = poll(pfd, 2, -1);
-		if (n < 0) {
-			if (errno == EINTR) continue;
-			handler_fail("poll", errno);
-			break;
-		}
-		if (pfd[1].revents)
-			break;
-		if (pfd[0].revents & (POLLERR | POLLHUP)) {
-			handler_fail("poll on uffd returned POLLERR/POLLHUP", EIO);
-			break;
-		}
-		if (!(pfd[0].revents & POLLIN))
-			continue;
-		struct uffd_msg msg;
-		ssize_t r = read(g_uffd, &msg, sizeof(msg));
-		if (r < 0) {
-			if (errno == EAGAIN || errno == EINTR) continue;
-			handler_fail("read(uffd)", errno);
-			break;
-		}
-		if (r != sizeof(msg)) { handler_fail("short read(uffd)", EIO); break; }
-		if (msg.event != UFFD_EVENT_PAGEFAULT) {
-			fprintf(stderr, WORKLOAD ": unexpected uffd event %u\n", msg.event);
-			continue;
-		}
-		unsigned long addr = msg.arg.pagefault.address & ~(PAGE - 1);
-		long page = (long)(addr - (unsigned long)g_region) / (long)PAGE;
-		if (addr < (unsigned long)g_region || page >= g_pages) {
-			handler_fail("fault outside the region", EFAULT);
-			break;
-		}
-		int phase = __atomic_load_n(&g_phase, __ATOMIC_SEQ_CST);
-		fill_page(src, page);
-		struct uffdio_copy c = { .dst = addr, .src = (unsigned long)src,
-					 .len = PAGE, .mode = 0 };
-		for (;;) {
-			if (ioctl(g_uffd, UFFDIO_COPY, &c) == 0) break;
-			if (errno == EAGAIN) { c.copy = 0; continue; }
-			if (errno == EEXIST) {
-				struct uffdio_range wr = { addr, PAGE };
-				ioctl(g_uffd, UFFDIO_WAKE, &wr);
-				fprintf(stderr, WORKLOAD ": page %ld: UFFDIO_COPY EEXIST\n", page);
-				break;
-			}
-			handler_fail("UFFDIO_COPY", errno);
-			free(src);
-			return NULL;
-		}
-		if (phase == 0)
-			__atomic_add_fetch(&g_faults, 1, __ATOMIC_SEQ_CST);
-		else
-			__atomic_add_fetch(&g_faults_after, 1, __ATOMIC_SEQ_CST);
-	}
-	free(src);
-	return NULL;
 }
 
 /* ---------- KVM helpers ---------------------------------------------------- */
@@ -573,37 +329,10 @@ static int has_error_code(long v)
 	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
 }
 
-static void usage(const char *msg)
-{
-	fprintf(stderr, "%s\nusage: " WORKLOAD " --pages N [--timeout SECONDS]\n", msg);
-	emit(0, 0, msg);
-	exit(2);
-}
-
 int main(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--pages") && i + 1 < argc) {
-			char *end;
-			errno = 0;
-			long v = strtol(argv[++i], &end, 10);
-			if (errno || *end || v < 1 || v > MAX_PAGES)
-				usage("--pages wants an integer between 1 and 1048576");
-			g_pages = v;
-		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
-			char *end;
-			long v = strtol(argv[++i], &end, 10);
-			if (*end || v < 1 || v > 3600)
-				usage("--timeout wants seconds between 1 and 3600");
-			g_timeout = v;
-		} else {
-			char m[300];
-			snprintf(m, sizeof(m), "unknown or incomplete argument: %s", argv[i]);
-			usage(m);
-		}
-	}
-	if (g_pages < 0)
-		usage("--pages N is required");
+	parse_args(argc, argv, 0);
+	g_pagesize = PAGE;
 	g_expected = CHECKSUM_BASIS;
 	for (long p = 0; p < g_pages; p++)
 		g_expected = checksum_step(g_expected, touched_value(p));
@@ -658,27 +387,8 @@ int main(int argc, char **argv)
 	/* ---- memslot 1: the userfaultfd data region */
 	g_stage = "userfaultfd setup";
 	size_t len = (size_t)g_pages * PAGE;
-	g_uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (g_uffd < 0) {
-		int e = errno;
-		if (e == ENOSYS)
-			fail("userfaultfd: ENOSYS (kernel built without CONFIG_USERFAULTFD)");
-		fail("userfaultfd: %s (%s)", errno_name(e), strerror(e));
-	}
-	struct uffdio_api uapi = { .api = UFFD_API, .features = 0 };
-	if (ioctl(g_uffd, UFFDIO_API, &uapi) < 0)
-		fail("UFFDIO_API: %s", errno_name(errno));
-	g_region = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (g_region == MAP_FAILED)
-		fail("mmap of %ld pages: %s", g_pages, errno_name(errno));
-	struct uffdio_register reg = {
-		.range = { .start = (unsigned long)g_region, .len = len },
-		.mode = UFFDIO_REGISTER_MODE_MISSING,
-	};
-	if (ioctl(g_uffd, UFFDIO_REGISTER, &reg) < 0)
-		fail("UFFDIO_REGISTER: %s", errno_name(errno));
-	if (!(reg.ioctls & (1ULL << _UFFDIO_COPY)))
-		fail("UFFDIO_REGISTER: UFFDIO_COPY not available on the range");
+	if (uffd_region_setup() < 0)
+		fail("%s", g_error);
 	struct kvm_userspace_memory_region r1 = {
 		.slot = 1, .flags = 0, .guest_phys_addr = DATA_GPA,
 		.memory_size = len, .userspace_addr = (unsigned long)g_region,
@@ -751,13 +461,9 @@ int main(int argc, char **argv)
 		fail("KVM_SET_REGS: %s", errno_name(errno));
 
 	/* ---- the fault handler */
-	g_stopfd = eventfd(0, EFD_CLOEXEC);
-	if (g_stopfd < 0)
-		fail("eventfd: %s", errno_name(errno));
 	pthread_t th;
-	int pe = pthread_create(&th, NULL, handler, NULL);
-	if (pe)
-		fail("pthread_create: %s", errno_name(pe));
+	if (start_handler(&th) < 0)
+		fail("%s", g_error);
 
 	/* ---- run the nested guest */
 	g_stage = "KVM_RUN";
@@ -864,28 +570,10 @@ int main(int argc, char **argv)
 	}
 
 	/* ---- verify the whole region from the monitor's side */
-	__atomic_store_n(&g_phase, 1, __ATOMIC_SEQ_CST);
-	g_stage = "verification";
-	const volatile uint64_t *words = (const volatile uint64_t *)g_region;
-	for (long p = 0; p < g_pages; p++) {
-		for (unsigned long w = 0; w < WORDS; w++) {
-			uint64_t v = words[p * WORDS + w];
-			if (v != word_value(p, w)) {
-				set_error("page %ld word %lu content mismatch: expected 0x%016llx, found 0x%016llx",
-					  p, w, (unsigned long long)word_value(p, w),
-					  (unsigned long long)v);
-				break;
-			}
-		}
-	}
+	verify_region("verification", "", NULL);
 
 	g_stage = "handler shutdown";
-	uint64_t one = 1;
-	if (write(g_stopfd, &one, sizeof(one)) != sizeof(one))
-		fprintf(stderr, WORKLOAD ": eventfd write failed\n");
-	pthread_join(th, NULL);
-	if (g_handler_failed)
-		set_error("%s", g_handler_err);
+	stop_handler(th);
 	if (done && g_faults != g_pages)
 		set_error("handler served %ld faults while the nested guest ran, expected %ld",
 			  g_faults, g_pages);
@@ -896,7 +584,7 @@ int main(int argc, char **argv)
 
 	int ok = done && g_touched == g_pages && g_verified == g_pages && g_faults == g_pages &&
 		 g_faults_after == 0 && g_checksum == g_expected && !g_error[0];
-	if (!emit(ok, 0, ok ? NULL : g_error))
+	if (!emit(ok, ok ? NULL : g_error))
 		pause();
 	return ok ? 0 : 1;
 }
