@@ -91,6 +91,8 @@ export async function runBootCell(spec: CellSpec, env: CellEnv): Promise<CellRes
     ...(env.onMessage ? { onMessage: env.onMessage } : {}),
   });
   const samples = outcome.samples.map((s) => applyEvidence(s, manifests.get(s.workload) ?? { events: [] }));
+  // A collector the guest could not run is said, not failed.
+  notes.push(...(outcome.hello?.notes ?? []).filter((n) => /unavailable/.test(n)));
   const targets = [...plan.functions, ...(plan.events ?? [])];
   const figures = computeFigures(samples, targets, outcome.hello);
   return { spec: { ...spec, plan }, kernel, image, accel, outcome: { ...outcome, samples }, figures, targets, notes };
