@@ -3,7 +3,7 @@
  * images/workloads/*.c compiled with gcc -static, and the agent images/agent/init as /init.
  * Built with the kernel's own usr/gen_init_cpio, cached by the hash of everything in it.
  */
-import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createGzip } from 'node:zlib';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -152,6 +152,7 @@ export async function buildImage(ctx: ImageContext, options: ImageOptions = {}):
       const cpio = join(dir, 'initramfs.cpio');
       await run(genInitCpio, ['-t', '0', join(dir, 'files.list')], { signal: ctx.signal, stdoutFile: cpio });
       await pipeline(createReadStream(cpio), createGzip({ level: 6 }), createWriteStream(join(dir, 'initramfs.cpio.gz')));
+      rmSync(cpio);
       writeFileSync(join(dir, 'image.json'), `${JSON.stringify({ key, compiler, workloads: inputs.workloads.map((w) => ({ name: w.name, files: w.files.map((f) => ({ file: basename(f.path), sha256: sha256(f.content) })) })), agentSha256: sha256(inputs.agent.content), busyboxSha256: sha256(inputs.busybox), builtAt: new Date().toISOString() }, null, 2)}\n`);
     });
     return done(false);

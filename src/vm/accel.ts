@@ -80,13 +80,19 @@ async function probeKvm(inputs: ProbeInputs): Promise<{ ok: boolean; reason: str
     });
     verdict = outcome.status === 'ok'
       ? { ok: true, reason: `a probe boot under KVM reached userspace in ${(outcome.durationMs / 1000).toFixed(1)} s` }
-      : { ok: false, reason: `a probe boot under KVM did not reach userspace (${outcome.status}: ${outcome.reason ?? ''}); this /dev/kvm may only run special guests (PVM)` };
+      : { ok: false, reason: `a probe boot under KVM did not reach userspace (${outcome.status}: ${firstLine(outcome.reason)}); this /dev/kvm may only run special guests (PVM)` };
   } finally {
     rmSync(outDir, { recursive: true, force: true });
   }
   mkdirSync(inputs.cacheDir, { recursive: true });
   writeFileSync(memo, `${JSON.stringify({ bootId: id, ...verdict, at: new Date().toISOString() }, null, 2)}\n`);
   return verdict;
+}
+
+/** QEMU's first complaint, without its path and the assertion that follows. */
+function firstLine(reason: string | undefined): string {
+  const text = (reason ?? '').replace(/^qemu-system-x86_64 failed: /, '').split(' / ')[0] ?? '';
+  return text.replace(/^qemu-system-x86_64: (error: )?/, '').slice(0, 80);
 }
 
 export async function chooseAccel(request: AccelRequest, inputs: ProbeInputs): Promise<AccelChoice> {
