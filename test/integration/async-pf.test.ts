@@ -33,7 +33,7 @@ describe('async page faults and the uffd-remote control, 6.1 and 6.12, three var
     const lines: string[] = [];
     for (const kernel of kernels) {
       for (const variant of variants) {
-        const r = await kexp(['boot', '--kernel', kernel, '--variant', variant, '--workload', 'async-pf,uffd-remote', '--pages', '64,128', '--functions', '__get_user_pages,handle_userfault', '--json']);
+        const r = await kexp(['boot', '--kernel', kernel, '--variant', variant, '--workload', 'async-pf,uffd-remote', '--pages', '64,128', '--functions', '__get_user_pages,handle_userfault', '--collect', 'ftrace,kprobe,perf', '--json']);
         const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
         if (!line) throw new Error(`kexp boot ${kernel}/${variant} printed no JSON:\n${r.stderr}`);
         const json = JSON.parse(line) as BootJson;
@@ -71,12 +71,14 @@ describe('async page faults and the uffd-remote control, 6.1 and 6.12, three var
     }
   });
 
-  it('has ftrace and kprobe agree on every count of every sample', () => {
+  it('has ftrace, kprobe and perf agree on every count of every sample (perf also on the tracepoints)', () => {
     for (const [name, r] of results) {
       for (const s of r.samples) {
         for (const fn of ['__get_user_pages', 'handle_userfault']) {
           expect(s.counts.kprobe?.[fn], `${name} ${s.workload}@${s.pages} ${fn}`).toBe(s.counts.ftrace?.[fn]);
+          expect(s.counts.perf?.[fn], `${name} ${s.workload}@${s.pages} ${fn} (perf)`).toBe(s.counts.ftrace?.[fn]);
         }
+        for (const [event, n] of Object.entries(s.counts.tracepoint ?? {})) expect(s.counts.perf?.[event], `${name} ${event} (perf)`).toBe(n);
       }
       for (const f of r.figures.filter((x) => x.status === 'ok')) expect(f.flags.filter((x) => x.startsWith('collectors disagree'))).toEqual([]);
     }
