@@ -79,7 +79,7 @@ export const registerRun: Registrar = (program: Command) => {
     .description('run an experiment (default: experiments/default.json): builds, boots, samples, figures, reports')
     .argument('[experiment]', 'experiment file, or a name under experiments/')
     .option('--only <filter>', 'narrow the matrix: kernel=6.12,variant=continue (values joined with +)')
-    .option('-j, --jobs <n>', 'VMs at once (default: cores, fewer if memory is short)', (v) => Number(v))
+    .option('-j, --jobs <n>', 'VMs at once (default: cores + 1, fewer if memory is short)', (v) => Number(v))
     .option('--resume <run>', 'finish an incomplete run without redoing what finished')
     .option('--results <dir>', 'where run records go (default: $KEXP_RESULTS or results/)')
     .option('--json', 'print {run, dir, state, findings} on stdout')

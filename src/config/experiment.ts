@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../core/errors.js';
-import { describeSchemaError } from './issues.js';
+import { parseJsonFile } from './issues.js';
 import { listKernelNames } from './recipe.js';
 import { listVariants } from './variants.js';
 import { collectorNames } from '../measure/samples.js';
@@ -71,15 +71,7 @@ export function resolveExperimentFile(root: string, given?: string): string {
 }
 
 export function parseExperiment(file: string, text: string, known: { kernels: string[]; variants: string[]; workloads: string[] }): Experiment {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new InputError(`${file}: not valid JSON: ${(error as Error).message}`);
-  }
-  const parsed = experimentSchema.safeParse(data);
-  if (!parsed.success) throw describeSchemaError(file, parsed.error, data);
-  const experiment = parsed.data;
+  const experiment = parseJsonFile(file, text, experimentSchema);
   const unknown = (path: string, value: string, list: string[], what: string): InputError =>
     new InputError(`${file}: ${path}: unknown ${what} "${value}"`, `known ${what}s: ${list.join(', ') || '(none)'}`);
   experiment.kernels.forEach((k, i) => {

@@ -20,3 +20,16 @@ function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
   }
   return current;
 }
+
+/** JSON text of a data file, parsed and validated: an error names the file and each bad field. */
+export function parseJsonFile<S extends z.ZodType>(file: string, text: string, schema: S): z.output<S> {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`${file}: not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) throw describeSchemaError(file, parsed.error, data);
+  return parsed.data;
+}

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../core/errors.js';
-import { describeSchemaError } from './issues.js';
+import { parseJsonFile } from './issues.js';
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
 
@@ -67,15 +67,7 @@ export function listKernelNames(root: string): string[] {
 }
 
 export function parseRecipe(file: string, text: string, fragmentsDir: string): KernelRecipe {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new InputError(`${file}: not valid JSON: ${(error as Error).message}`);
-  }
-  const parsed = recipeSchema.safeParse(data);
-  if (!parsed.success) throw describeSchemaError(file, parsed.error, data);
-  const recipe = parsed.data;
+  const recipe = parseJsonFile(file, text, recipeSchema);
   const expectedName = basename(file, '.json');
   if (recipe.name !== expectedName) {
     throw new InputError(`${file}: name: expected "${expectedName}" (the file's name), found "${recipe.name}"`);
