@@ -6,8 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { InputError } from '../core/errors.js';
-import { describeSchemaError } from './issues.js';
+import { parseJsonFile } from './issues.js';
 
 const eventName = z.string().regex(/^[\w-]+\/[\w-]+$/, 'expected a tracepoint as group/name, e.g. kvm/kvm_async_pf_ready');
 
@@ -29,13 +28,5 @@ export type WorkloadManifest = z.infer<typeof workloadManifestSchema>;
 export function loadWorkloadManifest(root: string, workload: string): WorkloadManifest {
   const file = join(root, 'images', 'workloads', `${workload}.json`);
   if (!existsSync(file)) return { events: [] };
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new InputError(`${file}: not valid JSON: ${(error as Error).message}`);
-  }
-  const parsed = workloadManifestSchema.safeParse(data);
-  if (!parsed.success) throw describeSchemaError(file, parsed.error, data);
-  return parsed.data;
+  return parseJsonFile(file, readFileSync(file, 'utf8'), workloadManifestSchema);
 }
