@@ -12,9 +12,10 @@ export const registerDoctor: Registrar = (program: Command) => {
     .action(action('doctor', async (ctx, options: { fix?: boolean }) => {
       let results = checkHost(ctx.root);
       let missing = missingPackages(results);
-      if (options.fix && missing.length > 0) {
-        ctx.err(`installing: ${missing.join(' ')}`);
-        await installPackages(missing, (line) => ctx.logger.info({ apt: line }));
+      const toInstall = missingPackages(results, { optional: true });
+      if (options.fix && toInstall.length > 0) {
+        ctx.err(`installing: ${toInstall.join(' ')}`);
+        await installPackages(toInstall, (line) => ctx.logger.info({ apt: line }));
         results = checkHost(ctx.root);
         missing = missingPackages(results);
       }

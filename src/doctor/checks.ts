@@ -42,6 +42,7 @@ export function baseChecks(): Check[] {
     { name: 'libssl headers', why: 'kernel signing tools', probe: { type: 'file', path: '/usr/include/openssl/ssl.h' }, debianPackage: 'libssl-dev' },
     { name: 'static libc', why: 'links the guest workloads with gcc -static', probe: { type: 'file', path: '/usr/lib/x86_64-linux-gnu/libc.a' }, debianPackage: 'libc6-dev' },
     { name: 'static busybox', why: 'the guest image\'s shell and tools', probe: { type: 'static-elf', path: '/bin/busybox' }, debianPackage: 'busybox-static' },
+    { name: 'perf', why: 'the perf collector (optional: without it, perf is reported unavailable)', probe: { type: 'command', command: 'perf' }, debianPackage: 'linux-perf', optional: true },
   ];
 }
 
@@ -55,8 +56,8 @@ export function sourcePackageChecks(packages: string[]): Check[] {
   }));
 }
 
-export function missingPackages(results: CheckResult[]): string[] {
-  return [...new Set(results.filter((r) => !r.ok && !r.check.optional).map((r) => r.check.debianPackage))].sort();
+export function missingPackages(results: CheckResult[], options: { optional?: boolean } = {}): string[] {
+  return [...new Set(results.filter((r) => !r.ok && (options.optional || !r.check.optional)).map((r) => r.check.debianPackage))].sort();
 }
 
 export function installCommand(packages: string[]): string {
