@@ -39,6 +39,8 @@ export interface CellEnv {
   onBuildProgress?: (progress: BuildProgress) => void;
   onStage?: (stage: string) => void;
   onMessage?: (message: AgentMessage) => void;
+  /** A kernel built elsewhere (a bisect step's commit or patch prefix) instead of spec.kernel/variant. */
+  kernel?: KernelArtifact;
 }
 
 export interface CellResult {
@@ -71,7 +73,7 @@ export async function runBootCell(spec: CellSpec, env: CellEnv): Promise<CellRes
     notes.push(`perf collector unavailable: no ${PERF} on this host (apt-get install linux-perf)`);
     plan = { ...plan, collectors: plan.collectors.filter((c) => c !== 'perf') };
   }
-  const kernel = await buildKernel({ root: env.root, layout: env.layout, store: env.store, logger: env.logger, signal: env.signal, onProgress: env.onBuildProgress }, spec.kernel, spec.variant);
+  const kernel = env.kernel ?? await buildKernel({ root: env.root, layout: env.layout, store: env.store, logger: env.logger, signal: env.signal, onProgress: env.onBuildProgress }, spec.kernel, spec.variant);
   const image = await buildImage({ root: env.root, layout: env.layout, store: env.store, signal: env.signal, onStage: (s) => env.onStage?.(`image: ${s}`) }, { perf: plan.collectors.includes('perf') });
   env.onStage?.('choosing accelerator');
   const accel = await chooseAccel(spec.accel, { kernel: kernel.bzImage, initrd: image.initramfs, cacheDir: env.layout.root, logger: env.logger, signal: env.signal });

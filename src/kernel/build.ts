@@ -116,11 +116,18 @@ function validatePatches(series: VariantSeries, recipe: KernelRecipe): void {
 }
 
 export async function buildKernel(ctx: KernelBuildContext, kernel: string, variant: string): Promise<KernelArtifact> {
+  ctx.onProgress?.({ kernel, variant, stage: 'lookup' });
+  const recipe = loadRecipe(ctx.root, kernel);
+  return buildKernelFrom(ctx, recipe, loadVariant(ctx.root, variant, recipe.series));
+}
+
+/** The same, for a recipe and a patch series given as data (bisect builds commits and prefixes). */
+export async function buildKernelFrom(ctx: KernelBuildContext, recipe: KernelRecipe, series: VariantSeries): Promise<KernelArtifact> {
   const started = Date.now();
+  const kernel = recipe.name;
+  const variant = series.variant;
   const progress = (stage: BuildProgress['stage'], extra: Partial<BuildProgress> = {}): void => ctx.onProgress?.({ kernel, variant, stage, ...extra });
   progress('lookup');
-  const recipe = loadRecipe(ctx.root, kernel);
-  const series = loadVariant(ctx.root, variant, recipe.series);
   validatePatches(series, recipe);
   const identity = await identifySource(recipe, ctx.layout);
   const requestedConfig = readRequestedConfig(recipe);

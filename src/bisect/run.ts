@@ -1,0 +1,173 @@
+/**
+ * Driving a bisection for real: each step builds a revision (a git commit of a kernel tree, or a
+ * prefix of a patch series on a recipe's kernel), boots it with the workload, and judges the
+ * predicate. Builds are incremental: every commit of one repository is built in the same working
+ * copy and build folder, every prefix of a series in its kernel's tree. The record is written after
+ * every step, so an interrupted bisection resumes where it stopped.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { CancelledError, InputError, isKexpError } from '../core/errors.js';
+import { capture } from '../core/proc.js';
+import { hashJson } from '../core/hash.js';
+import type { CacheLayout } from '../core/paths.js';
+import type { Logger } from '../core/log.js';
+import type { ArtifactStore } from '../store/store.js';
+import { writeJsonAtomic } from '../store/store.js';
+import { loadRecipe, type KernelRecipe } from '../config/recipe.js';
+import { loadSeries } from '../config/variants.js';
+import { buildKernelFrom, type BuildProgress } from '../kernel/build.js';
+import { runBootCell } from '../experiment/cell.js';
+import type { GuestPlan } from '../image/plan.js';
+import type { AccelRequest } from '../vm/accel.js';
+import { workloadLabel } from '../measure/samples.js';
+import { bisect, type Step, type Verdict } from './search.js';
+import { judge, parsePredicate, type Judgement } from './predicate.js';
+
+export type BisectSource =
+  | { mode: 'git'; repo: string; good: string; bad: string }
+  | { mode: 'series'; dir: string };
+
+export interface BisectRequest {
+  source: BisectSource;
+  /** The recipe whose fragments (git mode) or whose kernel (series mode) is used. */
+  kernel: string;
+  plan: GuestPlan;
+  predicate: string;
+  accel: AccelRequest;
+}
+
+export interface BisectRevision {
+  index: number;
+  /** A commit id, or the number of patches applied. */
+  id: string;
+  label: string;
+}
+
+export interface BisectRecord {
+  schema: 'kexp/bisect@1';
+  id: string;
+  request: BisectRequest;
+  revisions: BisectRevision[];
+  steps: Record<string, Judgement & { seconds: number; kernelKey?: string }>;
+  state: 'running' | 'complete' | 'incomplete';
+  result?: Exclude<Step, { kind: 'test' }> & { summary: string };
+}
+
+export interface BisectEnv {
+  root: string;
+  layout: CacheLayout;
+  store: ArtifactStore;
+  logger: Logger;
+  signal: AbortSignal;
+  resultsDir: string;
+  onProgress?: (text: string) => void;
+}
+
+async function listRevisions(source: BisectSource): Promise<BisectRevision[]> {
+  if (source.mode === 'git') {
+    const repo = resolve(source.repo);
+    const rev = async (r: string): Promise<string> => capture('git', ['-C', repo, 'rev-parse', '--verify', '--quiet', `${r}^{commit}`]).catch(() => {
+      throw new InputError(`"${r}" is not a commit in ${repo}`);
+    });
+    const good = await rev(source.good);
+    const bad = await rev(source.bad);
+    const between = (await capture('git', ['-C', repo, 'rev-list', '--reverse', '--ancestry-path', `${good}..${bad}`])).split('\n').filter(Boolean);
+    if (between.length === 0) throw new InputError(`--bad ${source.bad} is not a descendant of --good ${source.good}`);
+    const commits = [good, ...between];
+    const subjects = await Promise.all(commits.map((c) => capture('git', ['-C', repo, 'log', '-1', '--format=%s', c])));
+    return commits.map((c, index) => ({ index, id: c, label: `${c.slice(0, 12)} ${subjects[index]}` }));
+  }
+  const dir = resolve(source.dir);
+  if (!existsSync(dir)) throw new InputError(`--series: no such folder ${dir}`);
+  const patches = loadSeries(resolve(dir, '..'), 'series', basename(dir)).patches;
+  if (patches.length === 0) throw new InputError(`--series: ${dir} holds no NNNN-*.patch files`);
+  return [{ index: 0, id: '0', label: '(no patch)' }, ...patches.map((p, i) => ({ index: i + 1, id: String(i + 1), label: p.name }))];
+}
+
+function recipeFor(base: KernelRecipe, source: BisectSource, revision: BisectRevision): KernelRecipe {
+  if (source.mode === 'git') return { ...base, source: { type: 'git', path: resolve(source.repo), ref: revision.id } };
+  return base;
+}
+
+export function newBisectId(request: BisectRequest, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').replace('T', '-');
+  return `bisect-${request.source.mode}-${stamp}-${hashJson(request).slice(0, 6)}`;
+}
+
+/** The request a bisection was started with (what --resume continues). */
+export function loadBisectRequest(resultsDir: string, id: string): BisectRequest {
+  const file = join(resultsDir, id, 'bisect.json');
+  if (!existsSync(file)) throw new InputError(`no bisection "${id}" in ${resultsDir}`, listBisections(resultsDir).slice(-5).join(', ') || undefined);
+  return (JSON.parse(readFileSync(file, 'utf8')) as BisectRecord).request;
+}
+
+export async function runBisect(env: BisectEnv, request: BisectRequest, resumeId?: string): Promise<BisectRecord> {
+  const predicate = parsePredicate(request.predicate);
+  if (request.plan.runs.length !== 1) throw new InputError('--workload: a bisection measures one workload (with its options)');
+  const workload = workloadLabel(request.plan.runs[0]!.workload, request.plan.runs[0]!.args);
+  const base = loadRecipe(env.root, request.kernel);
+  let record: BisectRecord;
+  let dir: string;
+  if (resumeId) {
+    dir = join(env.resultsDir, resumeId);
+    if (!existsSync(join(dir, 'bisect.json'))) throw new InputError(`no bisection "${resumeId}" in ${env.resultsDir}`);
+    record = JSON.parse(readFileSync(join(dir, 'bisect.json'), 'utf8')) as BisectRecord;
+    record.state = 'running';
+  } else {
+    const id = newBisectId(request);
+    dir = join(env.resultsDir, id);
+    mkdirSync(dir, { recursive: true });
+    record = { schema: 'kexp/bisect@1', id, request, revisions: await listRevisions(request.source), steps: {}, state: 'running' };
+  }
+  const save = (): void => writeJsonAtomic(join(dir, 'bisect.json'), record);
+  save();
+  const seriesPatches = request.source.mode === 'series' ? loadSeries(resolve(request.source.dir, '..'), 'series', basename(request.source.dir)).patches : [];
+  const known = new Map<number, Verdict>(Object.entries(record.steps).map(([i, s]) => [Number(i), s.verdict]));
+  try {
+    const outcome = await bisect(record.revisions, async (revision) => {
+      const started = Date.now();
+      const stepNumber = Object.keys(record.steps).length + 1;
+      const say = (what: string): void => env.onProgress?.(`step ${stepNumber}: ${revision.label}: ${what}`);
+      let judgement: Judgement;
+      let kernelKey: string | undefined;
+      try {
+        const series = { variant: request.source.mode === 'git' ? `bisect-${revision.id.slice(0, 12)}` : `bisect-${revision.id}-of-${record.revisions.length - 1}`, series: base.series, patches: seriesPatches.slice(0, request.source.mode === 'series' ? revision.index : 0) };
+        const kernel = await buildKernelFrom({ root: env.root, layout: env.layout, store: env.store, logger: env.logger, signal: env.signal, onProgress: (p: BuildProgress) => say(p.stage === 'compiling' ? `compiling, ${p.objects ?? 0} objects` : p.stage) }, recipeFor(base, request.source, revision), series);
+        kernelKey = kernel.key;
+        say('booting');
+        const cell = await runBootCell({ kernel: base.name, variant: series.variant, plan: request.plan, accel: request.accel }, { root: env.root, layout: env.layout, store: env.store, logger: env.logger, signal: env.signal, outDir: join(dir, 'steps', String(revision.index)), kernel });
+        judgement = judge(predicate, { status: cell.outcome.status, figures: cell.figures }, workload);
+      } catch (error) {
+        if (error instanceof CancelledError || env.signal.aborted || !isKexpError(error)) throw error;
+        judgement = judge(predicate, { buildError: error.message }, workload);
+      }
+      record.steps[String(revision.index)] = { ...judgement, seconds: (Date.now() - started) / 1000, ...(kernelKey ? { kernelKey } : {}) };
+      save();
+      say(`${judgement.verdict} (${judgement.reason})`);
+      return judgement.verdict;
+    }, known);
+    record.state = 'complete';
+    record.result = { ...outcome.step, summary: summarise(outcome.step, record) };
+    save();
+    return record;
+  } catch (error) {
+    record.state = 'incomplete';
+    save();
+    throw error;
+  }
+}
+
+function summarise(step: Exclude<Step, { kind: 'test' }>, record: BisectRecord): string {
+  const label = (i: number): string => record.revisions[i]?.label ?? String(i);
+  switch (step.kind) {
+    case 'found': return `first bad: ${label(step.index)}`;
+    case 'ambiguous': return `the first bad revision is one of (the others could not be tested): ${step.candidates.map(label).join('; ')}`;
+    case 'error': return step.message;
+  }
+}
+
+export function listBisections(resultsDir: string): string[] {
+  if (!existsSync(resultsDir)) return [];
+  return readdirSync(resultsDir).filter((d) => d.startsWith('bisect-') && existsSync(join(resultsDir, d, 'bisect.json'))).sort();
+}

@@ -1,0 +1,98 @@
+import type { Command } from 'commander';
+import { InputError } from '../core/errors.js';
+import { ensureHost } from '../doctor/probe.js';
+import { listWorkloads } from '../image/image.js';
+import { resultsRoot } from '../results/store.js';
+import { loadBisectRequest, runBisect, type BisectRequest } from '../bisect/run.js';
+import { parsePredicate } from '../bisect/predicate.js';
+import { table } from '../measure/format.js';
+import type { AccelRequest } from '../vm/accel.js';
+import { parseCollectors, parseSizes, parseWorkloads } from './boot.js';
+import { action, type Registrar } from './action.js';
+import { createProgress, elapsed } from './progress.js';
+
+interface BisectOptions {
+  kernelGit?: string;
+  good?: string;
+  bad?: string;
+  series?: string;
+  kernel: string;
+  workload: string;
+  pages: string;
+  predicate?: string;
+  functions: string;
+  collect: string;
+  accel: string;
+  resume?: string;
+  results?: string;
+}
+
+export const registerBisect: Registrar = (program: Command) => {
+  program
+    .command('bisect')
+    .description('find the commit, or the patch of a series, that first makes a predicate over a measured figure false')
+    .option('--kernel-git <dir>', 'a local kernel git tree to bisect (with --good and --bad)')
+    .option('--good <rev>', 'a revision where the predicate holds')
+    .option('--bad <rev>', 'a later revision where it does not')
+    .option('--series <dir>', 'bisect an ordered patch series (NNNN-*.patch) applied on --kernel instead')
+    .option('-k, --kernel <name>', 'recipe for the config fragments (git) or the kernel to patch (series)', '6.1')
+    .option('-w, --workload <workload>', 'the one workload measured, with its options', 'async-pf')
+    .option('-p, --pages <sizes>', 'sizes in pages', '64,128')
+    .option('--predicate <expr>', 'what good means: "__get_user_pages.per_page <= 2", "status != crashed"')
+    .option('-f, --functions <list>', 'kernel functions to count', '__get_user_pages,handle_userfault')
+    .option('-c, --collect <list>', 'collectors', 'ftrace,kprobe')
+    .option('--accel <accel>', 'auto, kvm or tcg', 'auto')
+    .option('--resume <id>', 'continue an interrupted bisection')
+    .option('--results <dir>', 'where bisection records go (default: $KEXP_RESULTS or results/)')
+    .option('--json', 'print the bisection record on stdout')
+    .addHelpText('after', `
+Examples:
+  kexp bisect --kernel-git ~/linux --good v6.1 --bad HEAD --kernel 6.1 --workload async-pf \\
+      --predicate "__get_user_pages.per_page >= 3"
+  kexp bisect --series patches/early-break/6.1 --kernel 6.1 --predicate "status != crashed"
+
+Each step builds the revision incrementally (one working copy and build folder per repository),
+boots it, measures, and judges: good, bad, or skip (does not build, or the workload cannot run).
+The record is results/bisect-*/bisect.json, written after every step.
+Exit code 0 when the first bad revision was found, 1 when the search was ambiguous or inconsistent.`)
+    .action(action('bisect', async (ctx, options: BisectOptions) => {
+      await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
+      const resultsDir = resultsRoot(ctx.root, options.results);
+      let request: BisectRequest;
+      if (options.resume) {
+        request = loadBisectRequest(resultsDir, options.resume);
+      } else {
+        if (!options.predicate) throw new InputError('--predicate is required', 'e.g. --predicate "__get_user_pages.per_page <= 2"');
+        parsePredicate(options.predicate);
+        const git = options.kernelGit !== undefined;
+        if (git === (options.series !== undefined)) throw new InputError('give either --kernel-git DIR with --good and --bad, or --series DIR');
+        if (git && (!options.good || !options.bad)) throw new InputError('--kernel-git needs --good REV and --bad REV');
+        if (!['auto', 'kvm', 'tcg'].includes(options.accel)) throw new InputError(`--accel: expected auto, kvm or tcg, found "${options.accel}"`);
+        const sizes = parseSizes(options.pages);
+        request = {
+          source: git ? { mode: 'git', repo: options.kernelGit!, good: options.good!, bad: options.bad! } : { mode: 'series', dir: options.series! },
+          kernel: options.kernel,
+          plan: { runs: parseWorkloads(options.workload, listWorkloads(ctx.root), sizes), repetitions: 1, collectors: parseCollectors(options.collect), functions: options.functions.split(',').map((s) => s.trim()).filter(Boolean) },
+          predicate: options.predicate,
+          accel: options.accel as AccelRequest,
+        };
+      }
+      const progress = createProgress(true);
+      const started = Date.now();
+      const record = await runBisect({ root: ctx.root, layout: ctx.layout, store: ctx.store, logger: ctx.logger, signal: ctx.signal, resultsDir, onProgress: (text) => progress.update(`${text} [${elapsed(started)}]`) }, request, options.resume);
+      const found = record.result?.kind === 'found';
+      if (found) progress.succeed(`${record.result!.summary} (${Object.keys(record.steps).length} steps in ${elapsed(started)})`);
+      else progress.fail(record.result?.summary ?? 'no result');
+      if (ctx.json) {
+        ctx.out(JSON.stringify(record));
+      } else {
+        const rows = record.revisions.map((r) => {
+          const step = record.steps[String(r.index)];
+          return [String(r.index), r.label.slice(0, 50), step?.verdict ?? '', step?.reason ?? ''];
+        });
+        ctx.out(table([['#', 'revision', 'verdict', 'why'], ...rows]));
+        ctx.out(`\n${record.result?.summary ?? ''}\nrecord: ${resultsDir}/${record.id}/bisect.json`);
+      }
+      return found ? 0 : 1;
+    }));
+};
