@@ -4,7 +4,7 @@
  * series. Both searches must name the early-break change as the first revision where an async page
  * fault no longer costs 3 calls of __get_user_pages.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -22,6 +22,8 @@ const predicate = '__get_user_pages.per_page >= 3';
 function docPatch(n: number): string {
   return [
     'From 0 Mon Sep 17 00:00:00 2001',
+    'From: kexp <kexp@localhost>',
+    'Date: Wed, 1 Jan 2025 00:00:00 +0000',
     `Subject: [PATCH] Documentation: kexp bisect note ${n}`,
     '',
     '---',
@@ -74,11 +76,16 @@ describe('kexp bisect on Debian 6.1 with async-pf', () => {
     // At a fixed place in the cache, so that kexp's working copy of it (keyed by the path) stays
     // warm between test runs: only the first run pays the clean build.
     const repo = join(cacheRoot(), 'test-fixtures', 'bisect-linux-6.1');
-    rmSync(repo, { recursive: true, force: true });
-    mkdirSync(join(repo, '..'), { recursive: true });
     const git = (args: string[]) => execa('git', ['-C', repo, '-c', 'user.name=kexp', '-c', 'user.email=kexp@localhost', ...args]);
-    await execa('git', ['clone', '-q', '--shared', tree, repo]);
-    await git(['checkout', '-q', '-B', 'main']);
+    const pristine = (await execa('git', ['-C', tree, 'rev-parse', 'HEAD'])).stdout.trim();
+    if (!existsSync(join(repo, '.git'))) {
+      rmSync(repo, { recursive: true, force: true });
+      mkdirSync(join(repo, '..'), { recursive: true });
+      await execa('git', ['clone', '-q', '--shared', tree, repo]);
+    }
+    await git(['checkout', '-q', '-B', 'main', pristine]);
+    await git(['reset', '-q', '--hard', pristine]);
+    await git(['clean', '-q', '-f', '-d', '-x']);
     const base = (await git(['rev-parse', 'HEAD'])).stdout.trim();
     for (const [n, patch] of [[1, null], [2, earlyBreak], [3, null]] as const) {
       if (patch) {
