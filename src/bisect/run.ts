@@ -10,14 +10,11 @@ import { basename, join, resolve } from 'node:path';
 import { CancelledError, InputError, isKexpError } from '../core/errors.js';
 import { capture } from '../core/proc.js';
 import { hashJson } from '../core/hash.js';
-import type { CacheLayout } from '../core/paths.js';
-import type { Logger } from '../core/log.js';
-import type { ArtifactStore } from '../store/store.js';
 import { writeJsonAtomic } from '../store/store.js';
 import { loadRecipe, type KernelRecipe } from '../config/recipe.js';
 import { loadSeries } from '../config/variants.js';
 import { buildKernelFrom, type BuildProgress } from '../kernel/build.js';
-import { runBootCell } from '../experiment/cell.js';
+import { runBootCell, type Workspace } from '../experiment/cell.js';
 import type { GuestPlan } from '../image/plan.js';
 import type { AccelRequest } from '../vm/accel.js';
 import { workloadLabel } from '../measure/samples.js';
@@ -54,12 +51,7 @@ export interface BisectRecord {
   result?: Exclude<Step, { kind: 'test' }> & { summary: string };
 }
 
-export interface BisectEnv {
-  root: string;
-  layout: CacheLayout;
-  store: ArtifactStore;
-  logger: Logger;
-  signal: AbortSignal;
+export interface BisectEnv extends Workspace {
   resultsDir: string;
   onProgress?: (text: string) => void;
 }

@@ -28,11 +28,16 @@ export interface CellSpec {
   timeoutSeconds?: number;
 }
 
-export interface CellEnv {
+/** What every stage driver works in: the project, the cache, the store, the log, the stop signal. */
+export interface Workspace {
   root: string;
   layout: CacheLayout;
   store: ArtifactStore;
   logger: Logger;
+  signal: AbortSignal;
+}
+
+export interface CellEnv extends Omit<Workspace, 'signal'> {
   signal?: AbortSignal;
   /** Where this cell's console.log, results.jsonl and qemu.json go. */
   outDir: string;

@@ -9,9 +9,7 @@ import { join } from 'node:path';
 import { CancelledError, isKexpError } from '../core/errors.js';
 import { capture } from '../core/proc.js';
 import { kexpVersion } from '../core/version.js';
-import { packageRoot, type CacheLayout } from '../core/paths.js';
-import type { Logger } from '../core/log.js';
-import type { ArtifactStore } from '../store/store.js';
+import { packageRoot } from '../core/paths.js';
 import { listWorkloads } from '../image/image.js';
 import { buildImage } from '../image/image.js';
 import { buildKernel, type BuildProgress } from '../kernel/build.js';
@@ -20,16 +18,11 @@ import { loadExperiment, parseExperiment, type Experiment } from '../config/expe
 import { listKernelNames } from '../config/recipe.js';
 import { listVariants } from '../config/variants.js';
 import { RunStore, newRunId, type CellRecord, type RunManifest } from '../results/store.js';
-import { runBootCell } from './cell.js';
+import { runBootCell, type Workspace } from './cell.js';
 import { LocalExecutor, type Executor } from './executor.js';
 import { planRun, type CellJob, type OnlyFilter, type RunPlan } from './plan.js';
 
-export interface RunEnv {
-  root: string;
-  layout: CacheLayout;
-  store: ArtifactStore;
-  logger: Logger;
-  signal: AbortSignal;
+export interface RunEnv extends Workspace {
   resultsDir: string;
   jobs?: number;
   onProgress?: (progress: RunProgress) => void;
