@@ -10,6 +10,7 @@ import type { AccelRequest } from '../vm/accel.js';
 import { parseCollectors, parseSizes, parseWorkloads } from './boot.js';
 import { action, type Registrar } from './action.js';
 import { createProgress, elapsed } from './progress.js';
+import { splitList } from '../core/list.js';
 
 interface BisectOptions {
   kernelGit?: string;
@@ -72,7 +73,7 @@ Exit code 0 when the first bad revision was found, 1 when the search was ambiguo
         request = {
           source: git ? { mode: 'git', repo: options.kernelGit!, good: options.good!, bad: options.bad! } : { mode: 'series', dir: options.series! },
           kernel: options.kernel,
-          plan: { runs: parseWorkloads(options.workload, listWorkloads(ctx.root), sizes), repetitions: 1, collectors: parseCollectors(options.collect), functions: options.functions.split(',').map((s) => s.trim()).filter(Boolean) },
+          plan: { runs: parseWorkloads(options.workload, listWorkloads(ctx.root), sizes), repetitions: 1, collectors: parseCollectors(options.collect), functions: splitList(options.functions) },
           predicate: options.predicate,
           accel: options.accel as AccelRequest,
         };

@@ -10,25 +10,26 @@ import type { GuestPlan, WorkloadRun } from '../image/plan.js';
 import { action, type Registrar } from './action.js';
 import { createProgress, elapsed } from './progress.js';
 import { describeProgress } from './build.js';
+import { splitList } from '../core/list.js';
 
 export const DEFAULT_FUNCTIONS = ['__get_user_pages', '__get_user_pages_remote', 'handle_userfault'];
 
 export function parseSizes(text: string): number[] {
-  const sizes = text.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const sizes = splitList(text).map(Number);
   if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new InputError(`--pages: expected page counts like 64,128, found "${text}"`);
   return [...new Set(sizes)];
 }
 
 export function parseWorkloads(text: string, known: string[], sizes: number[]): WorkloadRun[] {
-  return text.split(',').map((item) => {
-    const [workload, ...args] = item.trim().split(/\s+/);
+  return splitList(text).map((item) => {
+    const [workload, ...args] = item.split(/\s+/);
     if (!workload || !known.includes(workload)) throw new InputError(`unknown workload "${workload ?? ''}"`, `known workloads: ${known.join(', ')} (images/workloads/<name>.c); options go after the name: --workload "uffd-populate --write"`);
     return { workload, args, sizes };
   });
 }
 
 export function parseCollectors(text: string): CollectorName[] {
-  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = splitList(text);
   for (const n of names) if (!(collectorNames as readonly string[]).includes(n)) throw new InputError(`--collect: unknown collector "${n}"`, `known collectors: ${collectorNames.join(', ')}`);
   return names as CollectorName[];
 }
@@ -67,9 +68,9 @@ folder that is printed at the end. Exit code 1 when a sample failed or the VM cr
         runs: parseWorkloads(options.workload!, listWorkloads(ctx.root), sizes),
         repetitions: reps,
         collectors: parseCollectors(options.collect!),
-        functions: options.functions!.split(',').map((s) => s.trim()).filter(Boolean),
+        functions: splitList(options.functions),
       };
-      const events = (options.events ?? '').split(',').map((e) => e.trim()).filter(Boolean);
+      const events = splitList(options.events);
       if (events.length > 0) plan.events = events;
       const progress = createProgress(true);
       const started = Date.now();

@@ -7,6 +7,7 @@ import { ensureHost } from '../doctor/probe.js';
 import { buildKernel, type BuildProgress, type KernelArtifact } from '../kernel/build.js';
 import { createProgress, elapsed } from './progress.js';
 import { action, type Registrar } from './action.js';
+import { splitList } from '../core/list.js';
 
 export interface BuildJson {
   kernel: string;
@@ -52,7 +53,7 @@ a variant of a kernel built before recompiles only the files its patches touch (
 a build whose inputs are unchanged is a store hit (well under a second).`)
     .action(action('build', async (ctx, options: { kernel: string; variant: string; jobs?: number }) => {
       await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
-      const kernels = options.kernel === 'all' ? listKernelNames(ctx.root) : options.kernel.split(',').map((s) => s.trim());
+      const kernels = options.kernel === 'all' ? listKernelNames(ctx.root) : splitList(options.kernel);
       for (const kernel of kernels) loadRecipe(ctx.root, kernel);
       const variants = resolveVariantNames(ctx.root, options.variant);
       if (options.jobs !== undefined && (!Number.isInteger(options.jobs) || options.jobs < 1)) throw new InputError(`--jobs: expected a positive whole number, found ${options.jobs}`);

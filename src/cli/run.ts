@@ -7,7 +7,6 @@ import { resolveExperimentFile } from '../config/experiment.js';
 import { parseOnly } from '../experiment/plan.js';
 import { resumeRun, startRun, type RunOutcome, type RunProgress } from '../experiment/run.js';
 import { listRuns, resultsRoot } from '../results/store.js';
-import { writeReports } from '../report/write.js';
 import { table } from '../measure/format.js';
 import { action, type Registrar } from './action.js';
 import { createProgress, elapsed } from './progress.js';
@@ -51,20 +50,10 @@ export async function runExperimentCommand(ctx: CommandContext, experimentArg: s
       : await startRun(env, resolveExperimentFile(ctx.root, experimentArg), parseOnly(options.only));
   } catch (error) {
     progress.fail(`run stopped after ${elapsed(started)}`);
-    // The record of what finished is valid: give it its reports before going.
-    const runs = listRuns(env.resultsDir);
-    const last = runs[runs.length - 1];
-    if (last && last.state === 'incomplete') {
-      try {
-        writeReports(last.dir);
-        ctx.err(`incomplete run kept: ${last.dir} (kexp run --resume ${last.id})`);
-      } catch {
-        // the run had not started a record yet
-      }
-    }
+    const kept = (error as { incompleteRun?: { id: string; dir: string } }).incompleteRun;
+    if (kept) ctx.err(`incomplete run kept: ${kept.dir} (kexp run --resume ${kept.id})`);
     throw error;
   }
-  writeReports(outcome.store.dir);
   const m = outcome.manifest;
   const done = Object.values(m.cells).filter((c) => c.state === 'done').length;
   const summary = `run ${m.id}: ${done} cells in ${elapsed(started)}${outcome.findings ? ', with failures' : ''}`;

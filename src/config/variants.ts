@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
+import { splitList } from '../core/list.js';
 
 export interface PatchFile {
   /** File name, e.g. 0001-mm-gup-....patch */
@@ -41,7 +42,7 @@ function variantOrder(a: string, b: string): number {
 export function resolveVariantNames(root: string, requested: string): string[] {
   const known = listVariants(root);
   if (requested === 'all') return known;
-  const names = requested.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = splitList(requested);
   for (const name of names) {
     if (!known.includes(name)) {
       throw new InputError(`unknown variant "${name}"`, `known variants: ${known.join(', ') || '(none)'}; a variant is a folder patches/<variant>/<series>/`);

@@ -46,6 +46,14 @@ export interface CellEnv extends Omit<Workspace, 'signal'> {
   onMessage?: (message: AgentMessage) => void;
   /** A kernel built elsewhere (a bisect step's commit or patch prefix) instead of spec.kernel/variant. */
   kernel?: KernelArtifact;
+  /** The image and accelerator a run already settled for all its cells (else found here). */
+  image?: GuestImage;
+  accel?: AccelChoice;
+}
+
+/** Whether the image must carry perf: asked for, and the host has it. */
+export function imageNeedsPerf(collectors: readonly string[]): boolean {
+  return collectors.includes('perf') && existsSync(PERF);
 }
 
 export interface CellResult {
@@ -72,16 +80,15 @@ export async function runBootCell(spec: CellSpec, env: CellEnv): Promise<CellRes
   const manifests = new Map(spec.plan.runs.map((r) => [r.workload, loadWorkloadManifest(env.root, r.workload)]));
   const notes: string[] = [];
   let plan = withWorkloadEvents(spec.plan, manifests);
-  const wantsPerf = plan.collectors.includes('perf');
-  if (wantsPerf && !existsSync(PERF)) {
+  if (plan.collectors.includes('perf') && !imageNeedsPerf(plan.collectors)) {
     // A missing perf makes the collector unavailable, not the sample failed.
     notes.push(`perf collector unavailable: no ${PERF} on this host (apt-get install linux-perf)`);
     plan = { ...plan, collectors: plan.collectors.filter((c) => c !== 'perf') };
   }
   const kernel = env.kernel ?? await buildKernel({ root: env.root, layout: env.layout, store: env.store, logger: env.logger, signal: env.signal, onProgress: env.onBuildProgress }, spec.kernel, spec.variant);
-  const image = await buildImage({ root: env.root, layout: env.layout, store: env.store, signal: env.signal, onStage: (s) => env.onStage?.(`image: ${s}`) }, { perf: plan.collectors.includes('perf') });
+  const image = env.image ?? await buildImage({ root: env.root, layout: env.layout, store: env.store, signal: env.signal, onStage: (s) => env.onStage?.(`image: ${s}`) }, { perf: imageNeedsPerf(plan.collectors) });
   env.onStage?.('choosing accelerator');
-  const accel = await chooseAccel(spec.accel, { kernel: kernel.bzImage, initrd: image.initramfs, cacheDir: env.layout.root, logger: env.logger, signal: env.signal });
+  const accel = env.accel ?? await chooseAccel(spec.accel, { kernel: kernel.bzImage, initrd: image.initramfs, cacheDir: env.layout.root, logger: env.logger, signal: env.signal });
   env.logger.info(accel, 'accelerator');
   env.onStage?.(`booting under ${accel.accel}`);
   const outcome = await boot({

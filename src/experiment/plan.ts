@@ -6,6 +6,7 @@
 import { InputError } from '../core/errors.js';
 import type { Experiment } from '../config/experiment.js';
 import type { CellSpec } from './cell.js';
+import { splitList } from '../core/list.js';
 
 export interface CellJob {
   /** Stable within a run; safe as a folder name and a queue job id (no ':'). */
@@ -38,7 +39,7 @@ const filterKeys = ['kernel', 'variant', 'workload'] as const;
 export function parseOnly(text: string | undefined): OnlyFilter {
   const filter: OnlyFilter = {};
   if (!text) return filter;
-  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of splitList(text)) {
     const [key, value] = part.split('=');
     if (!key || !value || !(filterKeys as readonly string[]).includes(key)) {
       throw new InputError(`--only: "${part}" is not key=value with a key of ${filterKeys.join(', ')}`, 'e.g. --only kernel=6.12,variant=continue');

@@ -13,12 +13,13 @@ import { packageRoot } from '../core/paths.js';
 import { listWorkloads } from '../image/image.js';
 import { buildImage } from '../image/image.js';
 import { buildKernel, type BuildProgress } from '../kernel/build.js';
-import { chooseAccel } from '../vm/accel.js';
+import { chooseAccel, type AccelChoice } from '../vm/accel.js';
 import { loadExperiment, parseExperiment, type Experiment } from '../config/experiment.js';
 import { listKernelNames } from '../config/recipe.js';
 import { listVariants } from '../config/variants.js';
 import { RunStore, newRunId, type CellRecord, type RunManifest } from '../results/store.js';
-import { runBootCell, type Workspace } from './cell.js';
+import { imageNeedsPerf, runBootCell, type Workspace } from './cell.js';
+import { writeReports } from '../report/write.js';
 import { LocalExecutor, type Executor } from './executor.js';
 import { planRun, type CellJob, type OnlyFilter, type RunPlan } from './plan.js';
 
@@ -144,15 +145,18 @@ async function execute(env: RunEnv, store: RunStore, experiment: Experiment, pla
 
     progress.phase = 'image';
     emit();
-    const image = await buildImage({ root: env.root, layout: env.layout, store: env.store, signal: env.signal });
+    // One image and one accelerator for every cell: built and chosen here, recorded, handed down.
+    const image = await buildImage({ root: env.root, layout: env.layout, store: env.store, signal: env.signal }, { perf: imageNeedsPerf(experiment.collectors) });
     updateManifest(store, (m) => {
       m.artifacts.image = { key: image.key, cached: image.cached };
     });
     const firstKernel = Object.values(store.manifest().artifacts.kernels).find((k) => k.key);
+    let accel: AccelChoice | undefined;
     if (firstKernel) {
-      const accel = await chooseAccel(experiment.accel, { kernel: join(env.store.path('kernels', firstKernel.key), 'bzImage'), initrd: image.initramfs, cacheDir: env.layout.root, logger: env.logger, signal: env.signal });
+      accel = await chooseAccel(experiment.accel, { kernel: join(env.store.path('kernels', firstKernel.key), 'bzImage'), initrd: image.initramfs, cacheDir: env.layout.root, logger: env.logger, signal: env.signal });
+      const chosen = accel;
       updateManifest(store, (m) => {
-        m.accel = { accel: accel.accel, reason: accel.reason };
+        m.accel = { accel: chosen.accel, reason: chosen.reason };
       });
     }
 
@@ -166,7 +170,7 @@ async function execute(env: RunEnv, store: RunStore, experiment: Experiment, pla
       if (failedBuild) return failedCellRecord(job, failedBuild);
       const t0 = Date.now();
       try {
-        const cell = await runBootCell(job.spec, { root: env.root, layout: env.layout, store: env.store, logger: env.logger.child({ cell: job.id }), signal, outDir: store.cellDir(job.id) });
+        const cell = await runBootCell(job.spec, { root: env.root, layout: env.layout, store: env.store, logger: env.logger.child({ cell: job.id }), signal, outDir: store.cellDir(job.id), image, ...(accel ? { accel } : {}) });
         const o = cell.outcome;
         return {
           schema: 'kexp/cell@1',
@@ -200,7 +204,7 @@ async function execute(env: RunEnv, store: RunStore, experiment: Experiment, pla
         emit();
       },
       onResult: (job, record) => {
-        store.recordCell(record, () => undefined);
+        store.recordCell(record);
         progress.cells.running = Math.max(0, progress.cells.running - 1);
         progress.cells.done++;
         finishedHere++;
@@ -219,8 +223,12 @@ async function execute(env: RunEnv, store: RunStore, experiment: Experiment, pla
     updateManifest(store, (m) => {
       m.state = 'incomplete';
     });
+    // What finished is a valid record: it gets its reports, and the error says how to resume.
+    writeReports(store.dir);
+    if (error instanceof Error) Object.assign(error, { incompleteRun: { id: store.manifest().id, dir: store.dir } });
     throw error;
   }
+  writeReports(store.dir);
   const final = store.manifest();
   const findings = store.cellRecords().some((c) => c.status !== 'ok' || c.samples.some((s) => s.status === 'failed' || s.status === 'crashed' || s.status === 'hung'));
   return { store, manifest: final, experiment, findings };

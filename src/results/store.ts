@@ -128,7 +128,7 @@ export class RunStore {
   }
 
   /** A finished cell: its record appears atomically, then the manifest says it is done. */
-  recordCell(record: CellRecord, update: (manifest: RunManifest) => void): void {
+  recordCell(record: CellRecord): void {
     mkdirSync(this.cellDir(record.id), { recursive: true });
     writeJsonAtomic(join(this.cellDir(record.id), 'cell.json'), record);
     const manifest = this.manifest();
@@ -140,7 +140,6 @@ export class RunStore {
       seconds: record.seconds,
       worker: record.worker,
     } as CellState;
-    update(manifest);
     this.writeManifest(manifest);
     this.writeSamples();
   }
@@ -178,7 +177,6 @@ export interface RunSummary {
   startedAt: string;
   cellsDone: number;
   cellsPlanned: number;
-  /** A run still marked running whose process is gone is shown as incomplete. */
 }
 
 export function listRuns(resultsDir: string): RunSummary[] {

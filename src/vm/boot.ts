@@ -6,7 +6,7 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CancelledError } from '../core/errors.js';
+import { CancelledError, InputError } from '../core/errors.js';
 import { run, ProcessError, displayCommand } from '../core/proc.js';
 import type { Logger } from '../core/log.js';
 import { encodePlan, expandSamples, type GuestPlan, type PlannedSample } from '../image/plan.js';
@@ -14,7 +14,6 @@ import { parseAgentLine, type AgentMessage, type Hello } from '../measure/sample
 import { missingSample, toSampleRecord, type SampleRecord } from '../measure/figures.js';
 import { ConsoleWatcher, type ConsoleEvent } from './console.js';
 import { kernelCommandLine, MAX_COMMAND_LINE, qemuArgs, tscKhzFromCpuinfo, type Accel, type VmSpec } from './qemu.js';
-import { InputError } from '../core/errors.js';
 
 export type BootStatus = 'ok' | 'crashed' | 'hung' | 'failed';
 

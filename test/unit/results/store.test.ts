@@ -24,7 +24,7 @@ describe('run store: resume bookkeeping', () => {
   it('marks a cell done only once its record is written, and keeps the samples of done cells', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kexp-results-'));
     const store = RunStore.create(dir, 'x-1', '{"name":"x"}', manifest('x-1', ['c_r0', 'c_r1']));
-    store.recordCell(record('c_r0'), () => undefined);
+    store.recordCell(record('c_r0'));
     const m = store.manifest();
     expect(m.cells.c_r0!.state).toBe('done');
     expect(m.cells.c_r1!.state).toBe('pending');
@@ -45,7 +45,7 @@ describe('run store: resume bookkeeping', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kexp-results-'));
     RunStore.create(dir, 'x-b', '{}', { ...manifest('x-b', ['a_r0']), startedAt: '2026-11-26T02:00:00.000Z' });
     const a = RunStore.create(dir, 'x-a', '{}', manifest('x-a', ['a_r0', 'a_r1']));
-    a.recordCell(record('a_r0'), () => undefined);
+    a.recordCell(record('a_r0'));
     expect(listRuns(dir).map((r) => [r.id, r.cellsDone, r.cellsPlanned])).toEqual([['x-a', 1, 2], ['x-b', 0, 1]]);
     expect(() => RunStore.create(dir, 'x-a', '{}', manifest('x-a', []))).toThrow(/already exists/);
     expect(() => RunStore.open(dir, 'nope')).toThrow(/no run "nope"/);
