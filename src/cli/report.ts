@@ -37,7 +37,7 @@ export function compareDirs(dirA: string, dirB: string, fn?: string): Comparison
 export const registerReport: Registrar = (program: Command) => {
   program
     .command('report')
-    .description('print the tables of a run: workloads × variants per kernel, per-page calls of one function')
+    .description('print the tables of a run: workloads × variants per kernel, per-page calls of one function; with kexp explain data, which buckets changed from the first variant')
     .argument('[run]', 'run id or folder (default: the latest run)')
     .option('-f, --format <format>', `${rendererNames.join(', ')}`, formatOption, 'text')
     .option('--function <name>', 'the function (or group/tracepoint) to show (default: the experiment\'s report.function)')
@@ -53,7 +53,7 @@ export const registerReport: Registrar = (program: Command) => {
 
   program
     .command('compare')
-    .description('compare two runs cell by cell: before → after, every changed figure or status flagged')
+    .description('compare two runs cell by cell: before → after, every changed figure or status flagged; the buckets that changed where both runs explained the function')
     .argument('<runA>', 'the earlier run (id or folder)')
     .argument('<runB>', 'the later run (id or folder)')
     .option('-f, --format <format>', `${rendererNames.join(', ')}`, formatOption, 'text')

@@ -34,6 +34,8 @@ export const experimentSchema = z.object({
   functions: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'a kernel symbol name')).min(1).default(['__get_user_pages', 'handle_userfault']),
   /** Tracepoints counted besides the workloads' own. */
   events: z.array(z.string().regex(/^[\w-]+\/[\w-]+$/, 'group/name')).default([]),
+  /** Functions (of `functions`) whose calls kexp explain splits into buckets in every cell. */
+  explain: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'a kernel symbol name')).default([]),
   accel: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
   memoryMiB: z.number().int().min(128).max(65536).default(1024),
   timeouts: z.object({
@@ -86,6 +88,12 @@ export function parseExperiment(file: string, text: string, known: { kernels: st
   const targets = [...experiment.functions, ...experiment.events];
   if (!targets.includes(experiment.report.function) && !experiment.report.function.includes('/')) {
     throw new InputError(`${file}: report.function: "${experiment.report.function}" is not among functions (${experiment.functions.join(', ')})`, 'add it to "functions", or report one of them');
+  }
+  experiment.explain.forEach((fn, i) => {
+    if (!experiment.functions.includes(fn)) throw new InputError(`${file}: explain.${i}: "${fn}" is not among functions (${experiment.functions.join(', ')})`, 'explain splits the calls a collector counts: add it to "functions" too');
+  });
+  if (experiment.explain.length > 0 && !experiment.collectors.some((c) => c === 'kprobe' || c === 'ftrace')) {
+    throw new InputError(`${file}: explain: the buckets are checked against the kprobe or ftrace totals, and collectors has neither`, 'add "kprobe" to collectors');
   }
   return experiment;
 }

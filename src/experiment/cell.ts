@@ -16,7 +16,10 @@ import { chooseAccel, type AccelChoice, type AccelRequest } from '../vm/accel.js
 import { boot, type BootOutcome } from '../vm/boot.js';
 import { applyEvidence } from '../measure/evidence.js';
 import { computeFigures, type Figure } from '../measure/figures.js';
-import type { AgentMessage } from '../measure/samples.js';
+import type { AgentMessage, Hello } from '../measure/samples.js';
+import type { SampleRecord } from '../measure/figures.js';
+import { prepareExplain, type ExplainSetup } from '../explain/source.js';
+import { decodeHist, type SampleExplain } from '../explain/buckets.js';
 
 export interface CellSpec {
   kernel: string;
@@ -26,6 +29,8 @@ export interface CellSpec {
   memoryMiB?: number;
   watchdogSeconds?: number;
   timeoutSeconds?: number;
+  /** kexp explain: split these functions' calls into buckets (each must be counted too). */
+  explain?: { functions: string[]; strict?: boolean };
 }
 
 /** What every stage driver works in: the project, the cache, the store, the log, the stop signal. */
@@ -67,6 +72,8 @@ export interface CellResult {
   targets: string[];
   /** Collectors that were unavailable, and the like: said, not failed. */
   notes: string[];
+  /** kexp explain: where each probed function's parameters came from (file:line). */
+  explained?: Record<string, string>;
 }
 
 /** The plan with every workload's own tracepoints added. */
@@ -86,6 +93,13 @@ export async function runBootCell(spec: CellSpec, env: CellEnv): Promise<CellRes
     plan = { ...plan, collectors: plan.collectors.filter((c) => c !== 'perf') };
   }
   const kernel = env.kernel ?? await buildKernel({ root: env.root, layout: env.layout, store: env.store, logger: env.logger, signal: env.signal, onProgress: env.onBuildProgress }, spec.kernel, spec.variant);
+  let explain: ExplainSetup | undefined;
+  if (spec.explain && spec.explain.functions.length > 0) {
+    env.onStage?.('reading the kernel source for explain');
+    explain = await prepareExplain(kernel, env.layout, spec.explain.functions, { strict: spec.explain.strict ?? false });
+    notes.push(...explain.notes);
+    plan = { ...plan, explain: explain.probes };
+  }
   const image = env.image ?? await buildImage({ root: env.root, layout: env.layout, store: env.store, signal: env.signal, onStage: (s) => env.onStage?.(`image: ${s}`) }, { perf: imageNeedsPerf(plan.collectors) });
   env.onStage?.('choosing accelerator');
   const accel = env.accel ?? await chooseAccel(spec.accel, { kernel: kernel.bzImage, initrd: image.initramfs, cacheDir: env.layout.root, logger: env.logger, signal: env.signal });
@@ -104,12 +118,44 @@ export async function runBootCell(spec: CellSpec, env: CellEnv): Promise<CellRes
     logger: env.logger,
     ...(env.onMessage ? { onMessage: env.onMessage } : {}),
   });
-  const samples = outcome.samples.map((s) => applyEvidence(s, manifests.get(s.workload) ?? { events: [] }));
+  const setup = explain;
+  const samples = outcome.samples
+    .map((s) => (setup ? decodeExplain(s, setup, outcome.hello, notes) : s))
+    .map((s) => applyEvidence(s, manifests.get(s.workload) ?? { events: [] }));
   // A collector the guest could not run is said, not failed.
-  notes.push(...(outcome.hello?.notes ?? []).filter((n) => /unavailable/.test(n)));
+  notes.push(...(outcome.hello?.notes ?? []).filter((n) => /unavailable|^explain:/.test(n)));
   const targets = [...plan.functions, ...(plan.events ?? [])];
   const figures = computeFigures(samples, targets, outcome.hello);
-  return { spec: { ...spec, plan }, kernel, image, accel, outcome: { ...outcome, samples }, figures, targets, notes };
+  return { spec: { ...spec, plan }, kernel, image, accel, outcome: { ...outcome, samples }, figures, targets, notes, ...(explain ? { explained: explain.where } : {}) };
+}
+
+/**
+ * A sample's hist files into call groups per probed function. A probe the kernel would not take
+ * is a note (said once per cell); a hist that dropped events or cannot be read fails the sample.
+ */
+function decodeExplain(sample: SampleRecord, setup: ExplainSetup, hello: Hello | undefined, notes: string[]): SampleRecord {
+  const { hist, ...rest } = sample;
+  if (sample.status === 'crashed' || sample.status === 'hung') return rest;
+  const explain: Record<string, SampleExplain> = {};
+  const problems: string[] = [];
+  setup.probes.forEach((probe, i) => {
+    const mode = hello?.explain?.[String(i)];
+    if (mode !== 'return' && mode !== 'entry') {
+      const note = `explain: ${probe.function}: ${mode ?? 'the agent did not set it up'}`;
+      if (!notes.includes(note)) notes.push(note);
+      return;
+    }
+    const text = hist?.[String(i)];
+    if (text === undefined) {
+      problems.push(`explain: no hist output for ${probe.function}`);
+      return;
+    }
+    const decoded = decodeHist(probe, i, mode, text, setup.flags);
+    explain[probe.function] = decoded;
+    problems.push(...decoded.problems);
+  });
+  const failed = problems.length > 0 && rest.status === 'ok' ? { status: 'failed' as const, reason: `counts not trustworthy: ${problems.join('; ')}` } : {};
+  return { ...rest, explain, ...failed };
 }
 
 export function cellOutDir(logs: string, kernel: string, variant: string): string {

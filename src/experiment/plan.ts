@@ -85,6 +85,7 @@ export function planRun(experiment: Experiment, only: OnlyFilter = {}): RunPlan 
             memoryMiB: experiment.memoryMiB,
             watchdogSeconds: experiment.timeouts.watchdogSeconds,
             timeoutSeconds: experiment.timeouts.bootSeconds,
+            ...(experiment.explain.length > 0 ? { explain: { functions: experiment.explain, strict: true } } : {}),
           },
         });
       }

@@ -18,6 +18,7 @@ import { withLock } from '../store/lock.js';
 import { loadRecipe, type KernelRecipe } from '../config/recipe.js';
 import { loadVariant, type VariantSeries } from '../config/variants.js';
 import { kexpVersion } from '../core/version.js';
+import { keptSourceFiles } from '../explain/source.js';
 import { identifySource, preparePristineTree, treePaths, git, type SourceIdentity } from './source.js';
 import { makeArgs, readRequestedConfig, resolveConfig, type MakeContext } from './configure.js';
 import { kernelArtifactKey, kernelInputKey, patchDiffHash, resolvedConfigKey, type KernelKeyInputs } from './keys.js';
@@ -304,18 +305,21 @@ async function buildLocked(
     record.status = 'ok';
     record.finishedAt = new Date().toISOString();
     const touched = [...new Set(record.patches.flatMap((p) => p.files))];
+    const kept = await keptSourceFiles(paths.src);
     await timed('store', () =>
       ctx.store.put('kernels', key, async (dir) => {
         copyFileSync(join(paths.build, 'arch/x86/boot/bzImage'), join(dir, 'bzImage'));
         copyFileSync(join(paths.build, 'System.map'), join(dir, 'System.map'));
         writeFileSync(join(dir, 'config'), resolvedText);
-        // The files the patches changed, as built: provenance, and what later stages read.
-        for (const file of touched) {
+        // The files the patches changed, as built (provenance), and the sources explain reads
+        // (mm/gup.c, the FOLL_* headers), so the artifact explains itself without its tree.
+        for (const file of new Set([...touched, ...kept])) {
           const from = join(paths.src, file);
           if (!existsSync(from)) continue;
           mkdirSync(dirname(join(dir, 'source', file)), { recursive: true });
           copyFileSync(from, join(dir, 'source', file));
         }
+        if (kept.length > 0) writeFileSync(join(dir, 'source', 'kept.json'), `${JSON.stringify(kept)}\n`);
         record.timings.total = (Date.now() - started) / 1000;
         writeJsonAtomic(join(dir, 'build.json'), record);
         copyFileSync(logFile, join(dir, 'build.log'));

@@ -5,6 +5,7 @@
 import { fitPerPage, type Fit } from './fit.js';
 import { parsePerfStat } from './perf.js';
 import { sampleStatus, workloadLabel, type AgentSample, type CountSource, type Hello, type SampleStatus } from './samples.js';
+import type { SampleExplain } from '../explain/buckets.js';
 
 export interface SampleRecord {
   workload: string;
@@ -17,6 +18,10 @@ export interface SampleRecord {
   result: AgentSample['result'] | null;
   /** What a collector could not count (perf's "<not supported>", ...): said, not fatal. */
   notes?: string[];
+  /** kexp explain: each probed function's calls split into groups (decoded from `hist`). */
+  explain?: Record<string, SampleExplain>;
+  /** The agent's raw hist files by probe index, until the cell decodes them into `explain`. */
+  hist?: Record<string, string>;
 }
 
 export interface Figure {
@@ -52,6 +57,7 @@ export function toSampleRecord(sample: AgentSample): SampleRecord {
     counts,
     result: sample.result,
     ...(notes ? { notes } : {}),
+    ...(sample.hist ? { hist: sample.hist } : {}),
   };
 }
 

@@ -16,6 +16,8 @@ const helloSchema = z.object({
   kernel: z.string(),
   traceable: z.record(z.string(), z.record(z.string(), z.boolean())).default({}),
   notes: z.array(z.string()).default([]),
+  /** Per explain probe (by index): "return", "entry" or "unavailable: <why>". */
+  explain: z.record(z.string(), z.string()).optional(),
 }).passthrough();
 
 const workloadResultSchema = z.object({
@@ -41,6 +43,8 @@ const sampleSchema = z.object({
   countErrors: z.array(z.string()).optional(),
   /** perf stat -x, output and the map from perf's event names to kexp's names. */
   perfRaw: z.object({ lines: z.array(z.string()), events: z.record(z.string(), z.string()) }).optional(),
+  /** Per explain probe (by index): the text of its hist file after the window. */
+  hist: z.record(z.string(), z.string()).optional(),
   ms: z.number().optional(),
 }).passthrough();
 

@@ -6,7 +6,8 @@
  * The one rule that matters most: a cell that is not ok never shows a number. A fit computed from
  * the samples that did finish is not the figure of a cell where some did not.
  */
-import { statuses, type FigureRow, type ReportInput, type Status } from '../results/types.js';
+import { statuses, type ExplainSummary, type FigureRow, type ReportInput, type Status } from '../results/types.js';
+import { whatChanged, type WhatChanged } from './buckets.js';
 
 /** A figure row's status, or `missing` when the run has no row for the cell at all. */
 export type CellStatus = Status | 'missing';
@@ -38,6 +39,8 @@ export interface Cell {
   statusCounts: Record<Status, number> | null;
   /** ok samples of all samples; null when the cell is missing. */
   samples: { ok: number; total: number } | null;
+  /** kexp explain: the figure split into buckets; null when the run did not explain it or the cell is not ok. */
+  explain: ExplainSummary | null;
 }
 
 /** A footnote: one text, and every cell of the table it is about. */
@@ -71,12 +74,18 @@ export interface RunInfo {
   state: 'complete' | 'incomplete';
 }
 
+/** A kernel's table of a run's report, with what its buckets say changed from the first variant. */
+export interface ReportTable extends Table<Cell> {
+  /** null when no cell of the table has buckets (the run did not explain the function). */
+  whatChanged: WhatChanged | null;
+}
+
 export interface ReportTables {
   kind: 'report';
   /** The function (or tracepoint) whose per-page figures the cells show. */
   function: string;
   run: RunInfo;
-  tables: Table<Cell>[];
+  tables: ReportTable[];
   /** Every function and tracepoint the run has figures for, so a caller can say what else there is. */
   functions: string[];
   provenance: string[];
@@ -89,12 +98,12 @@ export interface BuildOptions {
 export function buildTables(input: ReportInput, options: BuildOptions): ReportTables {
   const index = indexRows(input.rows, options.function);
   const order = displayOrder(input, options.function);
-  const tables = order.kernels.map((kernel) => {
+  const tables = order.kernels.map((kernel): ReportTable => {
     const rows = order.workloads.map((workload) => ({
       workload,
       cells: order.variants.map((variant) => cellAt(input, index, { kernel, workload, variant, function: options.function })),
     }));
-    return { kernel, title: tableTitle(kernel, options.function), variants: order.variants, rows, notes: notesFor(rows) };
+    return { kernel, title: tableTitle(kernel, options.function), variants: order.variants, rows, notes: notesFor(rows), whatChanged: whatChanged(order.variants, rows) };
   });
   return {
     kind: 'report',
@@ -195,6 +204,7 @@ export function missingCell(at: CellAddress, reason: string): Cell {
     flags: [],
     statusCounts: null,
     samples: null,
+    explain: null,
   };
 }
 
@@ -240,10 +250,11 @@ export function cellFromRow(row: FigureRow, at: CellAddress): Cell {
     const perPage = row.per_page!;
     const label = formatNumber(perPage);
     const marker = row.flags.length > 0 ? '*' : '';
-    return { ...base, status, label, marker, text: label + marker, perPage, fixed: row.fixed, residual: row.residual };
+    return { ...base, status, label, marker, text: label + marker, perPage, fixed: row.fixed, residual: row.residual, explain: row.explain ?? null };
   }
   const label = present.length > 1 ? mixedLabel(status, counts, total) : statusLabel(status);
-  return { ...base, status, label, marker: '', text: label, perPage: null, fixed: null, residual: null };
+  // Buckets fitted from the samples that did finish are no more the cell's than its figure is.
+  return { ...base, status, label, marker: '', text: label, perPage: null, fixed: null, residual: null, explain: null };
 }
 
 /** "2/3 crashed"; with more than one kind of failure, the row's own first: "1/3 crashed, 1/3 hung". */

@@ -17,6 +17,8 @@ import {
   type Table,
   type TableRow,
 } from '../report/model.js';
+import { bucketChanges } from '../report/buckets.js';
+import type { BucketChange } from '../explain/buckets.js';
 import { statuses, type ReportInput } from './types.js';
 
 /** Per-page figures closer than this are the same figure. */
@@ -38,6 +40,8 @@ export interface ComparedCell {
   statusChanged: boolean;
   /** ok before, not ok after (failed, crashed, hung, skipped or missing). */
   newFailure: boolean;
+  /** kexp explain: the buckets whose per-page figure changed; null unless both runs have buckets for the cell. */
+  bucketChanges: BucketChange[] | null;
 }
 
 /** A changed cell, as listed under the tables. */
@@ -109,6 +113,7 @@ export function compareCells(before: Cell, after: Cell): ComparedCell {
     figureChanged,
     statusChanged,
     newFailure: before.status === 'ok' && after.status !== 'ok',
+    bucketChanges: bucketChanges(before, after),
   };
 }
 

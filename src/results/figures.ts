@@ -1,6 +1,7 @@
 /** From the cells of a run to the rows the report shows (pure). */
 import { computeFigures, type SampleRecord } from '../measure/figures.js';
 import { workloadLabel, type Hello } from '../measure/samples.js';
+import { explainFunction } from '../explain/buckets.js';
 import type { Experiment } from '../config/experiment.js';
 import type { CellRecord, RunManifest } from './store.js';
 import { statuses, type FigureRow, type ReportInput, type Status } from './types.js';
@@ -32,10 +33,21 @@ export function figureRows(cells: CellRecord[], targets: string[]): FigureRow[] 
         ...(figure.reason ? { reason: figure.reason } : {}),
         flags: figure.flags,
         statusCounts,
+        ...explainSummary(figure.workload, figure.function, group.samples),
       });
     }
   }
   return rows;
+}
+
+/** Caller frames that key a bucket in reports (kexp explain --depth chooses its own). */
+export const REPORT_DEPTH = 3;
+
+function explainSummary(workload: string, fn: string, samples: SampleRecord[]): Pick<FigureRow, 'explain'> {
+  const mine = samples.filter((s) => workloadLabel(s.workload, s.args) === workload);
+  if (!mine.some((s) => s.explain?.[fn])) return {};
+  const e = explainFunction(workload, fn, mine, REPORT_DEPTH);
+  return { explain: { buckets: e.buckets, adds_up: e.adds_up, problems: e.problems } };
 }
 
 export function reportInput(manifest: RunManifest, experiment: Experiment, cells: CellRecord[]): ReportInput {

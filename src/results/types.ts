@@ -1,4 +1,5 @@
 /** The data a run leaves behind, as the report and compare stages read it. */
+import type { Bucket } from '../explain/buckets.js';
 
 export type Status = 'ok' | 'failed' | 'crashed' | 'hung' | 'skipped';
 export const statuses: readonly Status[] = ['ok', 'failed', 'crashed', 'hung', 'skipped'];
@@ -19,6 +20,16 @@ export interface FigureRow {
   flags: string[];
   /** Sample statuses over every size and repetition behind this figure. */
   statusCounts: Record<Status, number>;
+  /** kexp explain: the calls split into buckets, each fitted per page (when the run explained this function). */
+  explain?: ExplainSummary;
+}
+
+/** A figure's buckets as reports show them. */
+export interface ExplainSummary {
+  buckets: Bucket[];
+  /** Whether the buckets add up to the collectors' total in every sample. */
+  adds_up: boolean;
+  problems: string[];
 }
 
 export interface ReportInput {

@@ -54,7 +54,7 @@ export interface BootOutcome {
 
 export function vmSpec(request: BootRequest): VmSpec {
   const tscKhz = request.accel === 'tcg' ? hostTscKhz() : undefined;
-  const append = kernelCommandLine({ params: { 'kexp.plan': encodePlan(request.plan), 'kexp.out': '/dev/ttyS1' }, ...(tscKhz ? { tscKhz } : {}) });
+  const append = kernelCommandLine({ params: { ...encodePlan(request.plan), 'kexp.out': '/dev/ttyS1' }, ...(tscKhz ? { tscKhz } : {}) });
   if (append.length >= MAX_COMMAND_LINE) {
     throw new InputError(`the guest plan is too long for the kernel command line (${append.length} of ${MAX_COMMAND_LINE} bytes)`, 'run fewer sizes, workloads or repetitions per boot');
   }

@@ -1,5 +1,7 @@
 /** Wording that every renderer shares, so the formats say the same thing. Pure. */
+import { describeChange, type BucketChange } from '../../explain/buckets.js';
 import type { Change, Comparison, ComparedRun } from '../../results/compare.js';
+import type { WhatChanged } from '../buckets.js';
 import type { RunInfo } from '../model.js';
 
 export const FIT_NOTE = 'Each figure is the per-page slope of calls = fixed + per_page * pages, fitted over every size and repetition. A cell that is not ok shows its status, never a number.';
@@ -42,5 +44,47 @@ export function comparisonProvenance(before: ComparedRun, after: ComparedRun): {
   return [
     { heading: 'before', lines: before.provenance },
     { heading: 'after', lines: after.provenance },
+  ];
+}
+
+export const BUCKETS_NOTE = 'Buckets (kexp explain) split each figure by caller, gup_flags, pages, nr_pages and return value, each fitted per page like the figure.';
+
+/** "-1/page: FOLL_...|FOLL_TRIED, pages=NULL, nr_pages=1, ret 1 from a < b < c (gone); +1/page: ..." */
+export function bucketChangesText(changes: readonly BucketChange[]): string {
+  return changes.map(describeChange).join('; ');
+}
+
+/** Why a cell's buckets are not the whole story: they and the counted total disagree. */
+export function notAddingUpText(problems: readonly string[]): string {
+  const first = problems[0];
+  const more = problems.length > 1 ? `, and ${plural(problems.length - 1, 'more problem')}` : '';
+  return `the buckets do not add up to the counted total${first ? ` (${first}${more})` : ''}`;
+}
+
+/**
+ * The "what changed" paragraph under a report's table: a heading and one item per cell worth a
+ * word (a bucket changed, nothing to compare with, buckets that do not add up); null when the
+ * table has no buckets, or one variant whose buckets add up.
+ */
+export function whatChangedText(what: WhatChanged | null): { heading: string; items: string[] } | null {
+  if (!what || what.cells.length === 0) return null;
+  const items: string[] = [];
+  for (const note of what.cells) {
+    const where = `${note.workload}, ${note.variant}`;
+    if (note.changes && note.changes.length > 0) items.push(`${where} vs ${what.baseline}: ${bucketChangesText(note.changes)}`);
+    else if (!note.changes && note.variant !== what.baseline) items.push(`${where}: no ${what.baseline} buckets to compare with`);
+    if (!note.addsUp) items.push(`${where}: ${notAddingUpText(note.problems)}`);
+  }
+  if (items.length === 0) return { heading: `What changed vs ${what.baseline}, bucket by bucket: no bucket changed.`, items };
+  return { heading: `What changed vs ${what.baseline}, bucket by bucket (calls per page):`, items };
+}
+
+/** Under a changed cell of a comparison: the buckets that changed, and a side whose buckets do not add up; empty unless both runs have buckets. */
+export function changeBucketTexts(change: Change): string[] {
+  if (!change.bucketChanges) return [];
+  const sides = [['before', change.before], ['after', change.after]] as const;
+  return [
+    ...change.bucketChanges.map(describeChange),
+    ...sides.flatMap(([side, cell]) => (cell.explain && !cell.explain.adds_up ? [`${side}: ${notAddingUpText(cell.explain.problems)}`] : [])),
   ];
 }

@@ -3,11 +3,22 @@
  * offline: per kernel the table, its notes and a bar chart. All text is escaped.
  */
 import type { Comparison, ComparedCell } from '../../results/compare.js';
-import { describeCells, formatNumber, type Cell, type Note, type ReportTables, type Table } from '../model.js';
+import { describeCells, formatNumber, type Cell, type Note, type ReportTable, type ReportTables, type Table } from '../model.js';
 import type { Renderer, Renderable } from '../renderer.js';
 import { barChart, escapeXml as escapeHtml, seriesColor, type Bar, type LegendEntry } from './chart.js';
-import { changeText, comparisonProvenance, comparisonSummary, FIT_NOTE, FLAG_NOTE, runLine } from './common.js';
+import {
+  BUCKETS_NOTE,
+  changeBucketTexts,
+  changeText,
+  comparisonProvenance,
+  comparisonSummary,
+  FIT_NOTE,
+  FLAG_NOTE,
+  runLine,
+  whatChangedText,
+} from './common.js';
 import { shorten } from './layout.js';
+import { bucketLegend, stackedBar, type BucketLegend } from './stack.js';
 
 export { escapeHtml };
 
@@ -57,7 +68,18 @@ footer { margin-top: 28px; border-top: 1px solid #ddd; padding-top: 10px; color:
 footer ul { padding-left: 18px; margin: 4px 0; }
 `.trim();
 
-function page(title: string, body: string[]): string {
+/** Only in a report with buckets: a report without keeps the page it always had. */
+const bucketCss = `
+.stack { display: block; margin: 3px 0 1px auto; }
+.stack rect { stroke: #fff; stroke-width: 1; }
+.bucket-warning { display: block; color: #8a1111; font-size: 12px; font-weight: 600; }
+.kernel .buckets { grid-column: 1 / -1; font-size: 13px; }
+.buckets p { margin: 4px 0; }
+ul.bucket-legend { list-style: none; margin: 0 0 6px; padding: 0; }
+ul.bucket-legend li { margin-bottom: 2px; }
+`.trim();
+
+function page(title: string, body: string[], extraCss = ''): string {
   return [
     '<!DOCTYPE html>',
     '<html lang="en">',
@@ -65,7 +87,7 @@ function page(title: string, body: string[]): string {
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${escapeHtml(title)}</title>`,
-    `<style>\n${css}\n</style>`,
+    `<style>\n${css}${extraCss ? `\n${extraCss}` : ''}\n</style>`,
     '</head>',
     '<body>',
     ...body,
@@ -93,8 +115,10 @@ function reportHtml(report: ReportTables): string {
   ];
   report.tables.forEach((table, k) => {
     body.push(`<section class="kernel" id="kernel-${k}">`, `<h2>${heading(table.title, report.function)}</h2>`);
-    body.push(tableHtml(table, (cell) => ({ classes: cellClasses(cell), text: cell.text, tooltip: cellTooltip(cell) })));
+    const buckets = bucketLegend(table);
+    body.push(tableHtml(table, (cell) => ({ classes: cellClasses(cell), text: cell.text, tooltip: cellTooltip(cell), extra: cellBuckets(cell, buckets) })));
     body.push(notesHtml(table.notes, table));
+    if (table.whatChanged) body.push(bucketsHtml(table, buckets));
     const legend: LegendEntry[] = [
       ...table.variants.map((v, i) => ({ label: v, swatch: 'series' as const, series: i })),
       { label: 'not a figure (status written in it)', swatch: 'hatch' },
@@ -104,7 +128,7 @@ function reportHtml(report: ReportTables): string {
   });
   const flagged = report.tables.some((t) => t.notes.some((n) => n.kind === 'flag'));
   body.push(footer([FIT_NOTE, ...(flagged ? [FLAG_NOTE] : [])], [{ heading: 'provenance', lines: [runLine(report.run), ...report.provenance] }]));
-  return page(`kexp report: ${report.run.experiment} (${report.run.runId})`, body);
+  return page(`kexp report: ${report.run.experiment} (${report.run.runId})`, body, report.tables.some((t) => t.whatChanged) ? bucketCss : '');
 }
 
 function comparisonHtml(comparison: Comparison): string {
@@ -133,7 +157,7 @@ function comparisonHtml(comparison: Comparison): string {
     body.push('<figure>', barChart({ id: `chart-${k}`, title: table.title, xLabel: 'workload', yLabel: yLabel(comparison.function), groups, legend }), '</figure>', '</section>');
   });
   if (comparison.changes.length > 0) {
-    body.push('<h2>Changes</h2>', '<ul class="notes">', ...comparison.changes.map((c) => `<li>${c.newFailure ? '<strong>new failure</strong> ' : ''}${escapeHtml(changeText({ ...c, newFailure: false }))}</li>`), '</ul>');
+    body.push('<h2>Changes</h2>', '<ul class="notes">', ...comparison.changes.map((c) => `<li>${c.newFailure ? '<strong>new failure</strong> ' : ''}${escapeHtml(changeText({ ...c, newFailure: false }))}${listHtml(changeBucketTexts(c))}</li>`), '</ul>');
   }
   body.push(footer([FIT_NOTE], [
     { heading: 'before', lines: [runLine(before)] },
@@ -147,6 +171,8 @@ interface ShownCell {
   classes: string[];
   text: string;
   tooltip: string;
+  /** HTML drawn under the text (a report cell's buckets). */
+  extra?: string;
 }
 
 function tableHtml<C>(table: Table<C>, show: (cell: C) => ShownCell): string {
@@ -154,7 +180,7 @@ function tableHtml<C>(table: Table<C>, show: (cell: C) => ShownCell): string {
   const rows = table.rows.map((row) => {
     const cells = row.cells.map((cell) => {
       const shown = show(cell);
-      return `<td class="${shown.classes.join(' ')}" title="${escapeHtml(shown.tooltip)}">${escapeHtml(shown.text)}</td>`;
+      return `<td class="${shown.classes.join(' ')}" title="${escapeHtml(shown.tooltip)}">${escapeHtml(shown.text)}${shown.extra ?? ''}</td>`;
     });
     return `<tr><th scope="row">${escapeHtml(row.workload)}</th>${cells.join('')}</tr>`;
   });
@@ -180,6 +206,29 @@ function cellTooltip(cell: Cell): string {
 
 function cellBar(cell: Cell, series: number): Bar {
   return { series, label: cell.text, value: cell.status === 'ok' ? cell.perPage : null, status: cell.status, tooltip: cellTooltip(cell) };
+}
+
+/** A cell's buckets as a stacked bar, and a warning when they do not add up to its figure. */
+function cellBuckets(cell: Cell, legend: BucketLegend): string {
+  if (!cell.explain) return '';
+  const warning = cell.explain.adds_up ? '' : `<span class="bucket-warning" title="${escapeHtml(cell.explain.problems.join('\n'))}">⚠ buckets do not add up</span>`;
+  return `${stackedBar(cell, legend)}${warning}`;
+}
+
+/** Under a table with buckets: which colour is which bucket, and what changed from the first variant. */
+function bucketsHtml(table: ReportTable, legend: BucketLegend): string {
+  const parts = ['<div class="buckets">', `<p>${escapeHtml(BUCKETS_NOTE)} Hover a segment for its figure.</p>`];
+  if (legend.entries.length > 0) {
+    parts.push('<ul class="bucket-legend">', ...legend.entries.map((e) => `<li><span class="swatch" style="background:${e.color}"></span><code>${escapeHtml(e.label)}</code></li>`), '</ul>');
+  }
+  const paragraph = whatChangedText(table.whatChanged);
+  if (paragraph) parts.push(`<p><strong>${escapeHtml(paragraph.heading)}</strong></p>`, listHtml(paragraph.items));
+  parts.push('</div>');
+  return parts.join('\n');
+}
+
+function listHtml(items: string[]): string {
+  return items.length === 0 ? '' : `<ul class="notes">${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>`;
 }
 
 function notesHtml(notes: Note[], table: { variants: string[]; rows: { workload: string }[] }): string {

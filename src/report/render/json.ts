@@ -4,13 +4,43 @@
  * keeps them equal. A change that breaks a reader gets a new schema version.
  */
 import { z } from 'zod';
+import { describeBucket, describeChange, type Bucket, type BucketChange } from '../../explain/buckets.js';
 import type { Comparison, ComparedCell } from '../../results/compare.js';
-import type { Cell, Note, ReportTables, RunInfo, Table } from '../model.js';
+import type { ExplainSummary } from '../../results/types.js';
+import type { WhatChanged } from '../buckets.js';
+import type { Cell, Note, ReportTable, ReportTables, RunInfo, Table } from '../model.js';
 import type { Renderer, Renderable } from '../renderer.js';
 
 // Spelled out for zod's types; a test keeps them equal to results/types.ts.
 export const statusSchema = z.enum(['ok', 'failed', 'crashed', 'hung', 'skipped']);
 const cellStatusSchema = z.enum([...statusSchema.options, 'missing']).describe('the figure row\'s status, or missing when the run has no row for the cell');
+
+const bucketSchema = z.strictObject({
+  description: z.string().describe('the bucket in one line, as kexp explain names it: flags, pages, nr_pages, return value, then the caller chain'),
+  caller: z.array(z.string()).describe('caller frames, innermost first'),
+  flags: z.array(z.string()).nullable().describe('gup_flags decoded to FOLL_* names; null when the function has no flags or they were not decoded'),
+  flagsValue: z.number().nullable().describe('gup_flags as a number; null when the function has none'),
+  pages_null: z.boolean().nullable().describe('whether pages was NULL; null when not keyed on it'),
+  nr_pages: z.enum(['1', 'range']).nullable().describe('one page or a range; null when not keyed on it'),
+  ret: z.union([z.number(), z.literal('>0')]).nullable().describe('the return value, ">0" for a range call that got somewhere, null when not paired'),
+  per_page: z.number().nullable().describe('calls of this bucket per faulted page (slope of its own fit); null when it could not be fitted'),
+  fixed: z.number().nullable(),
+  residual: z.number().nullable(),
+});
+
+const explainSchema = z.strictObject({
+  buckets: z.array(bucketSchema).describe('largest per_page first'),
+  adds_up: z.boolean().describe('whether the buckets add up to the total the collectors counted, in every sample; when false they do not explain the whole figure'),
+  problems: z.array(z.string()),
+}).describe('kexp explain: the figure split into buckets (only on ok cells of a run that explained the function)');
+
+const bucketChangeSchema = z.strictObject({
+  bucket: z.string().describe('the bucket, as in buckets[].description'),
+  before: z.number().describe('per page before (0: the bucket was not there)'),
+  after: z.number().describe('per page after (0: the bucket is gone)'),
+  delta: z.number().describe('after - before, to three decimals'),
+  text: z.string().describe('"-1/page: FOLL_...|FOLL_TRIED, pages=NULL, nr_pages=1, ret 1 from a < b < c (gone)"'),
+});
 
 const cellSchema = z.strictObject({
   variant: z.string(),
@@ -23,6 +53,7 @@ const cellSchema = z.strictObject({
   statusCounts: z.record(statusSchema, z.number().int()).nullable().describe('samples by status; null when missing'),
   reason: z.string().nullable().describe('why the cell is not ok, in full'),
   flags: z.array(z.string()).describe('why an ok figure should not be taken as it stands (non-integral slope, residual, collectors disagreeing)'),
+  explain: explainSchema.optional(),
 });
 
 const noteSchema = z.strictObject({
@@ -48,12 +79,23 @@ const runFields = {
   state: z.enum(['complete', 'incomplete']).describe('incomplete: the run was interrupted, and the cells it did not reach are missing'),
 };
 
+const whatChangedSchema = z.strictObject({
+  baseline: z.string().describe('the first variant: the others are compared with it'),
+  cells: z.array(z.strictObject({
+    workload: z.string(),
+    variant: z.string(),
+    changes: z.array(bucketChangeSchema).nullable().describe('buckets whose per_page differs from the baseline cell\'s; null for the baseline itself or when its cell has no buckets'),
+    adds_up: z.boolean(),
+    problems: z.array(z.string()),
+  })).describe('workload by workload: every other variant\'s cell with buckets, and a baseline cell whose buckets do not add up'),
+}).describe('which buckets changed from the first variant (only when the run explained the function)');
+
 export const reportJsonSchema = z.strictObject({
   schema: z.literal('kexp/report@1'),
   ...runFields,
   function: z.string().describe('the function (or tracepoint group/name) whose figures the cells show'),
   functions: z.array(z.string()).describe('every function and tracepoint the run has figures for'),
-  tables: z.array(tableShape(cellSchema)).describe('one per kernel'),
+  tables: z.array(tableShape(cellSchema).extend({ whatChanged: whatChangedSchema.optional() })).describe('one per kernel'),
   provenance: z.array(z.string()),
 });
 
@@ -69,6 +111,7 @@ const comparedCellSchema = z.strictObject({
   newFailure: z.boolean().describe('ok before, not ok after (missing counts as not ok)'),
   before: sideSchema,
   after: sideSchema,
+  bucketChanges: z.array(bucketChangeSchema).optional().describe('kexp explain: buckets whose per_page changed (only when both runs have buckets for the cell)'),
 });
 
 export const comparisonJsonSchema = z.strictObject({
@@ -86,6 +129,7 @@ export const comparisonJsonSchema = z.strictObject({
     newFailure: z.boolean(),
     before: z.strictObject({ status: cellStatusSchema, per_page: z.number().nullable() }),
     after: z.strictObject({ status: cellStatusSchema, per_page: z.number().nullable(), reason: z.string().nullable() }),
+    bucketChanges: z.array(bucketChangeSchema).optional().describe('the buckets that changed (only when both runs have buckets for the cell)'),
   })).describe('every changed cell: kernel by kernel, variant by variant, workloads in row order'),
 });
 
@@ -118,7 +162,44 @@ function cellFields(cell: Cell) {
     statusCounts: cell.statusCounts,
     reason: cell.reason,
     flags: cell.flags,
+    ...(cell.explain ? { explain: explainJson(cell.explain) } : {}),
   };
+}
+
+function explainJson(explain: ExplainSummary) {
+  return { buckets: explain.buckets.map(bucketJson), adds_up: explain.adds_up, problems: explain.problems };
+}
+
+// Not the samples' calls: they mean nothing without the sizes (kexp explain --json has both).
+function bucketJson(b: Bucket) {
+  return {
+    description: describeBucket(b),
+    caller: b.caller,
+    flags: b.flags,
+    flagsValue: b.flagsValue,
+    pages_null: b.pages_null,
+    nr_pages: b.nr_pages,
+    ret: b.ret,
+    per_page: b.per_page,
+    fixed: b.fixed,
+    residual: b.residual,
+  };
+}
+
+function bucketChangeJson(c: BucketChange) {
+  return { bucket: c.bucket, before: c.before, after: c.after, delta: c.delta, text: describeChange(c) };
+}
+
+function whatChangedJson(what: WhatChanged) {
+  return {
+    baseline: what.baseline,
+    cells: what.cells.map((n) => ({ workload: n.workload, variant: n.variant, changes: n.changes?.map(bucketChangeJson) ?? null, adds_up: n.addsUp, problems: n.problems })),
+  };
+}
+
+function reportTableJson(table: ReportTable) {
+  const json = tableJson(table, (c, variant) => ({ variant, ...cellFields(c) }));
+  return table.whatChanged ? { ...json, whatChanged: whatChangedJson(table.whatChanged) } : json;
 }
 
 function noteJson(note: Note) {
@@ -146,7 +227,7 @@ export function reportJson(report: ReportTables): ReportJson {
     ...runJson(report.run),
     function: report.function,
     functions: report.functions,
-    tables: report.tables.map((t) => tableJson(t, (c, variant) => ({ variant, ...cellFields(c) }))),
+    tables: report.tables.map(reportTableJson),
     provenance: report.provenance,
   };
 }
@@ -161,6 +242,7 @@ function comparedCellJson(c: ComparedCell, variant: string) {
     newFailure: c.newFailure,
     before: cellFields(c.before),
     after: cellFields(c.after),
+    ...(c.bucketChanges ? { bucketChanges: c.bucketChanges.map(bucketChangeJson) } : {}),
   };
 }
 
@@ -180,6 +262,7 @@ export function comparisonJson(comparison: Comparison): ComparisonJson {
       newFailure: c.newFailure,
       before: { status: c.before.status, per_page: c.before.perPage },
       after: { status: c.after.status, per_page: c.after.perPage, reason: c.after.reason },
+      ...(c.bucketChanges ? { bucketChanges: c.bucketChanges.map(bucketChangeJson) } : {}),
     })),
   };
 }

@@ -1,8 +1,9 @@
 /** GitHub-flavoured Markdown: the text report's content as pipe tables, for issues and pull requests. */
 import type { Comparison } from '../../results/compare.js';
+import type { WhatChanged } from '../buckets.js';
 import { describeCells, type Note, type ReportTables, type Table } from '../model.js';
 import type { Renderer, Renderable } from '../renderer.js';
-import { changeText, comparisonProvenance, comparisonSummary, FIT_NOTE, FLAG_NOTE, runLine } from './common.js';
+import { changeBucketTexts, changeText, comparisonProvenance, comparisonSummary, FIT_NOTE, FLAG_NOTE, runLine, whatChangedText } from './common.js';
 import { shorten } from './layout.js';
 
 const NOTE_MAX = 300;
@@ -23,7 +24,7 @@ function reportLines(report: ReportTables): string[] {
   const lines = [`# kexp report: ${escapeMarkdown(report.run.experiment)}`, ''];
   if (report.run.state === 'incomplete') lines.push('> **The run was interrupted**: cells it did not reach are shown as missing.', '');
   for (const table of report.tables) {
-    lines.push(...tableLines(table, report.function, (c) => escapeMarkdown(c.text)), '');
+    lines.push(...tableLines(table, report.function, (c) => escapeMarkdown(c.text)), ...whatChangedLines(table.whatChanged), '');
   }
   lines.push(escapeMarkdown(FIT_NOTE));
   if (report.tables.some((t) => t.notes.some((n) => n.kind === 'flag'))) lines.push(escapeMarkdown(FLAG_NOTE));
@@ -38,7 +39,10 @@ function comparisonLines(comparison: Comparison): string[] {
     lines.push(...tableLines(table, comparison.function, (c) => (c.changed ? `**${escapeMarkdown(c.text)}**` : escapeMarkdown(c.text))), '');
   }
   if (comparison.changes.length > 0) {
-    lines.push('## Changes', '', ...comparison.changes.map((c) => `- ${c.newFailure ? '**new failure** ' : ''}${escapeMarkdown(changeText({ ...c, newFailure: false }))}`), '');
+    lines.push('## Changes', '', ...comparison.changes.flatMap((c) => [
+      `- ${c.newFailure ? '**new failure** ' : ''}${escapeMarkdown(changeText({ ...c, newFailure: false }))}`,
+      ...changeBucketTexts(c).map((text) => `  - ${escapeMarkdown(text)}`),
+    ]), '');
   }
   lines.push(`- before: ${escapeMarkdown(runLine(comparison.before))}`, `- after: ${escapeMarkdown(runLine(comparison.after))}`);
   for (const block of comparisonProvenance(comparison.before, comparison.after)) {
@@ -54,6 +58,12 @@ function tableLines<C>(table: Table<C>, fn: string, show: (cell: C) => string): 
   const rule = `| :-- | ${table.variants.map(() => '--:').join(' | ')} |`;
   const rows = table.rows.map((row) => `| ${escapeMarkdown(row.workload)} | ${row.cells.map(show).join(' | ')} |`);
   return [title, '', header, rule, ...rows, ...noteLines(table.notes, table)];
+}
+
+function whatChangedLines(what: WhatChanged | null): string[] {
+  const paragraph = whatChangedText(what);
+  if (!paragraph) return [];
+  return ['', `**${escapeMarkdown(paragraph.heading)}**`, ...(paragraph.items.length > 0 ? ['', ...paragraph.items.map((item) => `- ${escapeMarkdown(item)}`)] : [])];
 }
 
 function noteLines(notes: Note[], table: { variants: string[]; rows: { workload: string }[] }): string[] {

@@ -3,9 +3,19 @@
  * notes under each table, the provenance at the end.
  */
 import type { Comparison } from '../../results/compare.js';
+import type { WhatChanged } from '../buckets.js';
 import { describeCells, type Note, type ReportTables, type Table } from '../model.js';
 import type { Renderer, Renderable } from '../renderer.js';
-import { changeText, comparisonProvenance, comparisonSummary, FIT_NOTE, FLAG_NOTE, runLines } from './common.js';
+import {
+  changeBucketTexts,
+  changeText,
+  comparisonProvenance,
+  comparisonSummary,
+  FIT_NOTE,
+  FLAG_NOTE,
+  runLines,
+  whatChangedText,
+} from './common.js';
 import { alignMarkers, layoutTable, MAIL_WIDTH, shorten, wrap } from './layout.js';
 
 /** Notes are for the eye: the full reason is in the CSV, JSON and HTML. */
@@ -22,7 +32,7 @@ function reportLines(report: ReportTables): string[] {
   const lines: string[] = [];
   for (const table of report.tables) {
     if (lines.length > 0) lines.push('');
-    lines.push(...tableLines(table, (c) => ({ text: c.text, marked: c.marker !== '' })));
+    lines.push(...tableLines(table, (c) => ({ text: c.text, marked: c.marker !== '' })), ...whatChangedLines(table.whatChanged));
   }
   const flagged = report.tables.some((t) => t.notes.some((n) => n.kind === 'flag'));
   lines.push('', ...wrap(FIT_NOTE, MAIL_WIDTH));
@@ -40,7 +50,7 @@ function comparisonLines(comparison: Comparison): string[] {
     lines.push(...tableLines(table, (c) => ({ text: c.changed ? `${c.text}!` : c.text, marked: c.changed })));
   }
   lines.push('', ...wrap(`${comparisonSummary(comparison)}${comparison.changes.length > 0 ? " Changed cells end in '!':" : ''}`, MAIL_WIDTH));
-  for (const change of comparison.changes) lines.push(...indent(wrap(changeText(change), MAIL_WIDTH - 2, '    ')));
+  for (const change of comparison.changes) lines.push(...indent(wrap(changeText(change), MAIL_WIDTH - 2, '    ')), ...changeBucketTexts(change).flatMap((text) => indent(indent(wrap(text, MAIL_WIDTH - 4, '    ')))));
   const provenance = comparisonProvenance(comparison.before, comparison.after);
   const shared = provenance.length === 1 ? provenance[0]!.lines : null;
   lines.push('');
@@ -75,6 +85,13 @@ function noteLines(notes: Note[], table: { variants: string[]; rows: { workload:
     lines.push(...wrap(text, MAIL_WIDTH, '    '));
   }
   return lines;
+}
+
+/** Under a table: which buckets changed from the first variant, cell by cell. */
+function whatChangedLines(what: WhatChanged | null): string[] {
+  const paragraph = whatChangedText(what);
+  if (!paragraph) return [];
+  return ['', ...wrap(paragraph.heading, MAIL_WIDTH, '  '), ...paragraph.items.flatMap((item) => indent(wrap(item, MAIL_WIDTH - 2, '    ')))];
 }
 
 function indent(lines: string[]): string[] {

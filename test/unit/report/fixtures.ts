@@ -9,6 +9,7 @@
  * title>" for samples a crashed VM never reported, "N of M samples <status>: ..." for a figure
  * where some samples failed, and the flags of src/measure/fit.ts. They are not captured runs.
  */
+import type { Bucket } from '../../../src/explain/buckets.js';
 import type { FigureRow, ReportInput, Status } from '../../../src/results/types.js';
 
 export const GUP = '__get_user_pages';
@@ -126,3 +127,67 @@ wideRun.rows = wideRun.variants.flatMap((variant, v) => wideRun.workloads.map((w
   if (v === 4 && w === 2) return notOk('6.12', variant, workload, 'skipped', 'no /dev/kvm in the guest: nested virtualization is off');
   return ok('6.12', variant, workload, 1 + ((v + w) % 3), 3, v === 1 && w === 0 ? { flags: ['residual 0.2: samples do not lie on one line'] } : {});
 }));
+
+/**
+ * Buckets of kexp explain (src/explain/buckets.ts), written by hand to match what the 6.12 async
+ * page fault path does according to the early-break patch's description and the linux-mm mail:
+ * per page, KVM's async_pf_execute() prefaults with get_user_pages_remote(pages = NULL, nr_pages
+ * = 1), which drops mmap_lock and returns 0; __get_user_pages_locked() then retries that page with
+ * FOLL_TRIED (returns 1); and the later fault maps the page with pages != NULL. early-break drops
+ * the FOLL_TRIED retry. The FOLL_* values are 6.12's (mm_types.h, mm/internal.h). Not a captured run.
+ */
+export const SIZES = [64, 128, 256];
+
+export function bucket(caller: string[], flags: string[], flagsValue: number, pagesNull: boolean, nrPages: '1' | 'range', ret: number, perPage: number, fixed: number): Bucket {
+  return { caller, flags, flagsValue, pages_null: pagesNull, nr_pages: nrPages, ret, per_page: perPage, fixed, residual: 0, calls: SIZES.map((pages) => fixed + perPage * pages) };
+}
+
+const FOLL_WRITE = 1 << 0;
+const FOLL_TOUCH = 1 << 16;
+const FOLL_TRIED = 1 << 17;
+const FOLL_REMOTE = 1 << 18;
+const FOLL_UNLOCKABLE = 1 << 21;
+const FOLL_MADV_POPULATE = 1 << 22;
+const ASYNC_PF = ['__get_user_pages_locked', 'get_user_pages_remote', 'async_pf_execute'];
+const HVA_TO_PFN = ['__get_user_pages_locked', 'get_user_pages_unlocked', 'hva_to_pfn'];
+const POPULATE = ['__get_user_pages_locked', 'faultin_page_range', 'madvise_populate'];
+
+export const asyncPfPrefault = bucket(ASYNC_PF, ['FOLL_WRITE', 'FOLL_TOUCH', 'FOLL_REMOTE', 'FOLL_UNLOCKABLE'], FOLL_WRITE | FOLL_TOUCH | FOLL_REMOTE | FOLL_UNLOCKABLE, true, '1', 0, 1, 0);
+export const asyncPfTriedRetry = bucket(ASYNC_PF, ['FOLL_WRITE', 'FOLL_TOUCH', 'FOLL_TRIED', 'FOLL_REMOTE', 'FOLL_UNLOCKABLE'], FOLL_WRITE | FOLL_TOUCH | FOLL_TRIED | FOLL_REMOTE | FOLL_UNLOCKABLE, true, '1', 1, 1, 0);
+export const asyncPfMap = bucket(HVA_TO_PFN, ['FOLL_WRITE', 'FOLL_TOUCH', 'FOLL_UNLOCKABLE'], FOLL_WRITE | FOLL_TOUCH | FOLL_UNLOCKABLE, false, '1', 1, 1, 1);
+const populateFlags = ['FOLL_TOUCH', 'FOLL_UNLOCKABLE', 'FOLL_MADV_POPULATE'];
+const POPULATE_VALUE = FOLL_TOUCH | FOLL_UNLOCKABLE | FOLL_MADV_POPULATE;
+export const populateRange = bucket(POPULATE, populateFlags, POPULATE_VALUE, true, 'range', 0, 1, 2);
+export const populateTriedRetry = bucket(POPULATE, [...populateFlags.slice(0, 1), 'FOLL_TRIED', ...populateFlags.slice(1)], POPULATE_VALUE | FOLL_TRIED, true, '1', 1, 1, 1);
+
+export const explained = (buckets: Bucket[], addsUp = true, problems: string[] = []): Pick<FigureRow, 'explain'> => ({ explain: { buckets, adds_up: addsUp, problems } });
+
+/** One 6.12 run that explained __get_user_pages: baseline 3 and 2 per page, early-break 2 and 1, continue crashed in async-pf. */
+export const explainedRun: ReportInput = {
+  runId: 'explain-20250615-080000',
+  experiment: 'explain',
+  startedAt: '2025-06-15T08:00:00.000Z',
+  state: 'complete',
+  kernels: ['6.12'],
+  variants,
+  workloads: ['uffd-populate', 'async-pf'],
+  rows: [
+    ok('6.12', 'baseline', 'uffd-populate', 2, 3, explained([populateRange, populateTriedRetry])),
+    ok('6.12', 'baseline', 'async-pf', 3, 1, explained([asyncPfPrefault, asyncPfTriedRetry, asyncPfMap])),
+    ok('6.12', 'early-break', 'uffd-populate', 1, 2, explained([populateRange])),
+    ok('6.12', 'early-break', 'async-pf', 2, 1, explained([asyncPfPrefault, asyncPfMap])),
+    // One call the hist maps did not see: the buckets are shown, and said not to add up.
+    ok('6.12', 'continue', 'uffd-populate', 1, 3, explained([{ ...populateRange, fixed: 3, calls: SIZES.map((p) => p + 3) }], false, ['sample 256 pages rep 0: the buckets add up to 259 calls, kprobe counted 260'])),
+    // Buckets from the samples that finished before the crash: a cell that is not ok shows none.
+    { ...notOk('6.12', 'continue', 'async-pf', 'crashed', 'not run: kernel BUG at mm/gup.c:1828!', counts({ ok: 1, crashed: 2 })), ...explained([asyncPfPrefault, asyncPfMap]) },
+  ],
+  provenance: ['kexp 0.1.0, run explain-20250615-080000', '1 repetition(s), sizes 64, 128, 256 pages; counted with kprobe; explained __get_user_pages'],
+};
+
+/** The next run: the baseline kernel lost its FOLL_TRIED retry for async-pf (as if early-break were merged). */
+export const explainedNextRun: ReportInput = {
+  ...explainedRun,
+  runId: 'explain-20250616-080000',
+  startedAt: '2025-06-16T08:00:00.000Z',
+  rows: explainedRun.rows.map((r) => (r.variant === 'baseline' && r.workload === 'async-pf' ? ok('6.12', 'baseline', 'async-pf', 2, 1, explained([asyncPfPrefault, asyncPfMap])) : r)),
+};

@@ -2,7 +2,7 @@ import { describe, it } from 'vitest';
 import { buildTables } from '../../../src/report/model.js';
 import { renderers, rendererNames } from '../../../src/report/renderer.js';
 import { compareRuns } from '../../../src/results/compare.js';
-import { GUP, interruptedRun, nextRun, wideRun } from './fixtures.js';
+import { explainedNextRun, explainedRun, GUP, interruptedRun, nextRun, wideRun } from './fixtures.js';
 import { expectGolden } from './golden.js';
 
 const report = buildTables(interruptedRun, { function: GUP });
@@ -18,4 +18,13 @@ describe('golden files', () => {
     expectGolden('wide.txt', renderers.text.render(buildTables(wideRun, { function: GUP })));
   });
   it('wide.md', () => expectGolden('wide.md', renderers.markdown.render(buildTables(wideRun, { function: GUP }))));
+  // kexp explain: buckets under the figures, and the bucket a variant (or the next run) changed.
+  for (const name of ['text', 'markdown', 'json', 'html'] as const) {
+    const renderer = renderers[name];
+    it(`report-explain.${renderer.extension} (${name})`, () => expectGolden(`report-explain.${renderer.extension}`, renderer.render(buildTables(explainedRun, { function: GUP }))));
+  }
+  for (const name of ['text', 'markdown', 'json'] as const) {
+    const renderer = renderers[name];
+    it(`compare-explain.${renderer.extension} (${name})`, () => expectGolden(`compare-explain.${renderer.extension}`, renderer.render(compareRuns(explainedRun, explainedNextRun, { function: GUP }))));
+  }
 });

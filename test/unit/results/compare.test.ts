@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { compareRuns, type ComparedCell, type Comparison } from '../../../src/results/compare.js';
 import type { FigureRow, ReportInput } from '../../../src/results/types.js';
-import { counts, GUP, interruptedRun, nextRun, notOk, ok } from '../report/fixtures.js';
+import { describeBucket } from '../../../src/explain/buckets.js';
+import { renderers } from '../../../src/report/renderer.js';
+import { comparisonJsonSchema } from '../../../src/report/render/json.js';
+import { asyncPfMap, asyncPfPrefault, asyncPfTriedRetry, counts, explained, explainedNextRun, explainedRun, GUP, interruptedRun, nextRun, notOk, ok } from '../report/fixtures.js';
 
 function run(id: string, rows: FigureRow[], extra: Partial<ReportInput> = {}): ReportInput {
   return {
@@ -102,5 +105,53 @@ describe('compareRuns', () => {
     expect(comparison.tables[1]!.notes).toEqual([
       { kind: 'status', marker: '', text: 'HUNG: no progress on the result channel for 60 s', cells: [{ workload: 'async-pf', variant: 'early-break' }] },
     ]);
+  });
+
+  it('without buckets in either run, names none', () => {
+    expect(compareRuns(interruptedRun, nextRun, { function: GUP }).changes.map((c) => c.bucketChanges)).toEqual(Array(7).fill(null));
+  });
+});
+
+describe('compareRuns with kexp explain buckets', () => {
+  const comparison = compareRuns(explainedRun, explainedNextRun, { function: GUP });
+  const retry = describeBucket(asyncPfTriedRetry);
+
+  it('names the bucket behind a changed figure when both runs have buckets', () => {
+    expect(comparison.changes.map((c) => [c.variant, c.workload, c.text, c.bucketChanges])).toEqual([
+      ['baseline', 'async-pf', '3 → 2', [{ bucket: retry, before: 1, after: 0, delta: -1 }]],
+    ]);
+    // Unchanged cells with buckets on both sides: compared, nothing moved.
+    expect(comparison.tables[0]!.rows[1]!.cells[1]).toMatchObject({ changed: false, bucketChanges: [] });
+    // A crashed cell has no buckets: nothing to compare.
+    expect(comparison.tables[0]!.rows[1]!.cells[2]).toMatchObject({ bucketChanges: null });
+  });
+
+  it('names none when only one run has buckets', () => {
+    const bare = { ...explainedNextRun, rows: explainedNextRun.rows.map(({ explain: _explain, ...r }) => r) };
+    expect(compareRuns(explainedRun, bare, { function: GUP }).changes.map((c) => c.bucketChanges)).toEqual([null]);
+  });
+
+  it('says so in the text, Markdown, HTML and JSON', () => {
+    const text = renderers.text.render(comparison);
+    expect(text).toContain([
+      '  6.12 baseline, async-pf: 3 → 2',
+      '    -1/page:',
+      '        FOLL_WRITE|FOLL_TOUCH|FOLL_TRIED|FOLL_REMOTE|FOLL_UNLOCKABLE,',
+      '        pages=NULL, nr_pages=1, ret 1 from __get_user_pages_locked <',
+      '        get_user_pages_remote < async_pf_execute (gone)',
+    ].join('\n'));
+    expect(text.split('\n').filter((l) => l.length > 72)).toEqual([]);
+    expect(renderers.markdown.render(comparison)).toContain('- 6.12 baseline, async-pf: 3 → 2\n  - -1/page: FOLL\\_WRITE');
+    expect(renderers.html.render(comparison)).toContain(`<ul class="notes"><li>-1/page: ${retry.replace(/</g, '&lt;')} (gone)</li></ul>`);
+    const json = JSON.parse(renderers.json.render(comparison));
+    expect(comparisonJsonSchema.safeParse(json).success).toBe(true);
+    expect(json.changes[0].bucketChanges).toEqual([{ bucket: retry, before: 1, after: 0, delta: -1, text: `-1/page: ${retry} (gone)` }]);
+  });
+
+  it('says when a changed cell\'s buckets do not add up', () => {
+    const off = explained([asyncPfPrefault, asyncPfMap], false, ['sample 64 pages rep 0: the buckets add up to 129 calls, kprobe counted 130']);
+    const after = { ...explainedNextRun, rows: explainedNextRun.rows.map((r) => (r.variant === 'baseline' && r.workload === 'async-pf' ? ok('6.12', 'baseline', 'async-pf', 2, 2, off) : r)) };
+    const text = renderers.text.render(compareRuns(explainedRun, after, { function: GUP }));
+    expect(text.replace(/\n\s+/g, ' ')).toContain('after: the buckets do not add up to the counted total (sample 64 pages rep 0: the buckets add up to 129 calls, kprobe counted 130)');
   });
 });
