@@ -12,6 +12,7 @@ import { registerSchemas } from './schemas.js';
 import { registerRun } from './run.js';
 import { registerReport } from './report.js';
 import { registerBisect } from './bisect.js';
+import { registerWorker } from './worker.js';
 import { registerExplain } from './explain.js';
 
 export function createProgram(): Command {
@@ -25,7 +26,7 @@ export function createProgram(): Command {
     .addHelpText('after', `
 Exit codes: 0 ok, 1 an experiment found a failure or regression, 2 usage or input error,
 3 environment problem (missing tool, package, permission), 4 kexp itself failed, 130 interrupted.`);
-  for (const register of [registerDoctor, registerBuild, registerImage, registerBoot, registerRun, registerReport, registerBisect, registerExplain, registerSchemas]) register(program);
+  for (const register of [registerDoctor, registerBuild, registerImage, registerBoot, registerRun, registerReport, registerBisect, registerExplain, registerWorker, registerSchemas]) register(program);
   return program;
 }
 

@@ -25,6 +25,9 @@ export interface RunCommandOptions {
   jobs?: number;
   resume?: string;
   results?: string;
+  executor?: string;
+  redis?: string;
+  store?: string;
 }
 
 /** Shared by run and nightly: run (or resume), write the reports, return the outcome. */
@@ -41,7 +44,9 @@ export async function runExperimentCommand(ctx: CommandContext, experimentArg: s
     signal: ctx.signal,
     resultsDir: resultsRoot(ctx.root, options.results),
     ...(options.jobs ? { jobs: options.jobs } : {}),
+    executor: { ...(options.executor ? { executor: options.executor } : {}), ...(options.redis ? { redis: options.redis } : {}), ...(options.store ? { store: options.store } : {}) },
     onProgress: (p: RunProgress) => progress.update(describeRunProgress(p, started)),
+    say: (line: string) => ctx.err(line),
   };
   let outcome: RunOutcome;
   try {
@@ -71,12 +76,16 @@ export const registerRun: Registrar = (program: Command) => {
     .option('-j, --jobs <n>', 'VMs at once (default: cores + 1, fewer if memory is short)', (v) => Number(v))
     .option('--resume <run>', 'finish an incomplete run without redoing what finished')
     .option('--results <dir>', 'where run records go (default: $KEXP_RESULTS or results/)')
+    .option('--executor <name>', 'where cells run: local, or bullmq (a kexp worker fleet; default: $KEXP_EXECUTOR, the experiment\'s "executor", local)')
+    .option('--redis <url>', 'the fleet\'s Redis, redis://[:password@]host:port[/db] or rediss:// (default: $KEXP_REDIS); implies --executor bullmq')
+    .option('--store <dir>', 'the fleet\'s shared artifact store, e.g. an NFS mount (default: $KEXP_STORE)')
     .option('--json', 'print {run, dir, state, findings} on stdout')
     .addHelpText('after', `
 Examples:
   kexp run                                    the default experiment
   kexp run experiments/default.json --only kernel=6.12,variant=baseline+continue
   kexp run --resume default-20261126-101500   after an interruption
+  kexp run --redis redis://lab1:6379 --store /srv/kexp-store   on a fleet of kexp workers
 
 Each run leaves results/<run>/: experiment.json, manifest.json (provenance), cells/<cell>/
 (console.log, results.jsonl, cell.json), samples.jsonl and report.{txt,md,csv,json,html}.

@@ -48,7 +48,22 @@ export const experimentSchema = z.object({
     /** The function (or tracepoint) the tables show. */
     function: z.string().default('__get_user_pages'),
   }).strict().default({ function: '__get_user_pages' }),
+  /** Where the cells run (the command line and $KEXP_EXECUTOR, $KEXP_REDIS override it). */
+  executor: z.object({
+    type: z.enum(['local', 'bullmq']).default('local'),
+    /** Redis of a kexp worker fleet, without a password: this file is copied into every run record. */
+    redis: z.string().refine(isRedisUrlWithoutPassword, 'a redis:// or rediss:// URL without a password (give a password with --redis or $KEXP_REDIS)').optional(),
+  }).strict().optional(),
 }).strict();
+
+function isRedisUrlWithoutPassword(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '' && url.password === '';
+  } catch {
+    return false;
+  }
+}
 
 export type Experiment = z.infer<typeof experimentSchema>;
 

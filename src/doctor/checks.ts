@@ -43,6 +43,7 @@ export function baseChecks(): Check[] {
     { name: 'static libc', why: 'links the guest workloads with gcc -static', probe: { type: 'file', path: '/usr/lib/x86_64-linux-gnu/libc.a' }, debianPackage: 'libc6-dev' },
     { name: 'static busybox', why: 'the guest image\'s shell and tools', probe: { type: 'static-elf', path: '/bin/busybox' }, debianPackage: 'busybox-static' },
     { name: 'perf', why: 'the perf collector (optional: without it, perf is reported unavailable)', probe: { type: 'command', command: 'perf' }, debianPackage: 'linux-perf', optional: true },
+    { name: 'redis-server', why: 'the queue of a kexp fleet, on the machine that hosts it, and the fleet tests (optional: kexp run without a fleet needs none)', probe: { type: 'command', command: 'redis-server' }, debianPackage: 'redis-server', optional: true },
   ];
 }
 

@@ -1,42 +1,45 @@
 /**
- * Where cells run. Planning decides what; an executor decides where. The local executor runs
- * cells in this process with a concurrency limit; a distributed one (BullMQ) implements the same
- * interface and hands the same CellJob data to workers. Either way the caller stays the single
- * writer of the run's record: results come back through onResult.
+ * Where the work of a run happens. Planning decides what; an executor decides where. The unit of
+ * work is one kernel build (kernel × variant) with the cells that boot it. The local executor
+ * runs units in this process; the BullMQ one hands them to workers on other machines; another
+ * engine (Slurm job arrays, say) is one more file in executors/. Whatever the executor, the
+ * caller stays the single writer of the run's record: everything comes back through the events.
  */
-import pLimit from 'p-limit';
-import type { CellJob } from './plan.js';
-import type { CellRecord } from '../results/store.js';
+import type { BuildProgress } from '../kernel/build.js';
+import type { GuestImage } from '../image/image.js';
+import type { AccelChoice } from '../vm/accel.js';
+import type { ArtifactProvenance, CellRecord } from '../results/store.js';
+import type { BuildJob, CellJob, RunPlan } from './plan.js';
+
+/** One kernel build and the cells that boot it. */
+export interface WorkUnit {
+  build: BuildJob;
+  cells: CellJob[];
+}
+
+/** A cell's files (console.log, results.jsonl, qemu.json) when they were written elsewhere. */
+export type CellFiles = Record<string, Buffer>;
 
 export interface ExecutorEvents {
-  onStart?: (job: CellJob) => void;
-  onResult: (job: CellJob, record: CellRecord) => void;
+  onPhase?: (phase: 'building' | 'image' | 'running') => void;
+  onBuildStart?: (build: BuildJob) => void;
+  onBuildProgress?: (build: BuildJob, progress: BuildProgress) => void;
+  onBuild: (build: BuildJob, provenance: ArtifactProvenance, worker: string) => void;
+  onImage: (image: GuestImage) => void;
+  onAccel: (accel: AccelChoice, worker: string) => void;
+  onCellStart?: (cell: CellJob, worker: string) => void;
+  /** A finished cell; `files` when they are not already in the cell's folder. */
+  onCellResult: (cell: CellJob, record: CellRecord, files?: CellFiles) => void;
 }
 
 export interface Executor {
   readonly name: string;
-  run(jobs: CellJob[], events: ExecutorEvents, signal: AbortSignal): Promise<void>;
+  run(units: WorkUnit[], events: ExecutorEvents, signal: AbortSignal): Promise<void>;
 }
 
-export type CellRunner = (job: CellJob, signal: AbortSignal) => Promise<CellRecord>;
-
-export class LocalExecutor implements Executor {
-  readonly name = 'local';
-  constructor(private readonly concurrency: number, private readonly runCell: CellRunner) {}
-
-  async run(jobs: CellJob[], events: ExecutorEvents, signal: AbortSignal): Promise<void> {
-    const limit = pLimit(Math.max(1, this.concurrency));
-    // Settle every cell before reporting a failure, so none is left running behind our back.
-    const outcomes = await Promise.allSettled(
-      jobs.map((job) =>
-        limit(async () => {
-          if (signal.aborted) return;
-          events.onStart?.(job);
-          events.onResult(job, await this.runCell(job, signal));
-        }),
-      ),
-    );
-    const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    if (failure) throw failure.reason;
-  }
+/** The plan's builds that have a cell still to run, each with those cells, in plan order. Pure. */
+export function workUnits(plan: RunPlan, pendingCellIds: ReadonlySet<string>): WorkUnit[] {
+  return plan.builds
+    .map((build) => ({ build, cells: plan.cells.filter((c) => c.kernel === build.kernel && c.variant === build.variant && pendingCellIds.has(c.id)) }))
+    .filter((unit) => unit.cells.length > 0);
 }

@@ -1,31 +1,35 @@
 /**
- * `kexp run`: plan → builds (each kernel variant once, shared by its cells) → the image → cells
- * through an executor → the run record and its reports. Interrupted, it leaves the record marked
- * incomplete with every finished cell kept; resumed, it runs only the cells not done.
+ * `kexp run`: plan → units of work (each kernel variant built once, with the cells that boot
+ * it) → an executor, here or on a fleet → the run record and its reports. Interrupted, it leaves
+ * the record marked incomplete with every finished cell kept; resumed, it runs only the cells not
+ * done.
  */
 import { existsSync } from 'node:fs';
 import { cpus, freemem, hostname, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { CancelledError, isKexpError } from '../core/errors.js';
 import { capture } from '../core/proc.js';
 import { kexpVersion } from '../core/version.js';
 import { packageRoot } from '../core/paths.js';
 import { listWorkloads } from '../image/image.js';
-import { buildImage } from '../image/image.js';
-import { buildKernel, type BuildProgress } from '../kernel/build.js';
-import { chooseAccel, type AccelChoice } from '../vm/accel.js';
+import type { BuildProgress } from '../kernel/build.js';
 import { loadExperiment, parseExperiment, type Experiment } from '../config/experiment.js';
 import { listKernelNames } from '../config/recipe.js';
 import { listVariants } from '../config/variants.js';
-import { RunStore, newRunId, type CellRecord, type RunManifest } from '../results/store.js';
-import { imageNeedsPerf, runBootCell, type Workspace } from './cell.js';
+import { RunStore, newRunId, type RunManifest } from '../results/store.js';
+import type { Workspace } from './cell.js';
 import { writeReports } from '../report/write.js';
-import { LocalExecutor, type Executor } from './executor.js';
-import { planRun, type CellJob, type OnlyFilter, type RunPlan } from './plan.js';
+import { workUnits } from './executor.js';
+import { chooseExecutor, createExecutor, describeExecutor, type ExecutorChoice, type ExecutorFlags } from './executors/index.js';
+import { probeRedis } from '../fleet/redis.js';
+import { planRun, type OnlyFilter, type RunPlan } from './plan.js';
 
 export interface RunEnv extends Workspace {
   resultsDir: string;
   jobs?: number;
+  /** Where the cells run: flags (else $KEXP_EXECUTOR, $KEXP_REDIS, $KEXP_STORE, the experiment file, local). */
+  executor?: ExecutorFlags;
+  /** A line for the user (e.g. Redis unreachable, retrying). */
+  say?: (line: string) => void;
   onProgress?: (progress: RunProgress) => void;
 }
 
@@ -68,6 +72,7 @@ async function provenance(): Promise<Pick<RunManifest, 'kexp' | 'host' | 'qemu'>
 export async function startRun(env: RunEnv, experimentFile: string, only: OnlyFilter): Promise<RunOutcome> {
   const loaded = loadExperiment(env.root, experimentFile, listWorkloads(env.root));
   const plan = planRun(loaded.experiment, only);
+  const choice = await checkedExecutor(env, loaded.experiment);
   let id = newRunId(loaded.experiment.name);
   for (let n = 2; existsSync(join(env.resultsDir, id)); n++) id = `${newRunId(loaded.experiment.name)}-${n}`;
   const now = new Date().toISOString();
@@ -86,7 +91,7 @@ export async function startRun(env: RunEnv, experimentFile: string, only: OnlyFi
     plannedCells: plan.cells.map((c) => c.id),
   };
   const store = RunStore.create(env.resultsDir, id, loaded.text, manifest);
-  return execute(env, store, loaded.experiment, plan);
+  return execute(env, store, loaded.experiment, plan, choice);
 }
 
 export async function resumeRun(env: RunEnv, runId: string): Promise<RunOutcome> {
@@ -94,124 +99,102 @@ export async function resumeRun(env: RunEnv, runId: string): Promise<RunOutcome>
   const manifest = store.manifest();
   const experiment = parseExperiment(join(store.dir, 'experiment.json'), store.experimentText(), { kernels: listKernelNames(env.root), variants: listVariants(env.root), workloads: listWorkloads(env.root) });
   const plan = planRun(experiment, (manifest.only ?? {}) as OnlyFilter);
+  const choice = await checkedExecutor(env, experiment);
+  if (manifest.executor?.name === 'bullmq' && choice.name === 'local') {
+    env.say?.(`run ${runId} was started on a fleet (${manifest.executor.redis ?? 'Redis'}); resuming it here runs its unfinished cells locally, while the fleet may still run the queued ones (--redis URL collects them instead)`);
+  }
   manifest.state = 'running';
   store.writeManifest(manifest);
-  return execute(env, store, experiment, plan);
+  return execute(env, store, experiment, plan, choice);
 }
 
-async function execute(env: RunEnv, store: RunStore, experiment: Experiment, plan: RunPlan): Promise<RunOutcome> {
+/** The executor the run uses, its engine reached before anything is recorded (a wrong URL or password fails in seconds). */
+async function checkedExecutor(env: RunEnv, experiment: Experiment): Promise<ExecutorChoice> {
+  const choice = chooseExecutor(env.executor ?? {}, experiment);
+  if (choice.name === 'bullmq') await probeRedis(choice.redis);
+  return choice;
+}
+
+async function execute(env: RunEnv, store: RunStore, experiment: Experiment, plan: RunPlan, choice: ExecutorChoice): Promise<RunOutcome> {
   const manifest = store.manifest();
   const pending = plan.cells.filter((c) => manifest.cells[c.id]?.state !== 'done');
+  const units = workUnits(plan, new Set(pending.map((c) => c.id)));
   const progress: RunProgress = {
     phase: 'building',
-    builds: { done: 0, total: plan.builds.length },
+    builds: { done: 0, total: units.length },
     cells: { done: plan.cells.length - pending.length, running: 0, total: plan.cells.length, failed: 0 },
   };
   const emit = (): void => env.onProgress?.({ ...progress, builds: { ...progress.builds }, cells: { ...progress.cells } });
-  const buildFailures = new Map<string, string>();
+  const jobs = env.jobs ?? defaultJobs(experiment.memoryMiB);
+  const executor = await createExecutor(choice, {
+    ws: env,
+    jobs,
+    cellDir: (id) => store.cellDir(id),
+    experiment,
+    run: { id: manifest.id, experimentText: store.experimentText(), only: (manifest.only ?? {}) as OnlyFilter },
+    ...(env.say ? { say: env.say } : {}),
+  });
+  updateManifest(store, (m) => {
+    m.executor = describeExecutor(choice);
+  });
+  const started = Date.now();
+  let finishedHere = 0;
+  const running = new Set<string>();
   try {
-    // Builds: every kernel variant a pending cell needs, once; cells only ever hit the store.
-    const needed = plan.builds.filter((b) => pending.some((c) => c.kernel === b.kernel && c.variant === b.variant));
-    progress.builds.total = needed.length;
-    for (const build of needed) {
-      const name = `${build.kernel}/${build.variant}`;
-      progress.builds.current = name;
-      emit();
-      try {
-        const artifact = await buildKernel(
-          { root: env.root, layout: env.layout, store: env.store, logger: env.logger, signal: env.signal, onProgress: (p: BuildProgress) => { progress.builds.detail = p.stage === 'compiling' ? `compiling, ${p.objects ?? 0} objects` : p.stage; emit(); } },
-          build.kernel,
-          build.variant,
-        );
-        const r = artifact.record;
-        updateManifest(store, (m) => {
-          m.artifacts.kernels[name] = { key: artifact.key, inputKey: r.inputKey, source: r.source.label, sourceId: r.source.sourceId, patches: r.patches.map((p) => ({ name: p.name, sha256: p.sha256 })), ...(r.configSha256 ? { configSha256: r.configSha256 } : {}), compiler: r.compiler, cached: artifact.cached };
-        });
-      } catch (error) {
-        if (error instanceof CancelledError || env.signal.aborted) throw error;
-        // A variant that does not build is a finding about that variant, not the end of the run.
-        const reason = `build failed: ${(error as Error).message.split('\n').slice(0, 6).join(' / ')}`;
-        buildFailures.set(name, reason);
-        updateManifest(store, (m) => {
-          m.artifacts.kernels[name] = { key: '', error: reason };
-        });
-        env.logger.warn({ build: name, err: error }, 'build failed');
-      }
-      progress.builds.done++;
-      delete progress.builds.detail;
-      emit();
-    }
-    delete progress.builds.current;
-
-    progress.phase = 'image';
-    emit();
-    // One image and one accelerator for every cell: built and chosen here, recorded, handed down.
-    const image = await buildImage({ root: env.root, layout: env.layout, store: env.store, signal: env.signal }, { perf: imageNeedsPerf(experiment.collectors) });
-    updateManifest(store, (m) => {
-      m.artifacts.image = { key: image.key, cached: image.cached };
-    });
-    const firstKernel = Object.values(store.manifest().artifacts.kernels).find((k) => k.key);
-    let accel: AccelChoice | undefined;
-    if (firstKernel) {
-      accel = await chooseAccel(experiment.accel, { kernel: join(env.store.path('kernels', firstKernel.key), 'bzImage'), initrd: image.initramfs, cacheDir: env.layout.root, logger: env.logger, signal: env.signal });
-      const chosen = accel;
-      updateManifest(store, (m) => {
-        m.accel = { accel: chosen.accel, reason: chosen.reason };
-      });
-    }
-
-    progress.phase = 'running';
-    emit();
-    const started = Date.now();
-    let finishedHere = 0;
-    const jobs = env.jobs ?? defaultJobs(experiment.memoryMiB);
-    const runCell = async (job: CellJob, signal: AbortSignal): Promise<CellRecord> => {
-      const failedBuild = buildFailures.get(`${job.kernel}/${job.variant}`);
-      if (failedBuild) return failedCellRecord(job, failedBuild);
-      const t0 = Date.now();
-      try {
-        const cell = await runBootCell(job.spec, { root: env.root, layout: env.layout, store: env.store, logger: env.logger.child({ cell: job.id }), signal, outDir: store.cellDir(job.id), image, ...(accel ? { accel } : {}) });
-        const o = cell.outcome;
-        return {
-          schema: 'kexp/cell@1',
-          id: job.id,
-          kernel: job.kernel,
-          variant: job.variant,
-          rep: job.rep,
-          status: o.status,
-          ...(o.reason ? { reason: o.reason } : {}),
-          ...(o.excerpt ? { excerpt: o.excerpt } : {}),
-          accel: o.accel,
-          kernelKey: cell.kernel.key,
-          imageKey: cell.image.key,
-          seconds: (Date.now() - t0) / 1000,
-          worker: 'local',
-          traceable: o.hello?.traceable ?? null,
-          warnings: o.warnings.map((w) => ({ title: w.title, excerpt: w.excerpt })),
-          agentErrors: o.agentErrors,
-          samples: o.samples,
-        };
-      } catch (error) {
-        if (error instanceof CancelledError || signal.aborted) throw error;
-        if (!isKexpError(error)) throw error;
-        return failedCellRecord(job, error.message);
-      }
-    };
-    const executor: Executor = new LocalExecutor(jobs, runCell);
-    await executor.run(pending, {
-      onStart: () => {
-        progress.cells.running++;
+    await executor.run(units, {
+      onPhase: (phase) => {
+        progress.phase = phase;
         emit();
       },
-      onResult: (job, record) => {
+      onBuildStart: (build) => {
+        progress.builds.current = `${build.kernel}/${build.variant}`;
+        emit();
+      },
+      onBuildProgress: (_build, p: BuildProgress) => {
+        progress.builds.detail = p.stage === 'compiling' ? `compiling, ${p.objects ?? 0} objects` : p.stage;
+        emit();
+      },
+      onBuild: (build, provenance, worker) => {
+        updateManifest(store, (m) => {
+          m.artifacts.kernels[`${build.kernel}/${build.variant}`] = { ...provenance, ...(worker !== 'local' ? { worker } : {}) };
+        });
+        progress.builds.done++;
+        delete progress.builds.current;
+        delete progress.builds.detail;
+        emit();
+      },
+      onImage: (image) => {
+        updateManifest(store, (m) => {
+          m.artifacts.image = { key: image.key, cached: image.cached };
+        });
+      },
+      onAccel: (accel, worker) => {
+        updateManifest(store, (m) => {
+          m.accel = { accel: accel.accel, reason: worker === 'local' ? accel.reason : `${accel.reason} (chosen by worker ${worker})` };
+        });
+      },
+      onCellStart: (cell) => {
+        running.add(cell.id);
+        progress.cells.running = running.size;
+        emit();
+      },
+      onCellResult: (cell, record, files) => {
+        // The single writer: a result that arrives twice (a job run again after its worker was
+        // lost) is recorded once.
+        if (store.manifest().cells[cell.id]?.state === 'done') {
+          env.logger.warn({ cell: cell.id, worker: record.worker }, 'duplicate cell result ignored');
+          return;
+        }
+        if (files) store.writeCellFiles(cell.id, files);
         store.recordCell(record);
-        progress.cells.running = Math.max(0, progress.cells.running - 1);
+        running.delete(cell.id);
+        progress.cells.running = running.size;
         progress.cells.done++;
         finishedHere++;
         if (record.status !== 'ok' || record.samples.some((s) => s.status !== 'ok' && s.status !== 'skipped')) progress.cells.failed++;
         const left = progress.cells.total - progress.cells.done;
         progress.etaSeconds = Math.round((((Date.now() - started) / 1000 / finishedHere) * left) / Math.min(jobs, Math.max(1, left)));
-        env.logger.info({ cell: job.id, status: record.status }, 'cell done');
+        env.logger.info({ cell: cell.id, status: record.status, worker: record.worker }, 'cell done');
         emit();
       },
     }, env.signal);
@@ -238,9 +221,4 @@ function updateManifest(store: RunStore, change: (m: RunManifest) => void): void
   const m = store.manifest();
   change(m);
   store.writeManifest(m);
-}
-
-function failedCellRecord(job: CellJob, reason: string): CellRecord {
-  const samples = job.spec.plan.runs.flatMap((r) => r.sizes.map((pages) => ({ workload: r.workload, args: r.args, pages, rep: job.rep, status: 'failed' as const, reason, counts: {}, result: null })));
-  return { schema: 'kexp/cell@1', id: job.id, kernel: job.kernel, variant: job.variant, rep: job.rep, status: 'failed', reason, accel: 'none', kernelKey: null, imageKey: null, seconds: 0, worker: 'local', traceable: null, warnings: [], agentErrors: [], samples };
 }

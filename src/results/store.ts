@@ -36,6 +36,8 @@ export interface ArtifactProvenance {
   compiler?: string;
   cached?: boolean;
   error?: string;
+  /** The fleet worker that built or found it. */
+  worker?: string;
 }
 
 export interface RunManifest {
@@ -52,6 +54,8 @@ export interface RunManifest {
   host: { hostname: string; kernel: string; cpus: number; memoryMiB: number };
   qemu: string | null;
   accel?: { accel: string; reason: string };
+  /** Where the cells ran: local, or a fleet's queue (its URL without the password). */
+  executor?: { name: string; redis?: string; store?: string };
   artifacts: { kernels: Record<string, ArtifactProvenance>; image?: ArtifactProvenance };
   cells: Record<string, CellState>;
   /** Cell ids in the order they were planned. */
@@ -125,6 +129,17 @@ export class RunStore {
 
   experimentText(): string {
     return readFileSync(join(this.dir, 'experiment.json'), 'utf8');
+  }
+
+  /** Files a cell wrote elsewhere (on a fleet worker), each written atomically into its folder. */
+  writeCellFiles(id: string, files: Record<string, Buffer>): void {
+    mkdirSync(this.cellDir(id), { recursive: true });
+    for (const [name, content] of Object.entries(files)) {
+      if (!/^[\w.-]+$/.test(name) || name === 'cell.json') continue;
+      const file = join(this.cellDir(id), name);
+      writeFileSync(`${file}.${process.pid}.tmp`, content);
+      renameSync(`${file}.${process.pid}.tmp`, file);
+    }
   }
 
   /** A finished cell: its record appears atomically, then the manifest says it is done. */

@@ -1,0 +1,97 @@
+/**
+ * The artifact store every machine of a fleet reaches: a shared directory (NFS in a lab) laid out
+ * like the local store. An artifact is published into it with a SHA256SUMS file, and taken from
+ * it into a machine's own store only after every file's copy matched its sum; both directions go
+ * through ArtifactStore.put, so neither store ever holds half an artifact.
+ */
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { createHash } from 'node:crypto';
+import { EnvironmentError } from '../core/errors.js';
+import { ArtifactStore, type ArtifactKind } from '../store/store.js';
+
+export const SUMS = 'SHA256SUMS';
+
+function filesUnder(dir: string, base = dir): string[] {
+  return readdirSync(dir).sort().flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path, base) : [relative(base, path)];
+  });
+}
+
+function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** sha256sum's format: "<hex>  <path>" per line. Pure. */
+export function parseSums(text: string): Map<string, string> {
+  const sums = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+    if (m && !m[2]!.split('/').includes('..')) sums.set(m[2]!, m[1]!);
+  }
+  return sums;
+}
+
+export class SharedStore {
+  readonly shared: ArtifactStore;
+  constructor(readonly dir: string, private readonly local: ArtifactStore) {
+    this.shared = new ArtifactStore(join(dir, 'store'), join(dir, 'locks'));
+  }
+
+  /** Copy a local artifact into the shared store (once), with its sums. */
+  async publish(kind: ArtifactKind, key: string): Promise<void> {
+    if (this.shared.has(kind, key)) return;
+    const from = this.local.path(kind, key);
+    if (!existsSync(from)) throw new EnvironmentError(`cannot publish ${kind}/${key}: not in the local store ${this.local.root}`);
+    await this.shared.put(kind, key, async (dir) => {
+      const lines: string[] = [];
+      for (const file of filesUnder(from).filter((f) => f !== SUMS)) {
+        mkdirSync(dirname(join(dir, file)), { recursive: true });
+        copyFileSync(join(from, file), join(dir, file));
+        lines.push(`${sha256File(join(dir, file))}  ${file}`);
+      }
+      writeFileSync(join(dir, SUMS), `${lines.join('\n')}\n`);
+    });
+  }
+
+  /**
+   * Make kind/key present in the local store: taken from the shared store, every file checked
+   * against its sum. False when the shared store does not have it.
+   */
+  async fetch(kind: ArtifactKind, key: string): Promise<boolean> {
+    if (this.local.has(kind, key)) return true;
+    const from = this.shared.path(kind, key);
+    if (!existsSync(join(from, SUMS))) return false;
+    await this.local.lock(kind, key, async () => {
+      if (this.local.has(kind, key)) return;
+      const sums = parseSums(readFileSync(join(from, SUMS), 'utf8'));
+      if (sums.size === 0) throw new EnvironmentError(`${join(from, SUMS)} lists no files`, `remove ${from} from the shared store; it is published again`);
+      await this.local.put(kind, key, async (dir) => {
+        for (const [file, expected] of sums) {
+          mkdirSync(dirname(join(dir, file)), { recursive: true });
+          copyFileSync(join(from, file), join(dir, file));
+          const found = sha256File(join(dir, file));
+          if (found !== expected) {
+            throw new EnvironmentError(`shared store: ${kind}/${key}/${file} does not match its sha256 (expected ${expected.slice(0, 16)}…, found ${found.slice(0, 16)}…)`, `the shared copy is damaged: remove ${from}; the next build publishes it again`);
+          }
+        }
+        writeFileSync(join(dir, SUMS), readFileSync(join(from, SUMS)));
+      });
+    });
+    return true;
+  }
+
+  /** Serialise work on one name across every machine that shares the directory. */
+  lock<T>(name: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return this.shared.lock('kernels', name, fn, signal ? { signal } : {});
+  }
+
+  readIndex(name: string): string | undefined {
+    return this.shared.readIndex(name);
+  }
+
+  writeIndex(name: string, value: string): void {
+    this.shared.writeIndex(name, value);
+  }
+}
