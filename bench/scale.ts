@@ -8,11 +8,11 @@
  * under 10 %), and the throughput with two workers.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { packageRoot } from '../src/core/paths.js';
+import { startRedis } from '../test/helpers/redis.js';
 
 const root = packageRoot();
 const kexpBin = join(root, 'bin/kexp.js');
@@ -25,16 +25,6 @@ const experiment = { name: 'scale', kernels: ['6.12'], variants: ['baseline', 'e
 const cells = experiment.kernels.length * experiment.variants.length * experiment.repetitions;
 writeFileSync(experimentFile, JSON.stringify(experiment));
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function timedRun(label: string, args: string[]): Promise<number> {
   const started = process.hrtime.bigint();
@@ -54,14 +44,9 @@ async function stopWorkers(workers: ResultPromise[]): Promise<void> {
   await Promise.all(workers);
 }
 
-const port = await freePort();
-const redis = execa('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', tmp, '--save', '', '--appendonly', 'no'], { reject: false, stdout: 'ignore', stderr: 'ignore' });
-const url = `redis://127.0.0.1:${port}`;
+const redis = await startRedis(tmp);
+const url = redis.url;
 try {
-  for (let i = 0; (await execa('redis-cli', ['-p', String(port), 'ping'], { reject: false })).stdout.trim() !== 'PONG'; i++) {
-    if (i > 50) throw new Error('redis-server did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
   // Warm-up: kernels and the image into the store, the accelerator probe remembered.
   await timedRun('warm-up (local, not counted)', []);
   // Local and one worker alternate, so that a load that comes and goes on the machine (another
@@ -88,7 +73,6 @@ try {
     `bullmq, 2 workers       ${two.toFixed(1).padStart(6)} s   ${((cells / two) * 60).toFixed(1)} cells/min   ${(one / two).toFixed(2)}x the throughput of 1 worker (both on this one machine)`,
   ].join('\n'));
 } finally {
-  redis.kill('SIGTERM');
-  await redis;
+  await redis.stop();
   if (!process.env.KEXP_BENCH_KEEP) rmSync(tmp, { recursive: true, force: true });
 }

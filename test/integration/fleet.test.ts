@@ -7,7 +7,6 @@
  * fast. The local executor's figures are the reference.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -15,13 +14,14 @@ import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CellRecord, RunManifest } from '../../src/results/store.js';
 import { kexp, kexpChild, scratchRoot } from '../helpers/kexp.js';
+import { freePort, startRedis, type LocalRedis } from '../helpers/redis.js';
 import { MAX_STALLS } from '../../src/fleet/jobs.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kexp-fleet-'));
 const shared = join(tmp, 'shared');
 const password = randomBytes(8).toString('hex');
 let port = 0;
-let redis: ResultPromise | undefined;
+let redis: LocalRedis | undefined;
 let url = '';
 const workers: { name: string; child: ResultPromise<{ reject: false }>; log: () => string }[] = [];
 
@@ -37,16 +37,6 @@ writeFileSync(experimentFile, JSON.stringify({
 const CELLS = 4;
 const SAMPLES_PER_CELL = 2;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** Accumulates a child's stderr, and waits for a line matching a pattern. */
 function watch(child: ResultPromise<{ reject: false }>): { text: () => string; waitFor: (pattern: RegExp, ms: number) => Promise<RegExpExecArray> } {
@@ -131,22 +121,15 @@ function expectEveryCellOnce(dir: string): void {
 let reference: ReturnType<typeof figures>;
 
 beforeAll(async () => {
-  port = await freePort();
-  url = `redis://:${password}@127.0.0.1:${port}`;
-  redis = execa('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', tmp, '--save', '', '--appendonly', 'no', '--requirepass', password], { reject: false, stdout: 'ignore', stderr: 'ignore' });
-  for (let i = 0; ; i++) {
-    const ping = await execa('redis-cli', ['-p', String(port), '-a', password, '--no-auth-warning', 'ping'], { reject: false });
-    if (ping.stdout.trim() === 'PONG') break;
-    if (i > 50) throw new Error(`redis-server did not answer on port ${port}: ${ping.stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  redis = await startRedis(tmp, password);
+  port = redis.port;
+  url = redis.url;
 });
 
 afterAll(async () => {
   for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
   await Promise.all(workers.map((w) => w.child));
-  redis?.kill('SIGTERM');
-  await redis;
+  await redis?.stop();
   rmSync(tmp, { recursive: true, force: true });
 });
 
