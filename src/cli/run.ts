@@ -5,7 +5,7 @@ import { InputError } from '../core/errors.js';
 import { ensureHost } from '../doctor/probe.js';
 import { resolveExperimentFile } from '../config/experiment.js';
 import { parseOnly } from '../experiment/plan.js';
-import { resumeRun, startRun, type RunOutcome, type RunProgress } from '../experiment/run.js';
+import { cancelRun, resumeRun, startRun, type RunOutcome, type RunProgress } from '../experiment/run.js';
 import { listRuns, resultsRoot } from '../results/store.js';
 import { table } from '../measure/format.js';
 import { action, type Registrar } from './action.js';
@@ -75,6 +75,7 @@ export const registerRun: Registrar = (program: Command) => {
     .option('--only <filter>', 'narrow the matrix: kernel=6.12,variant=continue (values joined with +)')
     .option('-j, --jobs <n>', 'VMs at once (default: cores + 1, fewer if memory is short)', (v) => Number(v))
     .option('--resume <run>', 'finish an incomplete run without redoing what finished')
+    .option('--cancel <run>', 'stop a fleet run for good: its queued jobs leave the queue, workers skip the rest (Ctrl-C on a fleet run leaves its work queued for --resume)')
     .option('--results <dir>', 'where run records go (default: $KEXP_RESULTS or results/)')
     .option('--executor <name>', 'where cells run: local, or bullmq (a kexp worker fleet; default: $KEXP_EXECUTOR, the experiment\'s "executor", local)')
     .option('--redis <url>', 'the fleet\'s Redis, redis://[:password@]host:port[/db] or rediss:// (default: $KEXP_REDIS); implies --executor bullmq')
@@ -86,11 +87,20 @@ Examples:
   kexp run experiments/default.json --only kernel=6.12,variant=baseline+continue
   kexp run --resume default-20261126-101500   after an interruption
   kexp run --redis redis://lab1:6379 --store /srv/kexp-store   on a fleet of kexp workers
+  kexp run --cancel default-20261126-101500 --redis redis://lab1:6379    stop a fleet run
 
 Each run leaves results/<run>/: experiment.json, manifest.json (provenance), cells/<cell>/
 (console.log, results.jsonl, cell.json), samples.jsonl and report.{txt,md,csv,json,html}.
 Exit code 1 when a sample failed, crashed or hung.`)
-    .action(action('run', async (ctx, options: RunCommandOptions, args) => {
+    .action(action('run', async (ctx, options: RunCommandOptions & { cancel?: string }, args) => {
+      if (options.cancel) {
+        if (args[0] || options.resume) throw new InputError('--cancel takes only the run to cancel (no experiment, no --resume)');
+        const env = { root: ctx.root, layout: ctx.layout, store: ctx.store, logger: ctx.logger, signal: ctx.signal, resultsDir: resultsRoot(ctx.root, options.results), executor: { ...(options.redis ? { redis: options.redis } : {}) } };
+        const c = await cancelRun(env, options.cancel);
+        if (ctx.json) ctx.out(JSON.stringify({ run: c.manifest.id, state: c.manifest.state, cancelledAt: c.manifest.cancelledAt, removed: c.removed, running: c.running }));
+        else ctx.out(`run ${c.manifest.id} cancelled: ${c.removed} queued job(s) removed${c.running > 0 ? `, ${c.running} running job(s) finish unread` : ''}; workers skip the rest`);
+        return 0;
+      }
       const outcome = await runExperimentCommand(ctx, args[0], options);
       if (ctx.json) ctx.out(JSON.stringify({ run: outcome.manifest.id, dir: outcome.store.dir, state: outcome.manifest.state, findings: outcome.findings }));
       else ctx.out(`${outcome.store.dir}/report.txt\n\n${readReport(outcome.store.dir)}`);

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { cpus, freemem, hostname, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { InputError } from '../core/errors.js';
 import { capture } from '../core/proc.js';
 import { kexpVersion } from '../core/version.js';
 import { packageRoot } from '../core/paths.js';
@@ -99,6 +100,7 @@ export async function resumeRun(env: RunEnv, runId: string): Promise<RunOutcome>
   const manifest = store.manifest();
   const experiment = parseExperiment(join(store.dir, 'experiment.json'), store.experimentText(), { kernels: listKernelNames(env.root), variants: listVariants(env.root), workloads: listWorkloads(env.root) });
   const plan = planRun(experiment, (manifest.only ?? {}) as OnlyFilter);
+  if (manifest.cancelledAt) throw new InputError(`run ${runId} was cancelled (${manifest.cancelledAt}): it is not resumed`, `start a new run: kexp run ${store.dir}/experiment.json`);
   const choice = await checkedExecutor(env, experiment);
   if (manifest.executor?.name === 'bullmq' && choice.name === 'local') {
     env.say?.(`run ${runId} was started on a fleet (${manifest.executor.redis ?? 'Redis'}); resuming it here runs its unfinished cells locally, while the fleet may still run the queued ones (--redis URL collects them instead)`);
@@ -106,6 +108,30 @@ export async function resumeRun(env: RunEnv, runId: string): Promise<RunOutcome>
   manifest.state = 'running';
   store.writeManifest(manifest);
   return execute(env, store, experiment, plan, choice);
+}
+
+/**
+ * Stop a fleet run for good (`kexp run --cancel`): its queued jobs leave the queue, the workers
+ * skip whatever of it they would take next, and the record says it was cancelled. A local run has
+ * nothing queued anywhere: Ctrl-C stops it.
+ */
+export async function cancelRun(env: RunEnv, runId: string): Promise<{ removed: number; running: number; manifest: RunManifest }> {
+  const store = RunStore.open(env.resultsDir, runId);
+  const manifest = store.manifest();
+  if (manifest.executor?.name !== 'bullmq') throw new InputError(`run ${runId} ran ${manifest.executor ? `with the ${manifest.executor.name} executor` : 'here'}: nothing of it is queued`, 'a local run stops with Ctrl-C; --cancel is for runs on a kexp worker fleet');
+  if (manifest.state === 'complete') throw new InputError(`run ${runId} is complete: there is nothing to cancel`);
+  const experiment = parseExperiment(join(store.dir, 'experiment.json'), store.experimentText(), { kernels: listKernelNames(env.root), variants: listVariants(env.root), workloads: listWorkloads(env.root) });
+  const choice = chooseExecutor({ executor: 'bullmq', ...env.executor }, experiment);
+  if (choice.name !== 'bullmq') throw new InputError('--cancel needs the fleet\'s Redis', '--redis URL or KEXP_REDIS');
+  const plan = planRun(experiment, (manifest.only ?? {}) as OnlyFilter);
+  const open = plan.cells.filter((c) => manifest.cells[c.id]?.state !== 'done');
+  const { cancelFleetRun } = await import('../fleet/cancel.js');
+  const outcome = await cancelFleetRun(choice.redis, runId, plan.builds.filter((b) => open.some((c) => c.kernel === b.kernel && c.variant === b.variant)), open.map((c) => c.id));
+  const m = store.manifest();
+  m.state = 'incomplete';
+  m.cancelledAt = new Date().toISOString();
+  store.writeManifest(m);
+  return { ...outcome, manifest: m };
 }
 
 /** The executor the run uses, its engine reached before anything is recorded (a wrong URL or password fails in seconds). */

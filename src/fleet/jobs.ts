@@ -34,6 +34,11 @@ export function cellJobId(run: string, cell: string): string {
   return `${jobIdPart(run)}~cell~${jobIdPart(cell)}`;
 }
 
+/** The Redis key that says a run was cancelled (`kexp run --cancel`): workers skip its jobs. */
+export function cancelKey(run: string): string {
+  return `${PREFIX}:cancelled:${jobIdPart(run)}`;
+}
+
 const name = z.string().regex(/^[\w.+-]+$/).max(200);
 const key = z.string().regex(/^[0-9a-f]{64}$/);
 const onlySchema = z.object({ kernel: z.array(name).optional(), variant: z.array(name).optional(), workload: z.array(name).optional() }).strict();

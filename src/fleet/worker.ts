@@ -25,7 +25,7 @@ import type { CellRecord } from '../results/store.js';
 import { imageNeedsPerf, type Workspace } from '../experiment/cell.js';
 import type { BuildJob } from '../experiment/plan.js';
 import { failedCellRecord, kernelProvenance, runBuild, runCell, type BuildOutcome } from '../experiment/work.js';
-import { buildResult, cellJobs, JobDataError, MAX_STALLS, PREFIX, QUEUE, resolveBuildJob, resolveCellJob, type CellJobResult, type KnownNames } from './jobs.js';
+import { buildResult, cancelKey, cellJobs, JobDataError, MAX_STALLS, PREFIX, QUEUE, resolveBuildJob, resolveCellJob, type CellJobResult, type KnownNames } from './jobs.js';
 import { connectRedis, probeRedis, redactRedisUrl } from './redis.js';
 import type { SharedStore } from './shared-store.js';
 import { startReaper } from './reaper.js';
@@ -192,6 +192,11 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     QUEUE,
     async (job: Job, token?: string) => {
       try {
+        const run = (job.data as { run?: unknown }).run;
+        if (typeof run === 'string' && (await connection.exists(cancelKey(run))) > 0) {
+          say(`job ${job.id}: run ${run} was cancelled, skipped`);
+          return { cancelled: true };
+        }
         if (job.name === 'build') return await processBuild(job, token ?? '');
         if (job.name === 'cell') return await processCell(job);
         throw new JobDataError(`unknown job kind "${job.name}"`);

@@ -56,6 +56,8 @@ export interface RunManifest {
   accel?: { accel: string; reason: string };
   /** Where the cells ran: local, or a fleet's queue (its URL without the password). */
   executor?: { name: string; redis?: string; store?: string };
+  /** When `kexp run --cancel` stopped the run (a fleet run); it cannot be resumed then. */
+  cancelledAt?: string;
   artifacts: { kernels: Record<string, ArtifactProvenance>; image?: ArtifactProvenance };
   cells: Record<string, CellState>;
   /** Cell ids in the order they were planned. */

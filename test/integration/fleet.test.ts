@@ -222,6 +222,42 @@ describe('kexp fleet: BullMQ on a real redis-server, real workers, real boots', 
     }
   });
 
+  it('cancels a fleet run for good: its queued jobs leave Redis, a worker takes none of it, --resume refuses', async () => {
+    for (const w of workers.filter((x) => x.child.exitCode === null)) {
+      w.child.kill('SIGTERM');
+      await w.child;
+    }
+    const results = join(tmp, 'cancel');
+    const run = kexpChild(['run', experimentFile, '--redis', url, '--store', shared, '--results', results]);
+    // No worker runs: the coordinator queues the builds and waits.
+    await watch(run).waitFor(/running: /, 120_000);
+    run.kill('SIGKILL');
+    await run;
+    const [listed] = JSON.parse((await kexp(['runs', '--results', results, '--json'])).stdout) as { id: string; dir: string }[];
+    const { id, dir } = listed!;
+    const keys = async (): Promise<string[]> => (await execa('redis-cli', ['-p', String(port), '-a', password, '--no-auth-warning', '--scan', '--pattern', `*${id}*`])).stdout.split('\n').filter(Boolean);
+    expect((await keys()).length).toBeGreaterThan(0);
+
+    const cancelled = await kexp(['run', '--cancel', id, '--redis', url, '--results', results, '--json']);
+    expect(cancelled.exitCode, cancelled.stderr).toBe(0);
+    expect(JSON.parse(cancelled.stdout)).toMatchObject({ run: id, state: 'incomplete', removed: 2, running: 0 });
+    expect(manifestOf(dir).cancelledAt).toBeTruthy();
+    expect(await keys()).toEqual([`kexp:cancelled:${id}`]);
+
+    const d = startWorker('wD');
+    await d.watcher.waitFor(/taking jobs/, 30_000);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(d.watcher.text()).not.toContain(`(run ${id})`);
+    d.child.kill('SIGTERM');
+    await d.child;
+
+    const resumed = await kexp(['run', '--resume', id, '--redis', url, '--results', results]);
+    expect(resumed.exitCode).toBe(2);
+    expect(resumed.stderr).toMatch(new RegExp(`run ${id} was cancelled`));
+    const local = await kexp(['run', '--cancel', id, '--results', results]);
+    expect(local.exitCode).toBe(2);
+  });
+
   it('survives a worker SIGKILLed mid-build: no make left, the build finished by another worker, the run complete', async () => {
     // A variant of its own (a file no build reads), so that the kernel really builds: a relink.
     const patch = ['From: kexp test <kexp@localhost>', 'Subject: [PATCH] kexp fleet test: a file the build does not read', '', '---', 'diff --git a/Documentation/kexp-fleet-test.txt b/Documentation/kexp-fleet-test.txt', 'new file mode 100644', '--- /dev/null', `+++ b/Documentation/kexp-fleet-test.txt`, '@@ -0,0 +1 @@', `+kexp fleet test ${Date.now()}`, ''].join('\n');

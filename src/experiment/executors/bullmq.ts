@@ -71,7 +71,7 @@ export class BullmqExecutor implements Executor {
       events.onCellResult(cell, record, files);
     };
     while (open.size > 0) {
-      if (signal.aborted) throw new CancelledError('stopped while the fleet was running the cells (they go on; kexp run --resume collects them)');
+      if (signal.aborted) throw new CancelledError(`stopped while the fleet was running the cells: they go on (kexp run --resume ${this.options.run.id} collects them, kexp run --cancel ${this.options.run.id} drops them)`);
       for (const unit of [...builds]) {
         const job = await Job.fromId(queue, buildJobId(runId, unit.build.kernel, unit.build.variant));
         if (!job) continue;
