@@ -28,6 +28,17 @@ export function parseWorkloads(text: string, known: string[], sizes: number[]): 
   });
 }
 
+export function parseAccel(text: string): AccelRequest {
+  if (!['auto', 'kvm', 'tcg'].includes(text)) throw new InputError(`--accel: expected auto, kvm or tcg, found "${text}"`);
+  return text as AccelRequest;
+}
+
+export function parseReps(text: string): number {
+  const reps = Number(text);
+  if (!Number.isInteger(reps) || reps < 1) throw new InputError(`--reps: expected a positive whole number, found "${text}"`);
+  return reps;
+}
+
 export function parseCollectors(text: string): CollectorName[] {
   const names = splitList(text);
   for (const n of names) if (!(collectorNames as readonly string[]).includes(n)) throw new InputError(`--collect: unknown collector "${n}"`, `known collectors: ${collectorNames.join(', ')}`);
@@ -59,11 +70,9 @@ The kernel console goes to console.log and the agent's samples to results.jsonl 
 folder that is printed at the end. Exit code 1 when a sample failed or the VM crashed or hung.`)
     .action(action('boot', async (ctx, options: Record<string, string>) => {
       await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
-      const accelRequest = options.accel as AccelRequest;
-      if (!['auto', 'kvm', 'tcg'].includes(accelRequest)) throw new InputError(`--accel: expected auto, kvm or tcg, found "${options.accel}"`);
+      const accelRequest = parseAccel(options.accel!);
       const sizes = parseSizes(options.pages!);
-      const reps = Number(options.reps);
-      if (!Number.isInteger(reps) || reps < 1) throw new InputError(`--reps: expected a positive whole number, found "${options.reps}"`);
+      const reps = parseReps(options.reps!);
       const plan: GuestPlan = {
         runs: parseWorkloads(options.workload!, listWorkloads(ctx.root), sizes),
         repetitions: reps,

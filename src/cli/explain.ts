@@ -4,7 +4,6 @@ import { splitList } from '../core/list.js';
 import { ensureHost } from '../doctor/probe.js';
 import { listWorkloads } from '../image/image.js';
 import type { GuestPlan } from '../image/plan.js';
-import type { AccelRequest } from '../vm/accel.js';
 import { cellOutDir, runBootCell, type CellResult } from '../experiment/cell.js';
 import { workloadLabel } from '../measure/samples.js';
 import { diffBuckets, explainFunction, type FunctionExplanation } from '../explain/buckets.js';
@@ -12,7 +11,7 @@ import { formatChanges, formatExplanation } from '../explain/format.js';
 import { action, type Registrar } from './action.js';
 import { createProgress, elapsed } from './progress.js';
 import { describeProgress } from './build.js';
-import { DEFAULT_FUNCTIONS, parseSizes, parseWorkloads } from './boot.js';
+import { DEFAULT_FUNCTIONS, parseAccel, parseReps, parseSizes, parseWorkloads } from './boot.js';
 
 export interface VariantExplanation {
   variant: string;
@@ -59,12 +58,10 @@ Examples:
   kexp explain --kernel 6.1 --workload "uffd-populate --write" --json`)
     .action(action('explain', async (ctx, options: Record<string, string>) => {
       await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
-      const accel = options.accel as AccelRequest;
-      if (!['auto', 'kvm', 'tcg'].includes(accel)) throw new InputError(`--accel: expected auto, kvm or tcg, found "${options.accel}"`);
+      const accel = parseAccel(options.accel!);
       const sizes = parseSizes(options.pages!);
       if (sizes.length < 2) throw new InputError(`--pages: explain fits calls = fixed + per_page x pages, which needs two sizes or more (found ${sizes.join(',')})`);
-      const reps = Number(options.reps);
-      if (!Number.isInteger(reps) || reps < 1) throw new InputError(`--reps: expected a positive whole number, found "${options.reps}"`);
+      const reps = parseReps(options.reps!);
       const depth = Number(options.depth);
       if (!Number.isInteger(depth) || depth < 1 || depth > 8) throw new InputError(`--depth: expected 1 to 8 frames, found "${options.depth}"`);
       const variants = splitList(options.variant);

@@ -95,10 +95,15 @@ export async function startRun(env: RunEnv, experimentFile: string, only: OnlyFi
   return execute(env, store, loaded.experiment, plan, choice);
 }
 
+/** The experiment as the run recorded it, checked against what this project has now. */
+function recordedExperiment(env: RunEnv, store: RunStore): Experiment {
+  return parseExperiment(join(store.dir, 'experiment.json'), store.experimentText(), { kernels: listKernelNames(env.root), variants: listVariants(env.root), workloads: listWorkloads(env.root) });
+}
+
 export async function resumeRun(env: RunEnv, runId: string): Promise<RunOutcome> {
   const store = RunStore.open(env.resultsDir, runId);
   const manifest = store.manifest();
-  const experiment = parseExperiment(join(store.dir, 'experiment.json'), store.experimentText(), { kernels: listKernelNames(env.root), variants: listVariants(env.root), workloads: listWorkloads(env.root) });
+  const experiment = recordedExperiment(env, store);
   const plan = planRun(experiment, (manifest.only ?? {}) as OnlyFilter);
   if (manifest.cancelledAt) throw new InputError(`run ${runId} was cancelled (${manifest.cancelledAt}): it is not resumed`, `start a new run: kexp run ${store.dir}/experiment.json`);
   const choice = await checkedExecutor(env, experiment);
@@ -120,7 +125,7 @@ export async function cancelRun(env: RunEnv, runId: string): Promise<{ removed: 
   const manifest = store.manifest();
   if (manifest.executor?.name !== 'bullmq') throw new InputError(`run ${runId} ran ${manifest.executor ? `with the ${manifest.executor.name} executor` : 'here'}: nothing of it is queued`, 'a local run stops with Ctrl-C; --cancel is for runs on a kexp worker fleet');
   if (manifest.state === 'complete') throw new InputError(`run ${runId} is complete: there is nothing to cancel`);
-  const experiment = parseExperiment(join(store.dir, 'experiment.json'), store.experimentText(), { kernels: listKernelNames(env.root), variants: listVariants(env.root), workloads: listWorkloads(env.root) });
+  const experiment = recordedExperiment(env, store);
   const choice = chooseExecutor({ executor: 'bullmq', ...env.executor }, experiment);
   if (choice.name !== 'bullmq') throw new InputError('--cancel needs the fleet\'s Redis', '--redis URL or KEXP_REDIS');
   const plan = planRun(experiment, (manifest.only ?? {}) as OnlyFilter);

@@ -151,9 +151,8 @@ export function explainFunction(workload: string, fn: string, samples: SampleRec
     addsUp = false;
     problems.push(`no collector counted ${fn} in every sample, so the buckets cannot be checked against a total`);
   }
-  const totalFit = fitPerPage(usable.map((s, i) => ({ pages: s.pages, calls: buckets.reduce((n, b) => n + (b.calls[i] ?? 0), 0) })));
-  const sampleTotals = collector ? fitPerPage(usable.map((s) => ({ pages: s.pages, calls: s.counts[collector]?.[fn] ?? 0 }))) : totalFit;
-  const t = 'perPage' in sampleTotals ? sampleTotals : totalFit;
+  // The total is the collector's (the buckets' sum when there is none to check against).
+  const t = fitPerPage(usable.map((s, i) => ({ pages: s.pages, calls: collector ? s.counts[collector]?.[fn] ?? 0 : buckets.reduce((n, b) => n + (b.calls[i] ?? 0), 0) })));
   return {
     workload,
     function: fn,

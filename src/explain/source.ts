@@ -22,6 +22,8 @@ export async function keptSourceFiles(srcDir: string): Promise<string[]> {
   return [...new Set(['mm/gup.c', ...flagFiles.split('\n').filter(Boolean)])].filter((f) => existsSync(join(srcDir, f)));
 }
 
+const greps = new Map<string, Promise<string[]>>();
+
 export class KernelSource {
   private readonly tree: string;
   constructor(private readonly kernel: KernelArtifact, layout: CacheLayout) {
@@ -40,10 +42,18 @@ export class KernelSource {
     return capture('git', ['-C', this.tree, 'show', `HEAD:${path}`]).catch(() => undefined);
   }
 
-  private async grep(pattern: string, paths: string[]): Promise<string[]> {
-    if (!this.hasTree) return [];
-    const out = await capture('git', ['-C', this.tree, 'grep', '-l', '-E', pattern, 'HEAD', '--', ...paths]).catch(() => '');
-    return out.split('\n').filter(Boolean).map((l) => l.replace(/^HEAD:/, ''));
+  /** Files of the pristine tree matching the pattern: a scan of every file (26 s for '*.c' on 2 busy cores), once per tree and pattern in a process. */
+  private grep(pattern: string, paths: string[]): Promise<string[]> {
+    if (!this.hasTree) return Promise.resolve([]);
+    const memoKey = JSON.stringify([this.tree, pattern, paths]);
+    let found = greps.get(memoKey);
+    if (!found) {
+      found = capture('git', ['-C', this.tree, 'grep', '-l', '-E', pattern, 'HEAD', '--', ...paths])
+        .catch(() => '')
+        .then((out) => out.split('\n').filter(Boolean).map((l) => l.replace(/^HEAD:/, '')));
+      greps.set(memoKey, found);
+    }
+    return found;
   }
 
   private missing(what: string): never {
@@ -55,22 +65,29 @@ export class KernelSource {
 
   async definition(fn: string): Promise<CFunction> {
     const name = fn.replace(/[.].*$/, '');
-    const candidates = ['mm/gup.c', ...await this.grep(`^[A-Za-z_].*[ *]${name}\\(`, ['*.c'])];
+    // mm/gup.c and the other files the artifact keeps first; the whole tree only for the rest.
+    const near = ['mm/gup.c', ...this.keptFiles().filter((f) => f.endsWith('.c'))];
     let readAny = false;
-    for (const file of [...new Set(candidates)]) {
-      const text = await this.read(file);
-      if (text === undefined) continue;
-      readAny = true;
-      const def = findDefinition(text, name, file);
-      if (def) return { ...def, name: fn };
-    }
+    const lookIn = async (files: string[]): Promise<CFunction | undefined> => {
+      for (const file of files) {
+        const text = await this.read(file);
+        if (text === undefined) continue;
+        readAny = true;
+        const def = findDefinition(text, name, file);
+        if (def) return { ...def, name: fn };
+      }
+      return undefined;
+    };
+    const def = await lookIn([...new Set(near)]) ?? await lookIn((await this.grep(`^[A-Za-z_].*[ *]${name}\\(`, ['*.c'])).filter((f) => !near.includes(f)));
+    if (def) return def;
     if (!readAny) this.missing(`the definition of ${fn}`);
     throw new InputError(`${fn}: no definition found in the source of ${this.kernel.kernel}/${this.kernel.variant}`, 'name a function defined in C in this kernel (kexp explain --function)');
   }
 
   async flags(): Promise<FlagTable> {
-    const fromTree = await this.grep(FLAG_DEFINITION, ['include', 'mm']);
-    const files = fromTree.length > 0 ? fromTree : this.keptFiles();
+    // The artifact names the files it kept for this (since explain came); older ones, the tree.
+    const kept = this.keptFiles();
+    const files = kept.length > 0 ? kept : await this.grep(FLAG_DEFINITION, ['include', 'mm']);
     const texts: { path: string; text: string }[] = [];
     for (const path of files) {
       const text = await this.read(path);

@@ -11,16 +11,12 @@ import { gzipSync } from 'node:zlib';
 import { Queue, UnrecoverableError, WaitingChildrenError, WaitingError, Worker, type Job } from 'bullmq';
 import { CancelledError, EnvironmentError, isKexpError } from '../core/errors.js';
 import { kexpVersion } from '../core/version.js';
-import { buildImage, listWorkloads, type GuestImage } from '../image/image.js';
-import { ARCH, compilerVersion, type BuildRecord, type KernelArtifact } from '../kernel/build.js';
-import { identifySource } from '../kernel/source.js';
-import { readRequestedConfig } from '../kernel/configure.js';
-import { kernelInputKey } from '../kernel/keys.js';
-import { listKernelNames, loadRecipe } from '../config/recipe.js';
-import { listVariants, loadVariant } from '../config/variants.js';
+import { buildImage, imageFromStore, listWorkloads, type GuestImage } from '../image/image.js';
+import { kernelFromStore, kernelInputKeyOf, type KernelArtifact } from '../kernel/build.js';
+import { listKernelNames } from '../config/recipe.js';
+import { listVariants } from '../config/variants.js';
 import type { Experiment } from '../config/experiment.js';
 import { chooseAccel, type AccelChoice } from '../vm/accel.js';
-import type { ArtifactStore } from '../store/store.js';
 import type { CellRecord } from '../results/store.js';
 import { imageNeedsPerf, type Workspace } from '../experiment/cell.js';
 import type { BuildJob } from '../experiment/plan.js';
@@ -43,26 +39,6 @@ export interface WorkerOptions {
   jobs: number;
   shared?: SharedStore;
   say: (line: string) => void;
-}
-
-export function kernelAt(store: ArtifactStore, key: string): KernelArtifact {
-  const dir = store.path('kernels', key);
-  const record = JSON.parse(readFileSync(join(dir, 'build.json'), 'utf8')) as BuildRecord;
-  return { kernel: record.kernel, variant: record.variant, series: record.series, key, bzImage: join(dir, 'bzImage'), dir, cached: true, seconds: 0, record };
-}
-
-export function imageAt(store: ArtifactStore, key: string): GuestImage {
-  const dir = store.path('images', key);
-  const meta = JSON.parse(readFileSync(join(dir, 'image.json'), 'utf8')) as { workloads?: { name: string }[] };
-  return { key, initramfs: join(dir, 'initramfs.cpio.gz'), dir, cached: true, workloads: (meta.workloads ?? []).map((w) => w.name), seconds: 0 };
-}
-
-/** The key buildKernel looks up before building: what two machines must not build at once. */
-async function kernelInputKeyOf(ws: Workspace, build: BuildJob): Promise<string> {
-  const recipe = loadRecipe(ws.root, build.kernel);
-  const series = loadVariant(ws.root, build.variant, recipe.series);
-  const identity = await identifySource(recipe, ws.layout);
-  return kernelInputKey({ sourceId: identity.sourceId, arch: ARCH, requestedConfig: readRequestedConfig(recipe), patches: series.patches, compiler: await compilerVersion(ws.layout), makeVariables: recipe.makeVariables });
 }
 
 function readCellFiles(dir: string): Record<string, string> {
@@ -91,14 +67,14 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     if (!shared) return runBuild(ws, build);
     let inputKey: string;
     try {
-      inputKey = await kernelInputKeyOf(ws, build);
+      inputKey = await kernelInputKeyOf(ws.root, ws.layout, build.kernel, build.variant);
     } catch {
       return runBuild(ws, build); // it fails again there, and says why as a build failure
     }
     const found = async (): Promise<BuildOutcome | undefined> => {
       const key = shared.readIndex(`kernel-input-${inputKey}`);
       if (!key || !(await shared.fetch('kernels', key))) return undefined;
-      const artifact = kernelAt(ws.store, key);
+      const artifact = kernelFromStore(ws.store, key);
       return { build, provenance: kernelProvenance(artifact), artifact };
     };
     const hit = await found();
@@ -117,14 +93,14 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   };
 
   const kernelByKey = async (key: string, build: BuildJob): Promise<KernelArtifact> => {
-    if (ws.store.has('kernels', key) || (shared && (await shared.fetch('kernels', key)))) return kernelAt(ws.store, key);
+    if (ws.store.has('kernels', key) || (shared && (await shared.fetch('kernels', key)))) return kernelFromStore(ws.store, key);
     const outcome = await runBuild(ws, build);
     if (outcome.artifact?.key === key) return outcome.artifact;
     throw new EnvironmentError(`kernel ${build.kernel}/${build.variant} ${outcome.artifact ? `builds here as ${outcome.artifact.key.slice(0, 12)}, the run's build made ${key.slice(0, 12)}` : `does not build here (${outcome.provenance.error ?? '?'})`}: this machine's sources, patches or compiler differ`, 'give every machine one shared store: kexp worker --store DIR and kexp run --store DIR');
   };
 
   const imageByKey = async (key: string, experiment: Experiment): Promise<GuestImage> => {
-    if (ws.store.has('images', key) || (shared && (await shared.fetch('images', key)))) return imageAt(ws.store, key);
+    if (ws.store.has('images', key) || (shared && (await shared.fetch('images', key)))) return imageFromStore(ws.store, key);
     const built = await buildImage({ root: ws.root, layout: ws.layout, store: ws.store, signal: ws.signal }, { perf: imageNeedsPerf(experiment.collectors) });
     if (built.key === key) return built;
     throw new EnvironmentError(`the guest image builds here as ${built.key.slice(0, 12)}, the run uses ${key.slice(0, 12)}: this machine's kexp, compiler or busybox differ`, 'give every machine one shared store: kexp worker --store DIR and kexp run --store DIR');

@@ -99,6 +99,13 @@ function listHeaders(root: string): { path: string; content: Buffer }[] {
   return readdirSync(dir).filter((f) => f.endsWith('.h')).sort().map((f) => ({ path: join(dir, f), content: readFileSync(join(dir, f)) }));
 }
 
+/** An image already in the store, by its key (a fleet worker's copy of the run's image). */
+export function imageFromStore(store: ArtifactStore, key: string): GuestImage {
+  const dir = store.path('images', key);
+  const meta = JSON.parse(readFileSync(join(dir, 'image.json'), 'utf8')) as { workloads?: { name: string }[] };
+  return { key, initramfs: join(dir, 'initramfs.cpio.gz'), dir, cached: true, workloads: (meta.workloads ?? []).map((w) => w.name), seconds: 0 };
+}
+
 export async function buildImage(ctx: ImageContext, options: ImageOptions = {}): Promise<GuestImage> {
   const started = Date.now();
   const inputs = readInputs(ctx.root);

@@ -122,6 +122,26 @@ export async function buildKernel(ctx: KernelBuildContext, kernel: string, varia
   return buildKernelFrom(ctx, recipe, loadVariant(ctx.root, variant, recipe.series));
 }
 
+/** What a build's key is made of, before anything is built. */
+async function keyInputs(layout: CacheLayout, recipe: KernelRecipe, series: VariantSeries): Promise<{ identity: SourceIdentity; inputs: KernelKeyInputs }> {
+  const identity = await identifySource(recipe, layout);
+  const inputs: KernelKeyInputs = {
+    sourceId: identity.sourceId,
+    arch: ARCH,
+    requestedConfig: readRequestedConfig(recipe),
+    patches: series.patches,
+    compiler: await compilerVersion(layout),
+    makeVariables: recipe.makeVariables,
+  };
+  return { identity, inputs };
+}
+
+/** The key buildKernel looks a kernel variant up by: what two machines of a fleet must not build at once. */
+export async function kernelInputKeyOf(root: string, layout: CacheLayout, kernel: string, variant: string): Promise<string> {
+  const recipe = loadRecipe(root, kernel);
+  return kernelInputKey((await keyInputs(layout, recipe, loadVariant(root, variant, recipe.series))).inputs);
+}
+
 /** The same, for a recipe and a patch series given as data (bisect builds commits and prefixes). */
 export async function buildKernelFrom(ctx: KernelBuildContext, recipe: KernelRecipe, series: VariantSeries): Promise<KernelArtifact> {
   const started = Date.now();
@@ -130,16 +150,7 @@ export async function buildKernelFrom(ctx: KernelBuildContext, recipe: KernelRec
   const progress = (stage: BuildProgress['stage'], extra: Partial<BuildProgress> = {}): void => ctx.onProgress?.({ kernel, variant, stage, ...extra });
   progress('lookup');
   validatePatches(series, recipe);
-  const identity = await identifySource(recipe, ctx.layout);
-  const requestedConfig = readRequestedConfig(recipe);
-  const inputs: KernelKeyInputs = {
-    sourceId: identity.sourceId,
-    arch: ARCH,
-    requestedConfig,
-    patches: series.patches,
-    compiler: await compilerVersion(ctx.layout),
-    makeVariables: recipe.makeVariables,
-  };
+  const { identity, inputs } = await keyInputs(ctx.layout, recipe, series);
   const inputKey = kernelInputKey(inputs);
   const hit = lookup(ctx.store, inputKey, started);
   if (hit) {
@@ -160,6 +171,11 @@ function lookup(store: ArtifactStore, inputKey: string, started: number): Kernel
   const key = store.readIndex(`kernel-input-${inputKey}`);
   if (!key || !store.has('kernels', key)) return undefined;
   return artifactFromStore(store, key, true, started);
+}
+
+/** A kernel already in the store, by its key (a fleet worker's copy of what another machine built). */
+export function kernelFromStore(store: ArtifactStore, key: string): KernelArtifact {
+  return artifactFromStore(store, key, true, Date.now());
 }
 
 function artifactFromStore(store: ArtifactStore, key: string, cached: boolean, started: number): KernelArtifact {
