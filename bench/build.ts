@@ -40,7 +40,7 @@ try {
   const variantRecord = record(variant);
   const lines = [
     `kernel ${kernel} on ${(await execa('nproc')).stdout} cores`,
-    `clean build            ${clean.wall.toFixed(1).padStart(7)} s  (tree ${cleanRecord.timings.prepareTree?.toFixed(1)} s, kconfig ${cleanRecord.timings.configure?.toFixed(1)} s, make ${cleanRecord.timings.make?.toFixed(1)} s, ${cleanRecord.objectsCompiled} objects)`,
+    `clean build            ${clean.wall.toFixed(1).padStart(7)} s  (tree ${cleanRecord.timings.prepareTree?.toFixed(1)} s, waiting for its pristine commit ${(cleanRecord.timings.waitForTreeRecord ?? 0).toFixed(1)} s, kconfig ${cleanRecord.timings.configure?.toFixed(1)} s, make ${cleanRecord.timings.make?.toFixed(1)} s, ${cleanRecord.objectsCompiled} objects)`,
     `store hit              ${hit.wall.toFixed(2).padStart(7)} s  (inside kexp ${hit.json.seconds.toFixed(3)} s, cached=${hit.json.cached})`,
     `variant rebuild        ${variant.wall.toFixed(1).padStart(7)} s  (make ${variantRecord.timings.make?.toFixed(1)} s, ${variantRecord.objectsCompiled} objects)`,
     `ratio variant / clean  ${(variant.wall / clean.wall).toFixed(3)}  (target <= 0.1)`,

@@ -5,21 +5,22 @@
  * copy and build folder, every prefix of a series in its kernel's tree. The record is written after
  * every step, so an interrupted bisection resumes where it stopped.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { CancelledError, InputError, isKexpError } from '../core/errors.js';
 import { capture } from '../core/proc.js';
 import { hashJson } from '../core/hash.js';
 import { writeJsonAtomic } from '../store/store.js';
 import { loadRecipe, type KernelRecipe } from '../config/recipe.js';
-import { loadSeries } from '../config/variants.js';
+import { loadSeries, loadVariant } from '../config/variants.js';
 import { buildKernelFrom, type BuildProgress } from '../kernel/build.js';
 import { runBootCell, type Workspace } from '../experiment/cell.js';
 import type { GuestPlan } from '../image/plan.js';
 import type { AccelRequest } from '../vm/accel.js';
 import { workloadLabel } from '../measure/samples.js';
 import { bisect, type Step, type Verdict } from './search.js';
-import { judge, parsePredicate, type Judgement } from './predicate.js';
+import { bisectRecordFile, readBisectRecord } from './record.js';
+import { judge, parsePredicate, type Judgement, type JudgedFigure, type StepOutcome } from './predicate.js';
 
 export type BisectSource =
   | { mode: 'git'; repo: string; good: string; bad: string }
@@ -32,6 +33,8 @@ export interface BisectRequest {
   plan: GuestPlan;
   predicate: string;
   accel: AccelRequest;
+  /** Git mode: the variant whose patches go on every commit (kexp nightly bisecting a variant's cell); none: the commits as they are. */
+  variant?: string;
 }
 
 export interface BisectRevision {
@@ -46,14 +49,24 @@ export interface BisectRecord {
   id: string;
   request: BisectRequest;
   revisions: BisectRevision[];
-  steps: Record<string, Judgement & { seconds: number; kernelKey?: string }>;
+  steps: Record<string, BisectStep>;
   state: 'running' | 'complete' | 'incomplete';
   result?: Exclude<Step, { kind: 'test' }> & { summary: string };
+}
+
+export interface BisectStep extends Judgement {
+  seconds: number;
+  kernelKey?: string;
+  /** How the boot ended, and every figure of the workload: what another predicate can be judged on later. */
+  status?: StepOutcome['status'];
+  figures?: JudgedFigure[];
 }
 
 export interface BisectEnv extends Workspace {
   resultsDir: string;
   onProgress?: (text: string) => void;
+  /** Called once the record exists (results/<id>/bisect.json), before the first step: what a caller keeps to resume it. */
+  onRecord?: (id: string) => void;
 }
 
 async function listRevisions(source: BisectSource): Promise<BisectRevision[]> {
@@ -71,10 +84,15 @@ async function listRevisions(source: BisectSource): Promise<BisectRevision[]> {
     return commits.map((c, index) => ({ index, id: c, label: `${c.slice(0, 12)} ${subjects[index]}` }));
   }
   const dir = resolve(source.dir);
-  if (!existsSync(dir)) throw new InputError(`--series: no such folder ${dir}`);
-  const patches = loadSeries(resolve(dir, '..'), 'series', basename(dir)).patches;
+  const patches = seriesPatchesOf(source.dir);
   if (patches.length === 0) throw new InputError(`--series: ${dir} holds no NNNN-*.patch files`);
   return [{ index: 0, id: '0', label: '(no patch)' }, ...patches.map((p, i) => ({ index: i + 1, id: String(i + 1), label: p.name }))];
+}
+
+function seriesPatchesOf(given: string): ReturnType<typeof loadSeries>['patches'] {
+  const dir = resolve(given);
+  if (!existsSync(dir)) throw new InputError(`--series: no such folder ${dir}`);
+  return loadSeries(resolve(dir, '..'), 'series', basename(dir)).patches;
 }
 
 function recipeFor(base: KernelRecipe, source: BisectSource, revision: BisectRevision): KernelRecipe {
@@ -89,9 +107,9 @@ export function newBisectId(request: BisectRequest, now = new Date()): string {
 
 /** The request a bisection was started with (what --resume continues). */
 export function loadBisectRequest(resultsDir: string, id: string): BisectRequest {
-  const file = join(resultsDir, id, 'bisect.json');
+  const file = bisectRecordFile(resultsDir, id);
   if (!existsSync(file)) throw new InputError(`no bisection "${id}" in ${resultsDir}`, listBisections(resultsDir).slice(-5).join(', ') || undefined);
-  return (JSON.parse(readFileSync(file, 'utf8')) as BisectRecord).request;
+  return readBisectRecord(file).request;
 }
 
 export async function runBisect(env: BisectEnv, request: BisectRequest, resumeId?: string): Promise<BisectRecord> {
@@ -101,20 +119,33 @@ export async function runBisect(env: BisectEnv, request: BisectRequest, resumeId
   const base = loadRecipe(env.root, request.kernel);
   let record: BisectRecord;
   let dir: string;
+  const seriesPatches = request.source.mode === 'series' ? seriesPatchesOf(request.source.dir) : [];
+  const variantPatches = request.source.mode === 'git' && request.variant ? loadVariant(env.root, request.variant, base.series).patches : [];
+  const save = (): void => writeJsonAtomic(join(dir, 'bisect.json'), record);
   if (resumeId) {
     dir = join(env.resultsDir, resumeId);
-    if (!existsSync(join(dir, 'bisect.json'))) throw new InputError(`no bisection "${resumeId}" in ${env.resultsDir}`);
-    record = JSON.parse(readFileSync(join(dir, 'bisect.json'), 'utf8')) as BisectRecord;
+    const file = bisectRecordFile(env.resultsDir, resumeId);
+    if (!existsSync(file)) throw new InputError(`no bisection "${resumeId}" in ${env.resultsDir}`);
+    record = readBisectRecord(file);
+    if (request.source.mode === 'series' && record.revisions.length !== seriesPatches.length + 1) {
+      throw new InputError(`${file}: revisions: the record lists ${record.revisions.length - 1} patches, ${request.source.dir} now holds ${seriesPatches.length}`, 'the series changed since the bisection started: start a new bisection');
+    }
     record.state = 'running';
+    save();
   } else {
+    // Everything that can fail before the first step fails before the record's folder exists.
     const id = newBisectId(request);
     dir = join(env.resultsDir, id);
-    mkdirSync(dir, { recursive: true });
     record = { schema: 'kexp/bisect@1', id, request, revisions: await listRevisions(request.source), steps: {}, state: 'running' };
+    mkdirSync(dir, { recursive: true });
+    try {
+      save();
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
   }
-  const save = (): void => writeJsonAtomic(join(dir, 'bisect.json'), record);
-  save();
-  const seriesPatches = request.source.mode === 'series' ? loadSeries(resolve(request.source.dir, '..'), 'series', basename(request.source.dir)).patches : [];
+  env.onRecord?.(record.id);
   const known = new Map<number, Verdict>(Object.entries(record.steps).map(([i, s]) => [Number(i), s.verdict]));
   try {
     const outcome = await bisect(record.revisions, async (revision) => {
@@ -123,18 +154,20 @@ export async function runBisect(env: BisectEnv, request: BisectRequest, resumeId
       const say = (what: string): void => env.onProgress?.(`step ${stepNumber}: ${revision.label}: ${what}`);
       let judgement: Judgement;
       let kernelKey: string | undefined;
+      let observed: Pick<BisectStep, 'status' | 'figures'> = {};
       try {
-        const series = { variant: request.source.mode === 'git' ? `bisect-${revision.id.slice(0, 12)}` : `bisect-${revision.id}-of-${record.revisions.length - 1}`, series: base.series, patches: seriesPatches.slice(0, request.source.mode === 'series' ? revision.index : 0) };
+        const series = { variant: request.source.mode === 'git' ? `bisect-${revision.id.slice(0, 12)}` : `bisect-${revision.id}-of-${record.revisions.length - 1}`, series: base.series, patches: request.source.mode === 'series' ? seriesPatches.slice(0, revision.index) : variantPatches };
         const kernel = await buildKernelFrom({ root: env.root, layout: env.layout, store: env.store, logger: env.logger, signal: env.signal, onProgress: (p: BuildProgress) => say(p.stage === 'compiling' ? `compiling, ${p.objects ?? 0} objects` : p.stage) }, recipeFor(base, request.source, revision), series);
         kernelKey = kernel.key;
         say('booting');
-        const cell = await runBootCell({ kernel: base.name, variant: series.variant, plan: request.plan, accel: request.accel }, { root: env.root, layout: env.layout, store: env.store, logger: env.logger, signal: env.signal, outDir: join(dir, 'steps', String(revision.index)), kernel });
-        judgement = judge(predicate, { status: cell.outcome.status, figures: cell.figures }, workload);
+        const cell = await runBootCell({ kernel: base.name, variant: series.variant, plan: request.plan, accel: request.accel }, { root: env.root, layout: env.layout, store: env.store, logger: env.logger, signal: env.signal, outDir: join(dir, 'steps', String(revision.index)), kernel, kernelSource: { recipe: recipeFor(base, request.source, revision), series } });
+        judgement = judge(predicate, { status: cell.outcome.status, figures: cell.figures, samples: cell.outcome.samples }, workload);
+        observed = { status: cell.outcome.status, figures: cell.figures.filter((f) => f.workload === workload).map((f) => ({ workload: f.workload, function: f.function, status: f.status, per_page: f.per_page, fixed: f.fixed, ...(f.reason ? { reason: f.reason } : {}) })) };
       } catch (error) {
         if (error instanceof CancelledError || env.signal.aborted || !isKexpError(error)) throw error;
         judgement = judge(predicate, { buildError: error.message }, workload);
       }
-      record.steps[String(revision.index)] = { ...judgement, seconds: (Date.now() - started) / 1000, ...(kernelKey ? { kernelKey } : {}) };
+      record.steps[String(revision.index)] = { ...judgement, seconds: (Date.now() - started) / 1000, ...(kernelKey ? { kernelKey } : {}), ...observed };
       save();
       say(`${judgement.verdict} (${judgement.reason})`);
       return judgement.verdict;

@@ -1,16 +1,18 @@
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.js';
 import { ensureHost } from '../doctor/probe.js';
-import { listWorkloads } from '../image/image.js';
+import { loadCatalog } from '../config/catalog.js';
+import { loadRecipe } from '../config/recipe.js';
+import { DEFAULT_MEMORY_MIB } from '../config/limits.js';
 import { resultsRoot } from '../results/store.js';
 import { loadBisectRequest, runBisect, type BisectRequest } from '../bisect/run.js';
 import { parsePredicate } from '../bisect/predicate.js';
+import { kselftestRun } from '../image/plan.js';
+import { parseKselftestSpec } from '../kselftest/spec.js';
 import { table } from '../measure/format.js';
-import type { AccelRequest } from '../vm/accel.js';
-import { parseCollectors, parseSizes, parseWorkloads } from './boot.js';
+import { checkPlanFits, parseAccel, parseCollectors, parseFunctionNames, parseKernels, parsePages, parseWorkloads } from './options.js';
 import { action, type Registrar } from './action.js';
 import { createProgress, elapsed } from './progress.js';
-import { splitList } from '../core/list.js';
 
 interface BisectOptions {
   kernelGit?: string;
@@ -19,6 +21,8 @@ interface BisectOptions {
   series?: string;
   kernel: string;
   workload: string;
+  /** TARGET:TEST[ ARGS]: a kernel selftest, built from each step's tree, instead of --workload. */
+  kselftest?: string;
   pages: string;
   predicate?: string;
   functions: string;
@@ -38,6 +42,7 @@ export const registerBisect: Registrar = (program: Command) => {
     .option('--series <dir>', 'bisect an ordered patch series (NNNN-*.patch) applied on --kernel instead')
     .option('-k, --kernel <name>', 'recipe for the config fragments (git) or the kernel to patch (series)', '6.1')
     .option('-w, --workload <workload>', 'the one workload measured, with its options', 'async-pf')
+    .option('--kselftest <spec>', 'measure a kernel selftest instead, built from each step\'s own tree: TARGET:TEST[ ARGS] (predicates: "tests.fail == 0", \'test "NAME" == pass\')')
     .option('-p, --pages <sizes>', 'sizes in pages', '64,128')
     .option('--predicate <expr>', 'what good means: "__get_user_pages.per_page <= 2", "status != crashed"')
     .option('-f, --functions <list>', 'kernel functions to count', '__get_user_pages,handle_userfault')
@@ -57,27 +62,38 @@ boots it, measures, and judges: good, bad, or skip (does not build, or the workl
 The record is results/bisect-*/bisect.json, written after every step.
 Exit code 0 when the first bad revision was found, 1 when the search was ambiguous or inconsistent.`)
     .action(action('bisect', async (ctx, options: BisectOptions) => {
-      await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
       const resultsDir = resultsRoot(ctx.root, options.results);
       let request: BisectRequest;
       if (options.resume) {
         request = loadBisectRequest(resultsDir, options.resume);
       } else {
         if (!options.predicate) throw new InputError('--predicate is required', 'e.g. --predicate "__get_user_pages.per_page <= 2"');
-        parsePredicate(options.predicate);
+        const predicate = parsePredicate(options.predicate);
         const git = options.kernelGit !== undefined;
         if (git === (options.series !== undefined)) throw new InputError('give either --kernel-git DIR with --good and --bad, or --series DIR');
         if (git && (!options.good || !options.bad)) throw new InputError('--kernel-git needs --good REV and --bad REV');
-        if (!['auto', 'kvm', 'tcg'].includes(options.accel)) throw new InputError(`--accel: expected auto, kvm or tcg, found "${options.accel}"`);
-        const sizes = parseSizes(options.pages);
+        const catalog = loadCatalog(ctx.root);
+        const [kernel] = parseKernels(options.kernel, catalog, { single: true });
+        const accel = parseAccel(options.accel);
+        // a bisection boots with the default guest memory
+        const sizes = parsePages(options.pages, { memoryMiB: DEFAULT_MEMORY_MIB });
+        const runs = options.kselftest !== undefined ? [kselftestRun(parseKselftestSpec(options.kselftest), sizes)] : parseWorkloads(options.workload, catalog, sizes);
+        if (runs.length !== 1) throw new InputError(`--workload: a bisection measures one workload (with its options), found "${options.workload}"`);
+        const functions = parseFunctionNames('--functions', options.functions);
+        if (predicate.kind === 'figure' && !predicate.target.includes('/') && !functions.includes(predicate.target)) {
+          throw new InputError(`--predicate: "${predicate.target}" is not counted (--functions ${functions.join(',')})`, `add it to --functions, or judge one of ${functions.join(', ')}`);
+        }
         request = {
           source: git ? { mode: 'git', repo: options.kernelGit!, good: options.good!, bad: options.bad! } : { mode: 'series', dir: options.series! },
-          kernel: options.kernel,
-          plan: { runs: parseWorkloads(options.workload, listWorkloads(ctx.root), sizes), repetitions: 1, collectors: parseCollectors(options.collect), functions: splitList(options.functions) },
+          kernel: kernel!,
+          plan: { runs, repetitions: 1, collectors: parseCollectors(options.collect), functions },
           predicate: options.predicate,
-          accel: options.accel as AccelRequest,
+          accel,
         };
+        checkPlanFits(request.plan, 'kexp bisect');
+        loadRecipe(ctx.root, request.kernel);
       }
+      await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
       const progress = createProgress(true);
       const started = Date.now();
       const record = await runBisect({ root: ctx.root, layout: ctx.layout, store: ctx.store, logger: ctx.logger, signal: ctx.signal, resultsDir, onProgress: (text) => progress.update(`${text} [${elapsed(started)}]`) }, request, options.resume);

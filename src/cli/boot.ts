@@ -1,48 +1,70 @@
 import type { Command } from 'commander';
-import { InputError } from '../core/errors.js';
 import { ensureHost } from '../doctor/probe.js';
-import { listWorkloads } from '../image/image.js';
+import { loadCatalog, type Catalog } from '../config/catalog.js';
+import { loadRecipe } from '../config/recipe.js';
+import { DEFAULT_MEMORY_MIB, DEFAULT_WATCHDOG_SECONDS, MEMORY_MIB, REPETITIONS, WATCHDOG_SECONDS, maxPagesFor } from '../config/limits.js';
 import type { AccelRequest } from '../vm/accel.js';
 import { cellOutDir, runBootCell } from '../experiment/cell.js';
-import { formatFigures, formatSamples } from '../measure/format.js';
-import { collectorNames, type CollectorName } from '../measure/samples.js';
-import type { GuestPlan, WorkloadRun } from '../image/plan.js';
+import { formatFigures, formatSamples, formatTests } from '../measure/format.js';
+import { collectorNames } from '../measure/samples.js';
+import { commandRun, kselftestRun, type GuestPlan } from '../image/plan.js';
+import { parseKselftestSpec } from '../kselftest/spec.js';
+import { preflightPlan } from '../kselftest/preflight.js';
+import { checkOverlay } from '../image/layer.js';
 import { action, type Registrar } from './action.js';
 import { createProgress, elapsed } from './progress.js';
 import { describeProgress } from './build.js';
-import { splitList } from '../core/list.js';
+import { checkPlanFits, parseAccel, parseCollectors, parseEventNames, parseFunctionNames, parseKernels, parseMemory, parsePages, parseReps, parseVariants, parseWatchdog, parseWorkloads } from './options.js';
 
 export const DEFAULT_FUNCTIONS = ['__get_user_pages', '__get_user_pages_remote', 'handle_userfault'];
 
-export function parseSizes(text: string): number[] {
-  const sizes = splitList(text).map(Number);
-  if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new InputError(`--pages: expected page counts like 64,128, found "${text}"`);
-  return [...new Set(sizes)];
+/** The flags of kexp boot as commander hands them over (text; defaults filled in). */
+export interface BootFlags {
+  kernel: string;
+  variant: string;
+  /** Default uffd-populate, unless a program (after --) or a kselftest is given. */
+  workload?: string;
+  /** TARGET:TEST[ ARGS], repeatable. */
+  kselftest?: string[];
+  overlay?: string;
+  pages: string;
+  reps: string;
+  collect: string;
+  functions: string;
+  events?: string;
+  accel: string;
+  memory: string;
+  watchdog: string;
 }
 
-export function parseWorkloads(text: string, known: string[], sizes: number[]): WorkloadRun[] {
-  return splitList(text).map((item) => {
-    const [workload, ...args] = item.split(/\s+/);
-    if (!workload || !known.includes(workload)) throw new InputError(`unknown workload "${workload ?? ''}"`, `known workloads: ${known.join(', ')} (images/workloads/<name>.c); options go after the name: --workload "uffd-populate --write"`);
-    return { workload, args, sizes };
-  });
+export interface BootChoice {
+  kernel: string;
+  variant: string;
+  plan: GuestPlan;
+  accel: AccelRequest;
+  memoryMiB: number;
+  watchdogSeconds: number;
+  overlay?: string;
 }
 
-export function parseAccel(text: string): AccelRequest {
-  if (!['auto', 'kvm', 'tcg'].includes(text)) throw new InputError(`--accel: expected auto, kvm or tcg, found "${text}"`);
-  return text as AccelRequest;
-}
-
-export function parseReps(text: string): number {
-  const reps = Number(text);
-  if (!Number.isInteger(reps) || reps < 1) throw new InputError(`--reps: expected a positive whole number, found "${text}"`);
-  return reps;
-}
-
-export function parseCollectors(text: string): CollectorName[] {
-  const names = splitList(text);
-  for (const n of names) if (!(collectorNames as readonly string[]).includes(n)) throw new InputError(`--collect: unknown collector "${n}"`, `known collectors: ${collectorNames.join(', ')}`);
-  return names as CollectorName[];
+/** Every flag of kexp boot, checked against the project before anything is built (pure given the catalog). */
+export function checkBootOptions(flags: BootFlags, catalog: Catalog, command: string[] = []): BootChoice {
+  const [kernel] = parseKernels(flags.kernel, catalog, { single: true });
+  const [variant] = parseVariants(flags.variant, catalog, [kernel!], { single: true });
+  const memoryMiB = parseMemory(flags.memory);
+  const sizes = parsePages(flags.pages, { memoryMiB, memoryFlag: '--memory' });
+  // A program after -- and each --kselftest run as they are; kexp's workloads only when asked for then.
+  const programs = [...(command.length > 0 ? [commandRun(command, sizes)] : []), ...(flags.kselftest ?? []).map((k) => kselftestRun(parseKselftestSpec(k), sizes))];
+  const plan: GuestPlan = {
+    runs: [...(flags.workload !== undefined || programs.length === 0 ? parseWorkloads(flags.workload ?? 'uffd-populate', catalog, sizes) : []), ...programs],
+    repetitions: parseReps(flags.reps),
+    collectors: parseCollectors(flags.collect),
+    functions: parseFunctionNames('--functions', flags.functions),
+  };
+  if (flags.events !== undefined) plan.events = parseEventNames('--events', flags.events);
+  const choice = { kernel: kernel!, variant: variant!, plan, accel: parseAccel(flags.accel), memoryMiB, watchdogSeconds: parseWatchdog(flags.watchdog), ...(flags.overlay !== undefined ? { overlay: checkOverlay(flags.overlay) } : {}) };
+  checkPlanFits(plan, 'kexp boot');
+  return choice;
 }
 
 export const registerBoot: Registrar = (program: Command) => {
@@ -51,50 +73,50 @@ export const registerBoot: Registrar = (program: Command) => {
     .description('boot a kernel variant with the guest image under QEMU, run workloads, print samples and per-page figures')
     .requiredOption('-k, --kernel <name>', 'kernel recipe from kernels/')
     .option('-V, --variant <name>', 'variant from patches/', 'baseline')
-    .option('-w, --workload <list>', 'workloads, comma-separated, each with its options: "uffd-populate,uffd-populate --write"', 'uffd-populate')
-    .option('-p, --pages <sizes>', 'sizes in pages, comma-separated (two or more for a per-page figure)', '64,128')
-    .option('-r, --reps <n>', 'repetitions of every workload and size', '1')
+    .argument('[command...]', 'a program to run as the workload, after --: kexp boot --kernel 6.12 -- /usr/bin/prog --size {n}M ({n}: each size of --pages)')
+    .option('-w, --workload <list>', 'workloads, comma-separated, each with its options: "uffd-populate,uffd-populate --write" (default: uffd-populate, unless a program or --kselftest is given)')
+    .option('--kselftest <spec>', 'a kernel selftest built from this kernel\'s own tree and variant, TARGET:TEST[ ARGS] ({n}: each size of --pages); repeatable', (v: string, all: string[] = []) => [...all, v])
+    .option('--overlay <dir|tar>', 'files put into the guest image (DIR/usr/bin/x lands at /usr/bin/x); dynamic executables bring their libraries')
+    .option('-p, --pages <sizes>', `sizes in pages, comma-separated (two or more for a per-page figure), each at most half the guest memory (${maxPagesFor(DEFAULT_MEMORY_MIB)} at ${DEFAULT_MEMORY_MIB} MiB)`, '64,128')
+    .option('-r, --reps <n>', `repetitions of every workload and size (${REPETITIONS.min} to ${REPETITIONS.max})`, '1')
     .option('-c, --collect <list>', `collectors: ${collectorNames.join(', ')}`, 'ftrace,kprobe')
-    .option('-f, --functions <list>', 'kernel functions to count', DEFAULT_FUNCTIONS.join(','))
+    .option('-f, --functions <list>', 'kernel functions to count (C identifiers), comma-separated', DEFAULT_FUNCTIONS.join(','))
     .option('-e, --events <list>', 'tracepoints (group/name) to count besides the workloads\' own, comma-separated')
     .option('--accel <accel>', 'auto, kvm or tcg', 'auto')
-    .option('--memory <MiB>', 'guest memory', '1024')
-    .option('--watchdog <seconds>', 'hung when the result channel is silent this long', '60')
+    .option('--memory <MiB>', `guest memory (${MEMORY_MIB.min} to ${MEMORY_MIB.max})`, String(DEFAULT_MEMORY_MIB))
+    .option('--watchdog <seconds>', `hung when the result channel is silent this long (${WATCHDOG_SECONDS.min} to ${WATCHDOG_SECONDS.max})`, String(DEFAULT_WATCHDOG_SECONDS))
     .option('--json', 'print {status, reason, accel, samples, figures, ...} on stdout')
     .addHelpText('after', `
 Examples:
   kexp boot --kernel 6.12 --variant continue
   kexp boot --kernel 6.1 --variant early-break --workload "uffd-populate --write" --pages 64,128,256 --json
+  kexp boot --kernel 6.12 --kselftest mm:madv_populate --kselftest mm:uffd-unit-tests
+  kexp boot --kernel 6.12 --variant early-break --pages 1,2 --kselftest "kvm:demand_paging_test -u MISSING -b {n}M"
+  kexp boot --kernel 6.12 --overlay ./rootfs -- /usr/bin/my-test --mib {n}
 
 The kernel console goes to console.log and the agent's samples to results.jsonl in the boot
 folder that is printed at the end. Exit code 1 when a sample failed or the VM crashed or hung.`)
-    .action(action('boot', async (ctx, options: Record<string, string>) => {
+    .action(action('boot', async (ctx, flags: BootFlags, command) => {
+      const checked = checkBootOptions(flags, loadCatalog(ctx.root), command);
+      loadRecipe(ctx.root, checked.kernel);
       await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
-      const accelRequest = parseAccel(options.accel!);
-      const sizes = parseSizes(options.pages!);
-      const reps = parseReps(options.reps!);
-      const plan: GuestPlan = {
-        runs: parseWorkloads(options.workload!, listWorkloads(ctx.root), sizes),
-        repetitions: reps,
-        collectors: parseCollectors(options.collect!),
-        functions: splitList(options.functions),
-      };
-      const events = splitList(options.events);
-      if (events.length > 0) plan.events = events;
+      await preflightPlan(ctx.root, ctx.layout, [checked.kernel], checked.plan, ctx.signal);
+      const { plan, accel: accelRequest } = checked;
+      const reps = plan.repetitions;
       const progress = createProgress(true);
       const started = Date.now();
       const total = plan.runs.reduce((n, r) => n + r.sizes.length, 0) * reps;
       let done = 0;
-      const what = `${options.kernel}/${options.variant}`;
+      const what = `${checked.kernel}/${checked.variant}`;
       const cell = await runBootCell(
-        { kernel: options.kernel!, variant: options.variant!, plan, accel: accelRequest, memoryMiB: Number(options.memory), watchdogSeconds: Number(options.watchdog) },
+        { kernel: checked.kernel, variant: checked.variant, plan, accel: accelRequest, memoryMiB: checked.memoryMiB, watchdogSeconds: checked.watchdogSeconds, ...(checked.overlay ? { overlay: checked.overlay } : {}) },
         {
           root: ctx.root,
           layout: ctx.layout,
           store: ctx.store,
           logger: ctx.logger,
           signal: ctx.signal,
-          outDir: cellOutDir(ctx.layout.logs, options.kernel!, options.variant!),
+          outDir: cellOutDir(ctx.layout.logs, checked.kernel, checked.variant),
           onBuildProgress: (p) => progress.update(describeProgress(p, started)),
           onStage: (stage) => progress.update(`${what}: ${stage} [${elapsed(started)}]`),
           onMessage: (m) => {
@@ -105,13 +127,13 @@ folder that is printed at the end. Exit code 1 when a sample failed or the VM cr
       );
       const { outcome, figures, accel: choice, kernel, image } = cell;
       const findings = outcome.status !== 'ok' || outcome.samples.some((s) => s.status === 'failed' || s.status === 'crashed' || s.status === 'hung');
-      const summary = `${options.kernel}/${options.variant}: ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''} in ${(outcome.durationMs / 1000).toFixed(1)} s under ${choice.accel}`;
+      const summary = `${checked.kernel}/${checked.variant}: ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''} in ${(outcome.durationMs / 1000).toFixed(1)} s under ${choice.accel}`;
       if (findings) progress.fail(summary);
       else progress.succeed(summary);
       if (ctx.json) {
         ctx.out(JSON.stringify({
-          kernel: options.kernel,
-          variant: options.variant,
+          kernel: checked.kernel,
+          variant: checked.variant,
           status: outcome.status,
           reason: outcome.reason ?? null,
           excerpt: outcome.excerpt ?? null,
@@ -125,6 +147,7 @@ folder that is printed at the end. Exit code 1 when a sample failed or the VM cr
           warnings: outcome.warnings.map((w) => ({ title: w.title, excerpt: w.excerpt })),
           agentErrors: outcome.agentErrors,
           notes: cell.notes,
+          ...(cell.programs ? { kselftests: cell.programs.kselftests.map((k) => ({ label: k.label, dir: k.dir, program: k.program, key: k.key, cached: k.cached, seconds: k.seconds })), layerKey: cell.programs.layer?.key ?? null } : {}),
           samples: outcome.samples,
           figures,
           consoleLog: outcome.consoleLog,
@@ -137,6 +160,8 @@ folder that is printed at the end. Exit code 1 when a sample failed or the VM cr
         for (const e of outcome.agentErrors) ctx.out(`agent: ${e}`);
         for (const n of cell.notes) ctx.out(`note: ${n}`);
         ctx.out(`\nsamples:\n${formatSamples(outcome.samples, cell.targets)}`);
+        const tests = formatTests(outcome.samples);
+        if (tests) ctx.out(`\ntests:\n${tests}`);
         ctx.out(`\nper-page figures (calls = fixed + per_page x pages):\n${formatFigures(figures)}`);
         ctx.out(`\nconsole: ${outcome.consoleLog}\nresults: ${outcome.resultLog}`);
       }

@@ -1,13 +1,12 @@
 import type { Command } from 'commander';
-import { listKernelNames, loadRecipe } from '../config/recipe.js';
-import { resolveVariantNames } from '../config/variants.js';
-import { InputError } from '../core/errors.js';
+import { loadRecipe } from '../config/recipe.js';
+import { loadCatalog, type Catalog } from '../config/catalog.js';
 import { shortKey } from '../core/hash.js';
 import { ensureHost } from '../doctor/probe.js';
 import { buildKernel, type BuildProgress, type KernelArtifact } from '../kernel/build.js';
 import { createProgress, elapsed } from './progress.js';
 import { action, type Registrar } from './action.js';
-import { splitList } from '../core/list.js';
+import { parseJobs, parseKernels, parseVariants } from './options.js';
 
 export interface BuildJson {
   kernel: string;
@@ -35,14 +34,36 @@ export function describeProgress(p: BuildProgress, started: number): string {
   return `${what}: ${p.stage} [${elapsed(started)}]`;
 }
 
+export interface BuildFlags {
+  kernel: string;
+  variant: string;
+  jobs?: string;
+}
+
+export interface BuildChoice {
+  /** Every kernel × variant to build, in order. */
+  builds: { kernel: string; variant: string }[];
+  jobs?: number;
+}
+
+/**
+ * The flags of kexp build, checked before anything is built (pure given the catalog). "all"
+ * variants of a kernel are those with patches for its series (or none at all, like baseline).
+ */
+export function checkBuildOptions(flags: BuildFlags, catalog: Catalog): BuildChoice {
+  const kernels = parseKernels(flags.kernel, catalog, { all: true });
+  const builds = kernels.flatMap((kernel) => parseVariants(flags.variant, catalog, [kernel], { all: true }).map((variant) => ({ kernel, variant })));
+  return { builds, ...(flags.jobs !== undefined ? { jobs: parseJobs(flags.jobs) } : {}) };
+}
+
 export const registerBuild: Registrar = (program: Command) => {
   program
     .command('build')
     .description('build the bzImage of a kernel recipe with a variant\'s patches (from the store when built before)')
     .requiredOption('-k, --kernel <names>', 'kernel recipe(s) from kernels/, comma-separated, or "all"')
     .option('-V, --variant <names>', 'variant(s) from patches/, comma-separated, or "all"', 'baseline')
-    .option('-j, --jobs <n>', 'make -j (default: number of cores)', (v) => Number(v))
-    .option('--json', 'print one JSON object per build on stdout (schemas/build.schema.json)')
+    .option('-j, --jobs <n>', 'make -j (default: number of cores)')
+    .option('--json', 'print one JSON object per build on stdout (schemas/build.v1.schema.json)')
     .addHelpText('after', `
 Examples:
   kexp build --kernel 6.1 --variant early-break
@@ -51,30 +72,26 @@ Examples:
 The first build of a kernel extracts its source once into the cache and compiles it (minutes);
 a variant of a kernel built before recompiles only the files its patches touch (seconds);
 a build whose inputs are unchanged is a store hit (well under a second).`)
-    .action(action('build', async (ctx, options: { kernel: string; variant: string; jobs?: number }) => {
+    .action(action('build', async (ctx, flags: BuildFlags) => {
+      const { builds, jobs } = checkBuildOptions(flags, loadCatalog(ctx.root));
+      for (const kernel of new Set(builds.map((b) => b.kernel))) loadRecipe(ctx.root, kernel);
       await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
-      const kernels = options.kernel === 'all' ? listKernelNames(ctx.root) : splitList(options.kernel);
-      for (const kernel of kernels) loadRecipe(ctx.root, kernel);
-      const variants = resolveVariantNames(ctx.root, options.variant);
-      if (options.jobs !== undefined && (!Number.isInteger(options.jobs) || options.jobs < 1)) throw new InputError(`--jobs: expected a positive whole number, found ${options.jobs}`);
       const progress = createProgress(true);
-      for (const kernel of kernels) {
-        for (const variant of variants) {
-          const started = Date.now();
-          try {
-            const artifact = await buildKernel(
-              { root: ctx.root, layout: ctx.layout, store: ctx.store, logger: ctx.logger, jobs: options.jobs, signal: ctx.signal, onProgress: (p) => progress.update(describeProgress(p, started)) },
-              kernel,
-              variant,
-            );
-            const how = artifact.cached ? 'from the store' : `built in ${artifact.seconds.toFixed(1)} s, ${artifact.record.objectsCompiled} objects compiled`;
-            progress.succeed(`${kernel}/${variant}: ${how} (key ${shortKey(artifact.key)})`);
-            if (ctx.json) ctx.out(JSON.stringify(buildJson(artifact)));
-            else ctx.out(artifact.bzImage);
-          } catch (error) {
-            progress.fail(`${kernel}/${variant}: failed after ${elapsed(started)}`);
-            throw error;
-          }
+      for (const { kernel, variant } of builds) {
+        const started = Date.now();
+        try {
+          const artifact = await buildKernel(
+            { root: ctx.root, layout: ctx.layout, store: ctx.store, logger: ctx.logger, jobs, signal: ctx.signal, onProgress: (p) => progress.update(describeProgress(p, started)) },
+            kernel,
+            variant,
+          );
+          const how = artifact.cached ? 'from the store' : `built in ${artifact.seconds.toFixed(1)} s, ${artifact.record.objectsCompiled} objects compiled`;
+          progress.succeed(`${kernel}/${variant}: ${how} (key ${shortKey(artifact.key)})`);
+          if (ctx.json) ctx.out(JSON.stringify(buildJson(artifact)));
+          else ctx.out(artifact.bzImage);
+        } catch (error) {
+          progress.fail(`${kernel}/${variant}: failed after ${elapsed(started)}`);
+          throw error;
         }
       }
       return 0;

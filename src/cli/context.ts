@@ -1,8 +1,9 @@
 /** What every command gets: the project root, the cache, a log, the root abort signal. */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheLayout, cacheRoot, projectRoot, type CacheLayout } from '../core/paths.js';
+import { cacheLayout, chooseCacheRoot, ensureCacheRoot, projectRoot, type CacheLayout } from '../core/paths.js';
 import { fileLogger, type Logger } from '../core/log.js';
+import { redactArgv } from '../core/redact.js';
 import { ArtifactStore } from '../store/store.js';
 
 export interface GlobalOptions {
@@ -26,12 +27,13 @@ export interface CommandContext {
 
 export function createContext(command: string, options: GlobalOptions, signal: AbortSignal): CommandContext {
   const root = projectRoot(options.root);
-  const layout = cacheLayout(cacheRoot(options.cache));
+  // Checked before anything is created there (a path under /proc, a file, a read-only folder).
+  const layout = cacheLayout(ensureCacheRoot(chooseCacheRoot(options.cache)));
   mkdirSync(layout.logs, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const logFile = join(layout.logs, `kexp-${command}-${stamp}.jsonl`);
   const logger = fileLogger(logFile);
-  logger.info({ argv: process.argv.slice(2), root, cache: layout.root }, 'start');
+  logger.info({ argv: redactArgv(process.argv.slice(2)), root, cache: layout.root }, 'start');
   const store = new ArtifactStore(layout.store, layout.locks);
   store.sweep();
   return {

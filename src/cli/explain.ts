@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import { InputError } from '../core/errors.js';
-import { splitList } from '../core/list.js';
 import { ensureHost } from '../doctor/probe.js';
-import { listWorkloads } from '../image/image.js';
+import { loadCatalog, type Catalog } from '../config/catalog.js';
+import { loadRecipe } from '../config/recipe.js';
+import { DEFAULT_MEMORY_MIB, DEPTH, REPETITIONS, maxPagesFor } from '../config/limits.js';
 import type { GuestPlan } from '../image/plan.js';
+import type { AccelRequest } from '../vm/accel.js';
 import { cellOutDir, runBootCell, type CellResult } from '../experiment/cell.js';
 import { workloadLabel } from '../measure/samples.js';
 import { diffBuckets, explainFunction, type FunctionExplanation } from '../explain/buckets.js';
@@ -11,7 +12,8 @@ import { formatChanges, formatExplanation } from '../explain/format.js';
 import { action, type Registrar } from './action.js';
 import { createProgress, elapsed } from './progress.js';
 import { describeProgress } from './build.js';
-import { DEFAULT_FUNCTIONS, parseAccel, parseReps, parseSizes, parseWorkloads } from './boot.js';
+import { DEFAULT_FUNCTIONS } from './boot.js';
+import { checkPlanFits, parseAccel, parseDepth, parseFunctionNames, parseKernels, parsePages, parseReps, parseVariants, parseWorkloads } from './options.js';
 
 export interface VariantExplanation {
   variant: string;
@@ -32,6 +34,49 @@ export function explainCell(cell: CellResult, functions: string[], depth: number
   });
 }
 
+/** The flags of kexp explain as commander hands them over. */
+export interface ExplainFlags {
+  kernel: string;
+  variant: string;
+  workload: string;
+  pages: string;
+  reps: string;
+  function?: string;
+  depth: string;
+  accel: string;
+}
+
+export interface ExplainChoice {
+  kernel: string;
+  variants: string[];
+  plan: GuestPlan;
+  functions: string[];
+  /** Functions named with --function must be probed; the defaults may be missing from a kernel. */
+  strict: boolean;
+  depth: number;
+  accel: AccelRequest;
+}
+
+/** Every flag of kexp explain, checked before the first variant is built (pure given the catalog). */
+export function checkExplainOptions(flags: ExplainFlags, catalog: Catalog): ExplainChoice {
+  const [kernel] = parseKernels(flags.kernel, catalog, { single: true });
+  const variants = parseVariants(flags.variant, catalog, [kernel!]);
+  // explain boots with the default guest memory
+  const sizes = parsePages(flags.pages, { memoryMiB: DEFAULT_MEMORY_MIB, minSizes: 2 });
+  const strict = flags.function !== undefined;
+  const functions = strict ? parseFunctionNames('--function', flags.function) : DEFAULT_FUNCTIONS;
+  const plan: GuestPlan = {
+    runs: parseWorkloads(flags.workload, catalog, sizes),
+    repetitions: parseReps(flags.reps),
+    // kprobe counts the totals the buckets must add up to, in the same window
+    collectors: ['kprobe'],
+    functions,
+  };
+  const choice = { kernel: kernel!, variants, plan, functions, strict, depth: parseDepth(flags.depth), accel: parseAccel(flags.accel) };
+  checkPlanFits(plan, 'kexp explain');
+  return choice;
+}
+
 export const registerExplain: Registrar = (program: Command) => {
   program
     .command('explain')
@@ -39,10 +84,10 @@ export const registerExplain: Registrar = (program: Command) => {
     .requiredOption('-k, --kernel <name>', 'kernel recipe from kernels/')
     .option('-V, --variant <list>', 'variants from patches/, comma-separated; the first is what the others are compared with', 'baseline')
     .option('-w, --workload <list>', 'workloads, comma-separated, each with its options', 'async-pf')
-    .option('-p, --pages <sizes>', 'sizes in pages (two or more)', '64,128')
-    .option('-r, --reps <n>', 'repetitions of every workload and size', '1')
+    .option('-p, --pages <sizes>', `sizes in pages (two or more, each at most ${maxPagesFor(DEFAULT_MEMORY_MIB)}: half the ${DEFAULT_MEMORY_MIB} MiB guest)`, '64,128')
+    .option('-r, --reps <n>', `repetitions of every workload and size (${REPETITIONS.min} to ${REPETITIONS.max})`, '1')
     .option('-f, --function <list>', `functions to explain (default: ${DEFAULT_FUNCTIONS.join(', ')}, those defined in this kernel)`)
-    .option('--depth <frames>', 'caller frames that key a bucket', '3')
+    .option('--depth <frames>', `caller frames that key a bucket (${DEPTH.min} to ${DEPTH.max})`, '3')
     .option('--accel <accel>', 'auto, kvm or tcg', 'auto')
     .option('--json', 'print {kernel, variants: [{variant, explanations: [{workload, function, buckets: [...]}]}], changes} on stdout')
     .addHelpText('after', `
@@ -56,40 +101,25 @@ Examples:
   kexp explain --kernel 6.12 --variant baseline --workload async-pf --pages 64,128
   kexp explain --kernel 6.12 --variant baseline,early-break --workload async-pf,uffd-populate --function __get_user_pages
   kexp explain --kernel 6.1 --workload "uffd-populate --write" --json`)
-    .action(action('explain', async (ctx, options: Record<string, string>) => {
+    .action(action('explain', async (ctx, flags: ExplainFlags) => {
+      const { kernel, variants, plan, functions, strict, depth, accel } = checkExplainOptions(flags, loadCatalog(ctx.root));
+      loadRecipe(ctx.root, kernel);
       await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
-      const accel = parseAccel(options.accel!);
-      const sizes = parseSizes(options.pages!);
-      if (sizes.length < 2) throw new InputError(`--pages: explain fits calls = fixed + per_page x pages, which needs two sizes or more (found ${sizes.join(',')})`);
-      const reps = parseReps(options.reps!);
-      const depth = Number(options.depth);
-      if (!Number.isInteger(depth) || depth < 1 || depth > 8) throw new InputError(`--depth: expected 1 to 8 frames, found "${options.depth}"`);
-      const variants = splitList(options.variant);
-      if (variants.length === 0) throw new InputError('--variant: name at least one variant');
-      const strict = options.function !== undefined;
-      const functions = strict ? splitList(options.function) : DEFAULT_FUNCTIONS;
-      const plan: GuestPlan = {
-        runs: parseWorkloads(options.workload!, listWorkloads(ctx.root), sizes),
-        repetitions: reps,
-        // kprobe counts the totals the buckets must add up to, in the same window
-        collectors: ['kprobe'],
-        functions,
-      };
       const progress = createProgress(true);
       const started = Date.now();
       const results: VariantExplanation[] = [];
       let findings = false;
       for (const variant of variants) {
-        const what = `${options.kernel}/${variant}`;
+        const what = `${kernel}/${variant}`;
         const cell = await runBootCell(
-          { kernel: options.kernel!, variant, plan, accel, explain: { functions, strict } },
+          { kernel, variant, plan, accel, explain: { functions, strict } },
           {
             root: ctx.root,
             layout: ctx.layout,
             store: ctx.store,
             logger: ctx.logger,
             signal: ctx.signal,
-            outDir: cellOutDir(ctx.layout.logs, options.kernel!, variant),
+            outDir: cellOutDir(ctx.layout.logs, kernel, variant),
             onBuildProgress: (p) => progress.update(describeProgress(p, started)),
             onStage: (stage) => progress.update(`${what}: ${stage} [${elapsed(started)}]`),
             onMessage: (m) => { if (m.type === 'sample') progress.update(`${what}: sample ${m.workload} ${m.pages} pages [${elapsed(started)}]`); },
@@ -100,7 +130,7 @@ Examples:
         if (o.status !== 'ok' || o.samples.some((s) => s.status !== 'ok' && s.status !== 'skipped') || explanations.some((e) => !e.adds_up)) findings = true;
         results.push({ variant, status: o.status, reason: o.reason ?? null, definitions: cell.explained ?? {}, notes: cell.notes, explanations });
       }
-      const summary = `explained ${options.kernel}/${variants.join(',')} in ${elapsed(started)}`;
+      const summary = `explained ${kernel}/${variants.join(',')} in ${elapsed(started)}`;
       if (findings) progress.fail(`${summary}, with problems`);
       else progress.succeed(summary);
 
@@ -111,14 +141,14 @@ Examples:
       }));
       if (ctx.json) {
         ctx.out(JSON.stringify({
-          kernel: options.kernel,
+          kernel: kernel,
           depth,
           variants: results,
           changes: changes.map((c) => ({ workload: c.workload, function: c.function, from: c.from, to: c.to, total: { before: c.before.total.per_page, after: c.after.total.per_page }, buckets: diffBuckets(c.before, c.after) })),
         }));
       } else {
         for (const r of results) {
-          ctx.out(`\n${options.kernel}/${r.variant}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`);
+          ctx.out(`\n${kernel}/${r.variant}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`);
           for (const [fn, where] of Object.entries(r.definitions)) ctx.out(`  ${fn}: parameters from ${where}`);
           for (const n of r.notes) ctx.out(`  note: ${n}`);
           for (const e of r.explanations) ctx.out(`\n${formatExplanation(e)}`);

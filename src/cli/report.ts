@@ -4,10 +4,13 @@ import { listRuns, resultsRoot, RunStore } from '../results/store.js';
 import { compareRuns, type Comparison } from '../results/compare.js';
 import { buildTables } from '../report/model.js';
 import { getRenderer, rendererNames } from '../report/renderer.js';
-import { loadReportInput } from '../report/write.js';
+import { damagedCellsError, loadReportInput } from '../report/write.js';
+import type { DamagedCell } from '../results/store.js';
 import { runExperimentCommand, type RunCommandOptions } from './run.js';
-import { resolveExperimentFile } from '../config/experiment.js';
+import { experimentSchema, resolveExperimentFile } from '../config/experiment.js';
 import { action, type Registrar } from './action.js';
+import { checkReportedFunction, parseFunctionNames } from './options.js';
+import { finishNightly, prepareNightly, type NightlyFlags } from './nightly.js';
 
 function pickRun(resultsDir: string, given: string | undefined): string {
   if (given) return RunStore.open(resultsDir, given).dir;
@@ -28,10 +31,21 @@ export function lastCompleteRun(resultsDir: string, experiment: string, exceptId
   return runs[runs.length - 1]?.dir;
 }
 
-export function compareDirs(dirA: string, dirB: string, fn?: string): Comparison {
+/** The comparison of two run folders, and the cells of either whose record is damaged (left out). */
+export function compareDirs(dirA: string, dirB: string, fn?: string): { comparison: Comparison; damaged: DamagedCell[] } {
   const a = loadReportInput(dirA);
   const b = loadReportInput(dirB);
-  return compareRuns(a.input, b.input, { function: fn ?? b.function });
+  return { comparison: compareRuns(a.input, b.input, { function: fn ?? b.function }), damaged: [...a.damaged, ...b.damaged] };
+}
+
+/** The functions and tracepoints a run's experiment counts (none when its experiment.json cannot be read). */
+function countedByExperiment(dir: string): string[] {
+  try {
+    const parsed = experimentSchema.safeParse(JSON.parse(new RunStore(dir).experimentText()));
+    return parsed.success ? [...parsed.data.functions, ...parsed.data.events] : [];
+  } catch {
+    return [];
+  }
 }
 
 export const registerReport: Registrar = (program: Command) => {
@@ -43,11 +57,15 @@ export const registerReport: Registrar = (program: Command) => {
     .option('--function <name>', 'the function (or group/tracepoint) to show (default: the experiment\'s report.function)')
     .option('--results <dir>', 'where run records are (default: $KEXP_RESULTS or results/)')
     .option('--json', 'same as --format json')
+    .addHelpText('after', '\nExit code 2 when the run record is damaged; a damaged cell record is named under the tables and on stderr, and the other cells are still shown.')
     .action(action('report', async (ctx, options: { format: string; function?: string; results?: string }, args) => {
       const dir = pickRun(resultsRoot(ctx.root, options.results), args[0]);
       const loaded = loadReportInput(dir);
+      if (options.function !== undefined) checkReportedFunction('--function', options.function, loaded.input.rows.map((r) => r.function), [loaded.function, ...countedByExperiment(dir)]);
       const tables = buildTables(loaded.input, { function: options.function ?? loaded.function });
       ctx.out(getRenderer(ctx.json ? 'json' : options.format).render(tables).replace(/\n$/, ''));
+      // A damaged cell record: the rest is reported above, then the command fails naming it.
+      if (loaded.damaged.length > 0) throw damagedCellsError(loaded.damaged);
       return 0;
     }));
 
@@ -60,11 +78,13 @@ export const registerReport: Registrar = (program: Command) => {
     .option('--function <name>', 'the function to compare (default: the later run\'s report.function)')
     .option('--results <dir>', 'where run records are (default: $KEXP_RESULTS or results/)')
     .option('--json', 'same as --format json')
-    .addHelpText('after', '\nExit code 1 when any cell changed.')
+    .addHelpText('after', '\nExit code 1 when any cell changed; 2 when a run record is damaged (the cells that can be read are compared first, the damaged ones named).')
     .action(action('compare', async (ctx, options: { format: string; function?: string; results?: string }, args) => {
+      if (options.function !== undefined) parseFunctionNames('--function', options.function, { events: true });
       const resultsDir = resultsRoot(ctx.root, options.results);
-      const comparison = compareDirs(RunStore.open(resultsDir, args[0]!).dir, RunStore.open(resultsDir, args[1]!).dir, options.function);
+      const { comparison, damaged } = compareDirs(RunStore.open(resultsDir, args[0]!).dir, RunStore.open(resultsDir, args[1]!).dir, options.function);
       ctx.out(getRenderer(ctx.json ? 'json' : options.format).render(comparison).replace(/\n$/, ''));
+      if (damaged.length > 0) throw damagedCellsError(damaged);
       return comparison.counts.changed > 0 ? 1 : 0;
     }));
 
@@ -72,34 +92,28 @@ export const registerReport: Registrar = (program: Command) => {
     .command('nightly')
     .description('run an experiment, compare with its last complete run, write the comparison beside the run')
     .argument('[experiment]', 'experiment file or name (default: experiments/default.json)')
-    .option('-j, --jobs <n>', 'VMs at once', (v) => Number(v))
+    .option('-j, --jobs <n>', 'VMs at once')
     .option('--results <dir>', 'where run records are (default: $KEXP_RESULTS or results/)')
-    .option('--json', 'print {run, previous, changed, newFailures, findings} on stdout')
+    .option('--bisect', 'when a figure changed or a cell started failing, bisect the commits between the two runs (kernels that follow a git branch)')
+    .option('--notify <command>', 'when something changed, run this command line (/bin/sh -c) with a summary on its standard input')
+    .option('--json', 'print {run, previous, changed, newFailures, findings, otherChanges, bisections, notBisected, history} on stdout')
     .addHelpText('after', `
-Exit code 1 on any changed figure or status, any new failure, or a sample that failed in this run.
-The comparison is written as results/<run>/comparison.{txt,md,csv,json,html}.
-cron:    30 2 * * * cd /srv/kexp && npx kexp nightly
+Exit code 1 on any changed figure or status (of any counted function), any new failure, or a
+sample that failed in this run.
+The comparison is written as results/<run>/comparison.{txt,md,csv,json,html}, the experiment's
+history as results/<run>/history.{txt,json,html} (kexp history shows it too).
+--bisect: for a kernel whose recipe follows a git branch, each change is bisected between the
+previous run's commit and this run's (one bisection per kernel, variant and workload; an
+unfinished one is resumed by the next nightly); the first bad commit goes into the comparison,
+the history and the summary. A rewritten branch gets a note and no bisection.
+--notify: the summary starts with a Subject: line, so sendmail takes it as it is.
+cron:    30 2 * * * cd /srv/kexp && npx kexp nightly --bisect --notify "/usr/sbin/sendmail you@example.org"
 systemd: see README.md (a oneshot service and a timer).`)
-    .action(action('nightly', async (ctx, options: RunCommandOptions, args) => {
-      resolveExperimentFile(ctx.root, args[0]);
+    .action(action('nightly', async (ctx, options: RunCommandOptions & NightlyFlags, args) => {
+      const watch = await prepareNightly(ctx.root, resolveExperimentFile(ctx.root, args[0]), options);
       const outcome = await runExperimentCommand(ctx, args[0], options);
       const resultsDir = resultsRoot(ctx.root, options.results);
       const previous = lastCompleteRun(resultsDir, outcome.manifest.experiment, outcome.manifest.id);
-      let changed = 0;
-      let newFailures = 0;
-      if (previous) {
-        const comparison = compareDirs(previous, outcome.store.dir);
-        changed = comparison.counts.changed;
-        newFailures = comparison.counts.newFailures;
-        for (const name of rendererNames) {
-          const renderer = getRenderer(name);
-          outcome.store.writeFile(`comparison.${renderer.extension}`, renderer.render(comparison));
-        }
-        if (!ctx.json) ctx.out(getRenderer('text').render(comparison).replace(/\n$/, ''));
-      } else if (!ctx.json) {
-        ctx.out(`no earlier complete run of "${outcome.manifest.experiment}" to compare with: this run is the reference from now on`);
-      }
-      if (ctx.json) ctx.out(JSON.stringify({ run: outcome.manifest.id, dir: outcome.store.dir, previous: previous ?? null, changed, newFailures, findings: outcome.findings }));
-      return changed > 0 || newFailures > 0 || outcome.findings ? 1 : 0;
+      return finishNightly(ctx, watch, { outcome, resultsDir, previous });
     }));
 };

@@ -3,14 +3,17 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.js';
 import { ensureHost } from '../doctor/probe.js';
-import { resolveExperimentFile } from '../config/experiment.js';
-import { parseOnly } from '../experiment/plan.js';
+import { loadExperiment, resolveExperimentFile } from '../config/experiment.js';
+import { parseOnly, planRun, type OnlyFilter } from '../experiment/plan.js';
+import { chooseExecutor } from '../experiment/executors/index.js';
 import { cancelRun, resumeRun, startRun, type RunOutcome, type RunProgress } from '../experiment/run.js';
-import { listRuns, resultsRoot } from '../results/store.js';
+import { listRuns, resultsRoot, RunStore } from '../results/store.js';
 import { table } from '../measure/format.js';
 import { action, type Registrar } from './action.js';
 import { createProgress, elapsed } from './progress.js';
 import type { CommandContext } from './context.js';
+import { checkPlanFits, parseJobs } from './options.js';
+import { preflightExperiment } from '../kselftest/preflight.js';
 
 export function describeRunProgress(p: RunProgress, started: number): string {
   const builds = `builds ${p.builds.done}/${p.builds.total}${p.builds.current ? ` (${p.builds.current}${p.builds.detail ? `: ${p.builds.detail}` : ''})` : ''}`;
@@ -22,7 +25,7 @@ export function describeRunProgress(p: RunProgress, started: number): string {
 
 export interface RunCommandOptions {
   only?: string;
-  jobs?: number;
+  jobs?: string;
   resume?: string;
   results?: string;
   executor?: string;
@@ -30,10 +33,43 @@ export interface RunCommandOptions {
   store?: string;
 }
 
+/** What a run starts from, every part checked: the experiment file (or the run to resume), the filter, the jobs. */
+export interface CheckedRun {
+  jobs?: number;
+  /** Absent when resuming. */
+  start?: { file: string; only: OnlyFilter };
+}
+
+/**
+ * Everything `kexp run` and `kexp nightly` are given, checked before the host is checked or
+ * anything is built: the flags, the experiment file against the project (kernels, variants and
+ * their series, workloads and their options, sizes against memory), the --only filter against the
+ * experiment, the cell ids, the guest plan's length, the executor.
+ */
+export function checkRunOptions(root: string, experimentArg: string | undefined, options: RunCommandOptions): CheckedRun {
+  const jobs = options.jobs !== undefined ? parseJobs(options.jobs) : undefined;
+  const withJobs = jobs !== undefined ? { jobs } : {};
+  if (options.resume) {
+    if (experimentArg) throw new InputError(`--resume ${options.resume}: a resumed run keeps the experiment it recorded; "${experimentArg}" would be ignored`, 'leave the experiment out, or start a new run without --resume');
+    if (options.only !== undefined) throw new InputError(`--resume ${options.resume}: a resumed run keeps the --only filter it started with; "--only ${options.only}" would be ignored`, 'leave --only out, or start a new run');
+    return withJobs;
+  }
+  const file = resolveExperimentFile(root, experimentArg);
+  const only = parseOnly(options.only);
+  const { experiment } = loadExperiment(root, file);
+  const plan = planRun(experiment, only);
+  const first = plan.cells[0];
+  if (first) checkPlanFits(first.spec.plan, file);
+  chooseExecutor({ ...(options.executor ? { executor: options.executor } : {}), ...(options.redis ? { redis: options.redis } : {}) }, experiment);
+  return { ...withJobs, start: { file, only } };
+}
+
 /** Shared by run and nightly: run (or resume), write the reports, return the outcome. */
 export async function runExperimentCommand(ctx: CommandContext, experimentArg: string | undefined, options: RunCommandOptions): Promise<RunOutcome> {
+  const checked = checkRunOptions(ctx.root, experimentArg, options);
+  if (options.resume) RunStore.open(resultsRoot(ctx.root, options.results), options.resume);
   await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
-  if (options.jobs !== undefined && (!Number.isInteger(options.jobs) || options.jobs < 1)) throw new InputError(`--jobs: expected a positive whole number, found ${options.jobs}`);
+  if (checked.start) await preflightExperiment(ctx.root, ctx.layout, checked.start.file, checked.start.only, ctx.signal);
   const progress = createProgress(true);
   const started = Date.now();
   const env = {
@@ -43,16 +79,16 @@ export async function runExperimentCommand(ctx: CommandContext, experimentArg: s
     logger: ctx.logger,
     signal: ctx.signal,
     resultsDir: resultsRoot(ctx.root, options.results),
-    ...(options.jobs ? { jobs: options.jobs } : {}),
+    ...(checked.jobs !== undefined ? { jobs: checked.jobs } : {}),
     executor: { ...(options.executor ? { executor: options.executor } : {}), ...(options.redis ? { redis: options.redis } : {}), ...(options.store ? { store: options.store } : {}) },
     onProgress: (p: RunProgress) => progress.update(describeRunProgress(p, started)),
     say: (line: string) => ctx.err(line),
   };
   let outcome: RunOutcome;
   try {
-    outcome = options.resume
-      ? await resumeRun(env, options.resume)
-      : await startRun(env, resolveExperimentFile(ctx.root, experimentArg), parseOnly(options.only));
+    outcome = checked.start
+      ? await startRun(env, checked.start.file, checked.start.only)
+      : await resumeRun(env, options.resume!);
   } catch (error) {
     progress.fail(`run stopped after ${elapsed(started)}`);
     const kept = (error as { incompleteRun?: { id: string; dir: string } }).incompleteRun;
@@ -73,7 +109,7 @@ export const registerRun: Registrar = (program: Command) => {
     .description('run an experiment (default: experiments/default.json): builds, boots, samples, figures, reports')
     .argument('[experiment]', 'experiment file, or a name under experiments/')
     .option('--only <filter>', 'narrow the matrix: kernel=6.12,variant=continue (values joined with +)')
-    .option('-j, --jobs <n>', 'VMs at once (default: cores + 1, fewer if memory is short)', (v) => Number(v))
+    .option('-j, --jobs <n>', 'VMs at once (default: cores + 1, fewer if memory is short)')
     .option('--resume <run>', 'finish an incomplete run without redoing what finished')
     .option('--cancel <run>', 'stop a fleet run for good: its queued jobs leave the queue, workers skip the rest (Ctrl-C on a fleet run leaves its work queued for --resume)')
     .option('--results <dir>', 'where run records go (default: $KEXP_RESULTS or results/)')
@@ -94,7 +130,7 @@ Each run leaves results/<run>/: experiment.json, manifest.json (provenance), cel
 Exit code 1 when a sample failed, crashed or hung.`)
     .action(action('run', async (ctx, options: RunCommandOptions & { cancel?: string }, args) => {
       if (options.cancel) {
-        if (args[0] || options.resume) throw new InputError('--cancel takes only the run to cancel (no experiment, no --resume)');
+        if (args[0] || options.resume || options.only !== undefined || options.jobs !== undefined) throw new InputError('--cancel takes only the run to cancel (no experiment, --resume, --only or --jobs)', 'kexp run --cancel RUN [--redis URL] [--results DIR]');
         const env = { root: ctx.root, layout: ctx.layout, store: ctx.store, logger: ctx.logger, signal: ctx.signal, resultsDir: resultsRoot(ctx.root, options.results), executor: { ...(options.redis ? { redis: options.redis } : {}) } };
         const c = await cancelRun(env, options.cancel);
         if (ctx.json) ctx.out(JSON.stringify({ run: c.manifest.id, state: c.manifest.state, cancelledAt: c.manifest.cancelledAt, removed: c.removed, running: c.running }));
@@ -114,6 +150,7 @@ Exit code 1 when a sample failed, crashed or hung.`)
     .option('--json', 'print the list as JSON')
     .action(action('runs', async (ctx, options: { results?: string }) => {
       const runs = listRuns(resultsRoot(ctx.root, options.results));
+      for (const run of runs) if (run.problem) ctx.err(`kexp: warning: ${run.problem}`);
       if (ctx.json) {
         ctx.out(JSON.stringify(runs, null, 2));
       } else if (runs.length === 0) {

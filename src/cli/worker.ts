@@ -3,8 +3,9 @@ import type { Command } from 'commander';
 import { InputError } from '../core/errors.js';
 import { ensureHost } from '../doctor/probe.js';
 import { defaultJobs } from '../experiment/run.js';
-import { checkRedisUrl, probeRedis } from '../fleet/redis.js';
+import { checkRedisUrl, probeRedis, RETRY_MAX_MS } from '../fleet/redis.js';
 import { SharedStore } from '../fleet/shared-store.js';
+import { EXIT_GRACE_MS, HAND_BACK_MS, LOCK_MS, STALL_CHECK_MS, STOP_BOUND_S } from '../fleet/timing.js';
 import { action, type Registrar } from './action.js';
 
 interface WorkerCommandOptions {
@@ -27,8 +28,12 @@ Examples:
   kexp worker --redis redis://lab1:6379 --store /srv/kexp-store
   KEXP_REDIS=redis://:secret@lab1:6379 kexp worker --jobs 2 --name lab3
 
-SIGTERM or Ctrl-C: takes no new job, hands the current ones back to the queue, exits 0.
-A worker killed outright leaves no QEMU behind; its jobs go to another worker.`)
+SIGTERM or Ctrl-C: takes no new job, hands the current ones back to the queue, exits 0,
+within ${STOP_BOUND_S} s whatever Redis does: a Redis that does not answer gets ${HAND_BACK_MS / 1000} s to take
+the jobs back, then the worker kills its children and exits, and those jobs go to another
+worker once their locks expire (about ${Math.round((LOCK_MS + STALL_CHECK_MS) / 1000)} s). A second signal exits at once.
+A worker killed outright leaves no QEMU behind; its jobs go to another worker.
+Redis going away is said in one line and retried (${RETRY_MAX_MS / 1000} s apart at most); so is its return.`)
     .action(action('worker', async (ctx, options: WorkerCommandOptions) => {
       const redis = options.redis ?? process.env.KEXP_REDIS;
       if (!redis) throw new InputError('kexp worker needs the fleet\'s Redis', '--redis redis://host:6379 or KEXP_REDIS');
@@ -53,6 +58,8 @@ A worker killed outright leaves no QEMU behind; its jobs go to another worker.`)
         },
       });
       ctx.err(`${stamp()} worker ${name}: stopped`);
+      // A connection BullMQ still retries must not hold the process past the documented bound.
+      setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
       return 0;
     }));
 };

@@ -3,23 +3,52 @@
  * how often, counted how. Validated by a schema, then checked against what exists (kernel
  * recipes, variant folders, workload sources), each error naming the file and the field.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../core/errors.js';
+import { redactArg } from '../core/redact.js';
 import { parseJsonFile } from './issues.js';
-import { listKernelNames } from './recipe.js';
-import { listVariants } from './variants.js';
+import { loadRecipe } from './recipe.js';
+import { loadCatalog, variantMismatch, type Catalog } from './catalog.js';
+import { ARG_TOKEN, DEFAULT_MEMORY_MIB, DEFAULT_WATCHDOG_SECONDS, EVENT_NAME, FUNCTION_NAME, MEMORY_MIB, REPETITIONS, WATCHDOG_SECONDS, WORKLOAD_MAX_PAGES, maxPagesFor } from './limits.js';
+import { workloadArgsProblem } from './workloads.js';
 import { collectorNames } from '../measure/samples.js';
+import { parseKselftestSpec } from '../kselftest/spec.js';
+import { programRun } from '../image/plan.js';
 
-const sizes = z.array(z.number().int().min(1).max(1_048_576)).min(1);
+const sizes = z.array(z.number().int().min(1).max(WORKLOAD_MAX_PAGES)).min(1);
 
 export const workloadEntrySchema = z.object({
   name: z.string().min(1),
-  args: z.array(z.string().regex(/^[A-Za-z0-9_.,=+:/-]+$/, 'letters, digits and _.,=+:/- only')).default([]),
+  args: z.array(z.string().regex(ARG_TOKEN, 'letters, digits and _.,=+:/- only')).default([]),
   /** Page counts; two or more give a per-page figure. Defaults to the experiment's sizes. */
   sizes: sizes.optional(),
 }).strict();
+
+/** A program run as it is: {"command": ["/usr/bin/prog", "--mib", "{n}"]}; {n} takes each size. */
+export const commandEntrySchema = z.object({
+  command: z.array(z.string()).min(1),
+  /** Values of {n} (sizes in the program's own unit; {n}M is MiB): figures per page, per n, or per run without {n}. */
+  sizes: sizes.optional(),
+}).strict();
+
+/** A kernel selftest built from each cell's own kernel tree and variant: {"kselftest": "mm:madv_populate", "args": []}. */
+export const kselftestEntrySchema = z.object({
+  kselftest: z.string().min(3),
+  args: z.array(z.string()).default([]),
+  sizes: sizes.optional(),
+}).strict();
+
+/**
+ * A workloads entry: a kexp workload, a program or a kselftest; every one comes out as a name (the
+ * row label: the workload, the program as named, TARGET:TEST) with its arguments.
+ */
+const anyWorkloadEntry = z.union([workloadEntrySchema, commandEntrySchema, kselftestEntrySchema]).transform((e): { name: string; args: string[]; sizes?: number[]; program?: 'command' | 'kselftest' } => {
+  if ('command' in e) return { name: e.command[0]!, args: e.command.slice(1), ...(e.sizes ? { sizes: e.sizes } : {}), program: 'command' };
+  if ('kselftest' in e) return { name: e.kselftest, args: e.args, ...(e.sizes ? { sizes: e.sizes } : {}), program: 'kselftest' };
+  return e;
+});
 
 export const experimentSchema = z.object({
   $schema: z.string().optional(),
@@ -27,23 +56,25 @@ export const experimentSchema = z.object({
   description: z.string().optional(),
   kernels: z.array(z.string()).min(1),
   variants: z.array(z.string()).min(1),
-  workloads: z.array(workloadEntrySchema).min(1),
+  workloads: z.array(anyWorkloadEntry).min(1),
+  /** Files put into the guest image: a folder or a tar, absolute or relative to the project root. */
+  overlay: z.string().min(1).optional(),
   sizes: sizes.default([64, 128]),
-  repetitions: z.number().int().min(1).max(100).default(1),
+  repetitions: z.number().int().min(REPETITIONS.min).max(REPETITIONS.max).default(1),
   collectors: z.array(z.enum(collectorNames)).min(1).default(['ftrace', 'kprobe']),
-  functions: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'a kernel symbol name')).min(1).default(['__get_user_pages', 'handle_userfault']),
+  functions: z.array(z.string().regex(FUNCTION_NAME, 'a kernel symbol name')).min(1).default(['__get_user_pages', 'handle_userfault']),
   /** Tracepoints counted besides the workloads' own. */
-  events: z.array(z.string().regex(/^[\w-]+\/[\w-]+$/, 'group/name')).default([]),
+  events: z.array(z.string().regex(EVENT_NAME, 'group/name')).default([]),
   /** Functions (of `functions`) whose calls kexp explain splits into buckets in every cell. */
-  explain: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'a kernel symbol name')).default([]),
+  explain: z.array(z.string().regex(FUNCTION_NAME, 'a kernel symbol name')).default([]),
   accel: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
-  memoryMiB: z.number().int().min(128).max(65536).default(1024),
+  memoryMiB: z.number().int().min(MEMORY_MIB.min).max(MEMORY_MIB.max).default(DEFAULT_MEMORY_MIB),
   timeouts: z.object({
     /** No new result line for this long: the VM is hung. */
-    watchdogSeconds: z.number().int().min(5).default(60),
+    watchdogSeconds: z.number().int().min(WATCHDOG_SECONDS.min).default(DEFAULT_WATCHDOG_SECONDS),
     /** A whole boot may take this long. */
     bootSeconds: z.number().int().min(10).default(600),
-  }).strict().default({ watchdogSeconds: 60, bootSeconds: 600 }),
+  }).strict().default({ watchdogSeconds: DEFAULT_WATCHDOG_SECONDS, bootSeconds: 600 }),
   report: z.object({
     /** The function (or tracepoint) the tables show. */
     function: z.string().default('__get_user_pages'),
@@ -55,6 +86,17 @@ export const experimentSchema = z.object({
     redis: z.string().refine(isRedisUrlWithoutPassword, 'a redis:// or rediss:// URL without a password (give a password with --redis or $KEXP_REDIS)').optional(),
   }).strict().optional(),
 }).strict();
+
+/** A password in executor.redis is refused here, before the schema's message could echo it. */
+function refuseRedisPassword(file: string, text: string): void {
+  let redis: unknown;
+  try {
+    redis = (JSON.parse(text) as { executor?: { redis?: unknown } } | null)?.executor?.redis;
+  } catch {
+    return; // not JSON: parseJsonFile says so
+  }
+  if (typeof redis === 'string' && redactArg(redis) !== redis) throw new InputError(`${file}: executor.redis: a redis:// or rediss:// URL without a password (found "${redactArg(redis)}")`, 'this file is copied into every run record: give the password with --redis or $KEXP_REDIS');
+}
 
 function isRedisUrlWithoutPassword(text: string): boolean {
   try {
@@ -78,16 +120,34 @@ export function experimentsDir(root: string): string {
   return join(root, 'experiments');
 }
 
-/** A path, or a name under experiments/ ("default" → experiments/default.json). */
+/**
+ * A path, or a name under experiments/ ("default" → experiments/default.json). A folder is not an
+ * experiment: a run's folder gets a hint to resume it or to rerun its experiment.json.
+ */
 export function resolveExperimentFile(root: string, given?: string): string {
   if (!given) return join(experimentsDir(root), 'default.json');
-  if (existsSync(given)) return resolve(given);
   const named = join(experimentsDir(root), given.endsWith('.json') ? given : `${given}.json`);
-  if (existsSync(named)) return named;
-  throw new InputError(`no experiment file "${given}"`, `give a path, or a name under ${experimentsDir(root)}`);
+  const file = existsSync(given) ? resolve(given) : existsSync(named) ? named : undefined;
+  if (!file) throw new InputError(`no experiment file "${given}"`, `give a path, or a name under ${experimentsDir(root)}`);
+  if (statSync(file).isDirectory()) {
+    const isRun = existsSync(join(file, 'manifest.json')) && existsSync(join(file, 'experiment.json'));
+    throw new InputError(
+      `${given}: is a folder, not an experiment file`,
+      isRun ? `it is a run record: kexp run --resume ${given} finishes it, kexp run ${join(given, 'experiment.json')} runs its experiment again` : `give an experiment file (JSON), or a name under ${experimentsDir(root)}`,
+    );
+  }
+  return file;
 }
 
-export function parseExperiment(file: string, text: string, known: { kernels: string[]; variants: string[]; workloads: string[] }): Experiment {
+/**
+ * An experiment file, validated by the schema and then checked against the project (`known`): every
+ * kernel, variant and workload exists, each is listed once, no two names become the same cell id,
+ * every variant has patches for every kernel's series, every workload option is one the workload
+ * takes, every size fits the guest's memory. Each error names the file and the field. The optional
+ * parts of the catalog (series, workload options) are checked when given.
+ */
+export function parseExperiment(file: string, text: string, known: Catalog): Experiment {
+  refuseRedisPassword(file, text);
   const experiment = parseJsonFile(file, text, experimentSchema);
   const unknown = (path: string, value: string, list: string[], what: string): InputError =>
     new InputError(`${file}: ${path}: unknown ${what} "${value}"`, `known ${what}s: ${list.join(', ') || '(none)'}`);
@@ -98,11 +158,49 @@ export function parseExperiment(file: string, text: string, known: { kernels: st
     if (!known.variants.includes(v)) throw unknown(`variants.${i}`, v, known.variants, 'variant');
   });
   experiment.workloads.forEach((w, i) => {
-    if (!known.workloads.includes(w.name)) throw unknown(`workloads.${i}.name`, w.name, known.workloads, 'workload');
+    if (w.program === 'kselftest') parseKselftestSpec(w.name, `${file}: workloads.${i}.kselftest`);
+    else if (!w.program && !known.workloads.includes(w.name)) throw unknown(`workloads.${i}.name`, w.name, known.workloads, 'workload');
   });
+  checkDistinctNames(file, 'kernels', experiment.kernels);
+  checkDistinctNames(file, 'variants', experiment.variants);
+  for (const kernel of experiment.kernels) {
+    experiment.variants.forEach((variant, i) => {
+      const mismatch = variantMismatch(known, kernel, variant);
+      if (mismatch) throw new InputError(`${file}: variants.${i}: ${mismatch.problem}`, mismatch.hint);
+    });
+  }
+  const labels = new Map<string, number>();
+  experiment.workloads.forEach((w, i) => {
+    const label = [w.name, ...w.args].join(' ');
+    const first = labels.get(label);
+    if (first !== undefined) throw new InputError(`${file}: workloads.${i}: "${label}" is listed twice (workloads.${first})`, 'list each workload with its options once; give sizes in one entry');
+    labels.set(label, i);
+    if (w.program) return; // a program's arguments are its own, and travel encoded
+    const problem = workloadArgsProblem(w.name, w.args, known.workloadOptions?.[w.name]);
+    if (problem) throw new InputError(`${file}: workloads.${i}.args: ${problem}`);
+  });
+  const maxPages = maxPagesFor(experiment.memoryMiB);
+  const checkSizes = (path: string, list: number[]): void => {
+    list.forEach((pages, j) => {
+      if (pages > maxPages) {
+        throw new InputError(`${file}: ${path}.${j}: ${pages} pages do not fit a guest of ${experiment.memoryMiB} MiB (memoryMiB): at most ${maxPages}`, `a workload may use half the guest's memory (${maxPages} pages of 4 KiB); raise memoryMiB (up to ${MEMORY_MIB.max}) or use fewer pages`);
+      }
+    });
+  };
+  checkSizes('sizes', experiment.sizes);
+  experiment.workloads.forEach((w, i) => {
+    if (w.sizes && !w.program) checkSizes(`workloads.${i}.sizes`, w.sizes);
+    if (w.program) programRun(w, experiment.sizes, `${file}: workloads.${i}`);
+  });
+  if (experiment.timeouts.watchdogSeconds > WATCHDOG_SECONDS.max) {
+    throw new InputError(`${file}: timeouts.watchdogSeconds: expected ${WATCHDOG_SECONDS.min} to ${WATCHDOG_SECONDS.max} seconds, found ${experiment.timeouts.watchdogSeconds}`);
+  }
   const targets = [...experiment.functions, ...experiment.events];
-  if (!targets.includes(experiment.report.function) && !experiment.report.function.includes('/')) {
-    throw new InputError(`${file}: report.function: "${experiment.report.function}" is not among functions (${experiment.functions.join(', ')})`, 'add it to "functions", or report one of them');
+  const reported = experiment.report.function;
+  if (reported.includes('/')) {
+    if (!EVENT_NAME.test(reported)) throw new InputError(`${file}: report.function: "${reported}" is neither a function name nor a tracepoint as group/name`, `e.g. "__get_user_pages" or "kvm/kvm_async_pf_ready"`);
+  } else if (!targets.includes(reported)) {
+    throw new InputError(`${file}: report.function: "${reported}" is not among functions (${experiment.functions.join(', ')})`, 'add it to "functions", or report one of them');
   }
   experiment.explain.forEach((fn, i) => {
     if (!experiment.functions.includes(fn)) throw new InputError(`${file}: explain.${i}: "${fn}" is not among functions (${experiment.functions.join(', ')})`, 'explain splits the calls a collector counts: add it to "functions" too');
@@ -113,9 +211,33 @@ export function parseExperiment(file: string, text: string, known: { kernels: st
   return experiment;
 }
 
-export function loadExperiment(root: string, file: string, workloads: string[]): LoadedExperiment {
-  const text = readFileSync(file, 'utf8');
-  const experiment = parseExperiment(file, text, { kernels: listKernelNames(root), variants: listVariants(root), workloads });
+/** Each name once, and no two that become the same text in cell ids and folder names. */
+function checkDistinctNames(file: string, field: string, names: string[]): void {
+  const seen = new Map<string, number>();
+  names.forEach((name, i) => {
+    const cleaned = name.replace(/[^\w.-]/g, '-');
+    const first = seen.get(cleaned);
+    if (first === undefined) {
+      seen.set(cleaned, i);
+    } else if (names[first] === name) {
+      throw new InputError(`${file}: ${field}.${i}: "${name}" is listed twice (${field}.${first})`, `list each of ${field} once`);
+    } else {
+      throw new InputError(`${file}: ${field}.${i}: "${name}" and ${field}.${first} "${names[first]}" both become "${cleaned}" in cell ids and folder names`, 'rename one of them (letters, digits, _ . - are kept, the rest becomes -)');
+    }
+  });
+}
+
+/** An experiment file checked against the project at `root` (its kernels' recipes loaded too). */
+export function loadExperiment(root: string, file: string): LoadedExperiment {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InputError(`${file}: cannot read the experiment file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'give an experiment file (JSON), or a name under experiments/');
+  }
+  const experiment = parseExperiment(file, text, loadCatalog(root));
+  // A broken recipe fails here, not after the builds of the kernels before it.
+  for (const kernel of experiment.kernels) loadRecipe(root, kernel);
   return { experiment, file, text };
 }
 

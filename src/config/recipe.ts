@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import { InputError } from '../core/errors.js';
+import { EnvironmentError, InputError } from '../core/errors.js';
 import { parseJsonFile } from './issues.js';
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
@@ -57,12 +57,16 @@ export function recipeDir(root: string): string {
   return join(root, 'kernels');
 }
 
+/** A kernel is named, never given as a path: the name of a recipe file kernels/<name>.json. */
+const KERNEL_NAME = /^(?!\.)[\w.-]+$/;
+
 export function listKernelNames(root: string): string[] {
   const dir = recipeDir(root);
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .map((f) => basename(f, '.json'))
+    .filter((name) => KERNEL_NAME.test(name))
     .sort();
 }
 
@@ -91,9 +95,19 @@ export function parseRecipe(file: string, text: string, fragmentsDir: string): K
 }
 
 export function loadRecipe(root: string, name: string): KernelRecipe {
-  const file = join(recipeDir(root), `${name}.json`);
-  if (!existsSync(file)) {
-    throw new InputError(`unknown kernel "${name}"`, `known kernels: ${listKernelNames(root).join(', ') || '(none)'}; a kernel is a recipe file kernels/<name>.json`);
+  const known = (): string => `known kernels: ${listKernelNames(root).join(', ') || '(none)'}; a kernel is a recipe file kernels/<name>.json, named without the folder or .json`;
+  if (!KERNEL_NAME.test(name)) {
+    throw new InputError(`kernel "${name}": not a kernel name (letters, digits, dot, dash, underscore; no slash, not starting with a dot)`, `${known()}; a recipe of your own goes in kernels/ of a folder given with --root`);
   }
-  return parseRecipe(file, readFileSync(file, 'utf8'), join(recipeDir(root), 'fragments'));
+  const file = join(recipeDir(root), `${name}.json`);
+  if (!existsSync(file)) throw new InputError(`unknown kernel "${name}"`, known());
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new EnvironmentError(`${file}: cannot be read (permission denied)`, 'check the file\'s owner and mode');
+    throw new InputError(`${file}: cannot be read (${(error as Error).message})`, 'a kernel recipe is a JSON file');
+  }
+  return parseRecipe(file, text, join(recipeDir(root), 'fragments'));
 }

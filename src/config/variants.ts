@@ -2,7 +2,7 @@
  * Variants are folders: patches/<variant>/<series>/NNNN-*.patch. Nothing in src/ names one; a
  * variant with no folder for a series (or an empty one) applies no patch to that series.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { splitList } from '../core/list.js';
@@ -59,6 +59,15 @@ export function loadSeries(variantDir: string, variant: string, series: string):
   if (misnamed.length > 0) {
     throw new InputError(`${dir}: patch file names must start with a 4-digit order, e.g. 0001-what-it-does.patch`, `rename: ${misnamed.join(', ')}`);
   }
+  // A patch is read, hashed into keys and handed to git apply: a symlink would pull in whatever
+  // it points at (another user's file, /dev/zero), so only regular files are patches.
+  for (const name of files) {
+    const path = join(dir, name);
+    const kind = fileKind(path);
+    if (kind !== 'regular file') {
+      throw new InputError(`${path}: a patch must be a regular file, this is ${kind}`, kind === 'a symbolic link' ? 'copy the patch into the folder instead of linking to it' : 'remove it or replace it with the patch file');
+    }
+  }
   return {
     variant,
     series,
@@ -67,6 +76,16 @@ export function loadSeries(variantDir: string, variant: string, series: string):
       return { name, path, content: readFileSync(path, 'utf8') };
     }),
   };
+}
+
+function fileKind(path: string): string {
+  const stat = lstatSync(path);
+  if (stat.isFile()) return 'regular file';
+  if (stat.isSymbolicLink()) return 'a symbolic link';
+  if (stat.isDirectory()) return 'a directory';
+  if (stat.isFIFO()) return 'a named pipe';
+  if (stat.isSocket()) return 'a socket';
+  return 'a device file';
 }
 
 export function loadVariant(root: string, variant: string, series: string): VariantSeries {

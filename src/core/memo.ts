@@ -9,13 +9,7 @@ export async function memoByFile(dir: string, name: string, file: string, comput
   const real = realpathSync(file);
   const st = statSync(real);
   const memoFile = join(dir, `memo-${name}.json`);
-  const read = (): Record<string, string> => {
-    try {
-      return existsSync(memoFile) ? (JSON.parse(readFileSync(memoFile, 'utf8')) as Record<string, string>) : {};
-    } catch {
-      return {};
-    }
-  };
+  const read = (): Record<string, string> => readMemoFile(memoFile);
   const key = `${real}|${st.size}|${st.mtimeMs}`;
   const known = read()[key];
   if (known !== undefined) return known;
@@ -26,4 +20,22 @@ export async function memoByFile(dir: string, name: string, file: string, comput
   writeFileSync(tmp, JSON.stringify(fresh, null, 1));
   renameSync(tmp, memoFile);
   return value;
+}
+
+/**
+ * A memo file's entries. One that cannot be read, is not JSON, or is not an object of strings (a
+ * truncated file, `null`, a hand edit) counts as empty: the facts are computed again.
+ */
+export function readMemoFile(file: string): Record<string, string> {
+  if (!existsSync(file)) return {};
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return {};
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return {};
+  const entries: Record<string, string> = {};
+  for (const [key, value] of Object.entries(data)) if (typeof value === 'string') entries[key] = value;
+  return entries;
 }

@@ -20,6 +20,8 @@ import type { AgentMessage, Hello } from '../measure/samples.js';
 import type { SampleRecord } from '../measure/figures.js';
 import { prepareExplain, type ExplainSetup } from '../explain/source.js';
 import { decodeHist, type SampleExplain } from '../explain/buckets.js';
+import { needsPrograms, preparePrograms, type ProgramImage } from '../image/programs.js';
+import type { KernelSource } from '../kselftest/build.js';
 
 export interface CellSpec {
   kernel: string;
@@ -31,6 +33,8 @@ export interface CellSpec {
   timeoutSeconds?: number;
   /** kexp explain: split these functions' calls into buckets (each must be counted too). */
   explain?: { functions: string[]; strict?: boolean };
+  /** Files put into the guest image (a folder or a tar), under the programs and kselftests the plan runs. */
+  overlay?: string;
 }
 
 /** What every stage driver works in: the project, the cache, the store, the log, the stop signal. */
@@ -51,6 +55,8 @@ export interface CellEnv extends Omit<Workspace, 'signal'> {
   onMessage?: (message: AgentMessage) => void;
   /** A kernel built elsewhere (a bisect step's commit or patch prefix) instead of spec.kernel/variant. */
   kernel?: KernelArtifact;
+  /** The recipe and patches that kernel was built from, for kselftests built from the same tree (a bisect step). */
+  kernelSource?: KernelSource;
   /** The image and accelerator a run already settled for all its cells (else found here). */
   image?: GuestImage;
   accel?: AccelChoice;
@@ -74,6 +80,8 @@ export interface CellResult {
   notes: string[];
   /** kexp explain: where each probed function's parameters came from (file:line). */
   explained?: Record<string, string>;
+  /** The programs, kselftests and overlay the cell carried over the base image. */
+  programs?: Pick<ProgramImage, 'layer' | 'kselftests'>;
 }
 
 /** The plan with every workload's own tracepoints added. */
@@ -101,13 +109,21 @@ export async function runBootCell(spec: CellSpec, env: CellEnv): Promise<CellRes
     plan = { ...plan, explain: explain.probes };
   }
   const image = env.image ?? await buildImage({ root: env.root, layout: env.layout, store: env.store, signal: env.signal, onStage: (s) => env.onStage?.(`image: ${s}`) }, { perf: imageNeedsPerf(plan.collectors) });
+  let initrd = image.initramfs;
+  let programs: ProgramImage | undefined;
+  if (needsPrograms(plan, spec.overlay)) {
+    programs = await preparePrograms({ root: env.root, layout: env.layout, store: env.store, logger: env.logger, ...(env.signal ? { signal: env.signal } : {}), onStage: (s) => env.onStage?.(s) }, kernel, image, plan, spec.overlay, env.kernelSource);
+    plan = programs.plan;
+    initrd = programs.initramfs;
+    notes.push(...programs.notes);
+  }
   env.onStage?.('choosing accelerator');
   const accel = env.accel ?? await chooseAccel(spec.accel, { kernel: kernel.bzImage, initrd: image.initramfs, cacheDir: env.layout.root, logger: env.logger, signal: env.signal });
   env.logger.info(accel, 'accelerator');
   env.onStage?.(`booting under ${accel.accel}`);
   const outcome = await boot({
     kernel: kernel.bzImage,
-    initrd: image.initramfs,
+    initrd,
     plan,
     accel: accel.accel,
     ...(spec.memoryMiB ? { memoryMiB: spec.memoryMiB } : {}),
@@ -126,7 +142,7 @@ export async function runBootCell(spec: CellSpec, env: CellEnv): Promise<CellRes
   notes.push(...(outcome.hello?.notes ?? []).filter((n) => /unavailable|^explain:/.test(n)));
   const targets = [...plan.functions, ...(plan.events ?? [])];
   const figures = computeFigures(samples, targets, outcome.hello);
-  return { spec: { ...spec, plan }, kernel, image, accel, outcome: { ...outcome, samples }, figures, targets, notes, ...(explain ? { explained: explain.where } : {}) };
+  return { spec: { ...spec, plan }, kernel, image, accel, outcome: { ...outcome, samples }, figures, targets, notes, ...(explain ? { explained: explain.where } : {}), ...(programs ? { programs: { ...(programs.layer ? { layer: programs.layer } : {}), kselftests: programs.kselftests } } : {}) };
 }
 
 /**

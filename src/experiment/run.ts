@@ -11,11 +11,9 @@ import { InputError } from '../core/errors.js';
 import { capture } from '../core/proc.js';
 import { kexpVersion } from '../core/version.js';
 import { packageRoot } from '../core/paths.js';
-import { listWorkloads } from '../image/image.js';
 import type { BuildProgress } from '../kernel/build.js';
 import { loadExperiment, parseExperiment, type Experiment } from '../config/experiment.js';
-import { listKernelNames } from '../config/recipe.js';
-import { listVariants } from '../config/variants.js';
+import { loadCatalog } from '../config/catalog.js';
 import { RunStore, newRunId, type RunManifest } from '../results/store.js';
 import type { Workspace } from './cell.js';
 import { writeReports } from '../report/write.js';
@@ -23,6 +21,7 @@ import { workUnits } from './executor.js';
 import { chooseExecutor, createExecutor, describeExecutor, type ExecutorChoice, type ExecutorFlags } from './executors/index.js';
 import { probeRedis } from '../fleet/redis.js';
 import { planRun, type OnlyFilter, type RunPlan } from './plan.js';
+import { estimateSecondsLeft } from './eta.js';
 
 export interface RunEnv extends Workspace {
   resultsDir: string;
@@ -71,7 +70,7 @@ async function provenance(): Promise<Pick<RunManifest, 'kexp' | 'host' | 'qemu'>
 }
 
 export async function startRun(env: RunEnv, experimentFile: string, only: OnlyFilter): Promise<RunOutcome> {
-  const loaded = loadExperiment(env.root, experimentFile, listWorkloads(env.root));
+  const loaded = loadExperiment(env.root, experimentFile);
   const plan = planRun(loaded.experiment, only);
   const choice = await checkedExecutor(env, loaded.experiment);
   let id = newRunId(loaded.experiment.name);
@@ -97,7 +96,7 @@ export async function startRun(env: RunEnv, experimentFile: string, only: OnlyFi
 
 /** The experiment as the run recorded it, checked against what this project has now. */
 function recordedExperiment(env: RunEnv, store: RunStore): Experiment {
-  return parseExperiment(join(store.dir, 'experiment.json'), store.experimentText(), { kernels: listKernelNames(env.root), variants: listVariants(env.root), workloads: listWorkloads(env.root) });
+  return parseExperiment(join(store.dir, 'experiment.json'), store.experimentText(), loadCatalog(env.root));
 }
 
 export async function resumeRun(env: RunEnv, runId: string): Promise<RunOutcome> {
@@ -110,6 +109,8 @@ export async function resumeRun(env: RunEnv, runId: string): Promise<RunOutcome>
   if (manifest.executor?.name === 'bullmq' && choice.name === 'local') {
     env.say?.(`run ${runId} was started on a fleet (${manifest.executor.redis ?? 'Redis'}); resuming it here runs its unfinished cells locally, while the fleet may still run the queued ones (--redis URL collects them instead)`);
   }
+  // A cell the manifest calls done whose record is missing or damaged is run again.
+  for (const id of store.damagedCells()) manifest.cells[id]!.state = 'pending';
   manifest.state = 'running';
   store.writeManifest(manifest);
   return execute(env, store, experiment, plan, choice);
@@ -168,8 +169,7 @@ async function execute(env: RunEnv, store: RunStore, experiment: Experiment, pla
   updateManifest(store, (m) => {
     m.executor = describeExecutor(choice);
   });
-  const started = Date.now();
-  let finishedHere = 0;
+  const cellSeconds: number[] = [];
   const running = new Set<string>();
   try {
     await executor.run(units, {
@@ -219,12 +219,14 @@ async function execute(env: RunEnv, store: RunStore, experiment: Experiment, pla
         if (files) store.writeCellFiles(cell.id, files);
         store.recordCell(record);
         running.delete(cell.id);
+        // A cell that never started (its kernel did not build) records 0 s: the estimate skips it.
+        cellSeconds.push(record.seconds);
         progress.cells.running = running.size;
         progress.cells.done++;
-        finishedHere++;
         if (record.status !== 'ok' || record.samples.some((s) => s.status !== 'ok' && s.status !== 'skipped')) progress.cells.failed++;
-        const left = progress.cells.total - progress.cells.done;
-        progress.etaSeconds = Math.round((((Date.now() - started) / 1000 / finishedHere) * left) / Math.min(jobs, Math.max(1, left)));
+        const eta = estimateSecondsLeft({ finishedCellSeconds: cellSeconds, cellsLeft: progress.cells.total - progress.cells.done, parallel: jobs });
+        if (eta === undefined) delete progress.etaSeconds;
+        else progress.etaSeconds = eta;
         env.logger.info({ cell: cell.id, status: record.status, worker: record.worker }, 'cell done');
         emit();
       },

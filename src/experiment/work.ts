@@ -4,10 +4,11 @@
  * the very same functions on another machine. Both take data in and give data out.
  */
 import { CancelledError, isKexpError } from '../core/errors.js';
-import { buildKernel, type BuildProgress, type KernelArtifact } from '../kernel/build.js';
+import { buildKernel, prefetchSourceTrees, type BuildProgress, type KernelArtifact } from '../kernel/build.js';
 import type { GuestImage } from '../image/image.js';
 import type { AccelChoice } from '../vm/accel.js';
 import type { ArtifactProvenance, CellRecord } from '../results/store.js';
+import { expandSamples, figureUnit } from '../image/plan.js';
 import { runBootCell, type Workspace } from './cell.js';
 import type { BuildJob, CellJob } from './plan.js';
 
@@ -21,7 +22,8 @@ export interface BuildOutcome {
 
 export function kernelProvenance(artifact: KernelArtifact): ArtifactProvenance {
   const r = artifact.record;
-  return { key: artifact.key, inputKey: r.inputKey, source: r.source.label, sourceId: r.source.sourceId, patches: r.patches.map((p) => ({ name: p.name, sha256: p.sha256 })), ...(r.configSha256 ? { configSha256: r.configSha256 } : {}), compiler: r.compiler, cached: artifact.cached };
+  const commit = /^git-([0-9a-f]{40,64})$/.exec(r.source.sourceId)?.[1];
+  return { key: artifact.key, inputKey: r.inputKey, source: r.source.label, sourceId: r.source.sourceId, ...(commit ? { commit } : {}), patches: r.patches.map((p) => ({ name: p.name, sha256: p.sha256 })), ...(r.configSha256 ? { configSha256: r.configSha256 } : {}), compiler: r.compiler, cached: artifact.cached };
 }
 
 /** Build (or find in the store) one kernel variant. A variant that does not build is a finding, returned, not thrown. */
@@ -35,6 +37,11 @@ export async function runBuild(ws: Workspace, build: BuildJob, onProgress?: (pro
     ws.logger.warn({ build: `${build.kernel}/${build.variant}`, err: error }, 'build failed');
     return { build, provenance: { key: '', error: reason } };
   }
+}
+
+/** Extract the source trees of later builds at low priority while the first one builds (never throws). */
+export function prefetchSources(ws: Workspace, builds: readonly BuildJob[]): Promise<void> {
+  return prefetchSourceTrees({ root: ws.root, layout: ws.layout, store: ws.store, logger: ws.logger, signal: ws.signal }, builds);
 }
 
 export interface CellSetup {
@@ -92,6 +99,7 @@ export async function runCell(ws: Workspace, job: CellJob, setup: CellSetup, sig
 
 /** A cell that could not run (its kernel did not build, or the infrastructure gave up on it): every sample failed, with the reason. */
 export function failedCellRecord(job: CellJob, reason: string, worker = 'local'): CellRecord {
-  const samples = job.spec.plan.runs.flatMap((r) => r.sizes.map((pages) => ({ workload: r.workload, args: r.args, pages, rep: job.rep, status: 'failed' as const, reason, counts: {}, result: null })));
+  // Every planned sample, as the plan sizes it (a program's: its pages, its unit, its {n}).
+  const samples = expandSamples({ ...job.spec.plan, repetitions: 1 }).map((p) => ({ workload: p.workload, args: p.args, pages: p.pages, rep: job.rep, status: 'failed' as const, reason, counts: {}, result: null, ...(p.command ? { unit: figureUnit(p.command.unit), size: p.size ?? 0 } : {}) }));
   return { schema: 'kexp/cell@1', id: job.id, kernel: job.kernel, variant: job.variant, rep: job.rep, status: 'failed', reason, accel: 'none', kernelKey: null, imageKey: null, seconds: 0, worker, traceable: null, warnings: [], agentErrors: [], samples };
 }

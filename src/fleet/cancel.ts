@@ -20,6 +20,7 @@ export async function cancelFleetRun(redisUrl: string, runId: string, builds: { 
   await probeRedis(redisUrl);
   const connection = await connectRedis(redisUrl, () => undefined);
   const queue = new Queue(QUEUE, { connection, prefix: PREFIX });
+  queue.on('error', () => undefined); // a lost connection fails the calls below, which say so
   try {
     await connection.set(cancelKey(runId), new Date().toISOString(), 'EX', KEEP_SECONDS);
     let removed = 0;

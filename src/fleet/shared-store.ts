@@ -2,7 +2,9 @@
  * The artifact store every machine of a fleet reaches: a shared directory (NFS in a lab) laid out
  * like the local store. An artifact is published into it with a SHA256SUMS file, and taken from
  * it into a machine's own store only after every file's copy matched its sum; both directions go
- * through ArtifactStore.put, so neither store ever holds half an artifact.
+ * through ArtifactStore.put, so neither store ever holds half an artifact. Other machines write
+ * this directory: a key read from it is checked to be a key (64 hex digits) before it becomes a
+ * path.
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -11,6 +13,23 @@ import { EnvironmentError } from '../core/errors.js';
 import { ArtifactStore, type ArtifactKind } from '../store/store.js';
 
 export const SUMS = 'SHA256SUMS';
+
+/** Artifact keys are sha256 hex digests; index names are letters, digits and `_.-`. Pure. */
+export function isArtifactKey(text: string): boolean {
+  return /^[0-9a-f]{64}$/.test(text);
+}
+
+function isIndexName(text: string): boolean {
+  return /^[\w.-]{1,200}$/.test(text) && !text.startsWith('.');
+}
+
+function checkKey(kind: string, key: string): void {
+  if (!isArtifactKey(key)) throw new EnvironmentError(`shared store: ${JSON.stringify(key.slice(0, 80))} is not an artifact key (64 hex digits), refused as ${kind}/<key>`);
+}
+
+function checkIndexName(name: string): void {
+  if (!isIndexName(name)) throw new EnvironmentError(`shared store: ${JSON.stringify(name.slice(0, 80))} is not an index name`);
+}
 
 function filesUnder(dir: string, base = dir): string[] {
   return readdirSync(dir).sort().flatMap((name) => {
@@ -41,6 +60,7 @@ export class SharedStore {
 
   /** Copy a local artifact into the shared store (once), with its sums. */
   async publish(kind: ArtifactKind, key: string): Promise<void> {
+    checkKey(kind, key);
     if (this.shared.has(kind, key)) return;
     const from = this.local.path(kind, key);
     if (!existsSync(from)) throw new EnvironmentError(`cannot publish ${kind}/${key}: not in the local store ${this.local.root}`);
@@ -60,6 +80,7 @@ export class SharedStore {
    * against its sum. False when the shared store does not have it.
    */
   async fetch(kind: ArtifactKind, key: string): Promise<boolean> {
+    checkKey(kind, key);
     if (this.local.has(kind, key)) return true;
     const from = this.shared.path(kind, key);
     if (!existsSync(join(from, SUMS))) return false;
@@ -87,11 +108,19 @@ export class SharedStore {
     return this.shared.lock('kernels', name, fn, signal ? { signal } : {});
   }
 
+  /** The artifact key filed under `name`, checked: another machine wrote it. */
   readIndex(name: string): string | undefined {
-    return this.shared.readIndex(name);
+    checkIndexName(name);
+    const value = this.shared.readIndex(name);
+    if (value !== undefined && !isArtifactKey(value)) {
+      throw new EnvironmentError(`shared store: ${join(this.shared.root, 'index', name)} holds ${JSON.stringify(value.slice(0, 80))}, not an artifact key (64 hex digits)`, 'remove that file: the next build of that kernel writes it again');
+    }
+    return value;
   }
 
   writeIndex(name: string, value: string): void {
+    checkIndexName(name);
+    checkKey('index value', value);
     this.shared.writeIndex(name, value);
   }
 }

@@ -3,13 +3,19 @@
  * (or finds it in the store), then adds its cells as child jobs and waits for them; a cell job
  * boots its cell with the very code the local executor uses and returns the record with its
  * files. Stopped (SIGTERM), the worker takes nothing new and hands its current jobs back to the
- * queue; killed, its jobs stall and another worker finishes them.
+ * queue; killed, its jobs stall and another worker finishes them. A stop ends within STOP_BOUND_S
+ * whatever Redis does: a Redis that does not answer gets HAND_BACK_MS per job, then the worker
+ * kills its own children and returns, and the jobs it could not hand back stall and are taken
+ * over like those of a killed worker. Redis going away while the worker runs is said in one
+ * line (and its return in another); the connection retries on its own.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Queue, UnrecoverableError, WaitingChildrenError, WaitingError, Worker, type Job } from 'bullmq';
 import { CancelledError, EnvironmentError, isKexpError } from '../core/errors.js';
+import { killAllChildren } from '../core/proc.js';
+import { redactSecrets } from '../core/redact.js';
 import { kexpVersion } from '../core/version.js';
 import { buildImage, imageFromStore, listWorkloads, type GuestImage } from '../image/image.js';
 import { kernelFromStore, kernelInputKeyOf, type KernelArtifact } from '../kernel/build.js';
@@ -25,10 +31,8 @@ import { buildResult, cancelKey, cellJobs, JobDataError, MAX_STALLS, PREFIX, QUE
 import { connectRedis, probeRedis, redactRedisUrl } from './redis.js';
 import type { SharedStore } from './shared-store.js';
 import { startReaper } from './reaper.js';
+import { HAND_BACK_MS, LOCK_MS, STALL_CHECK_MS, STOP_DEADLINE_MS } from './timing.js';
 
-/** A job's lock lasts this long without renewal (renewed every half): a killed worker's job is taken over after about this plus STALL_CHECK_MS. */
-export const LOCK_MS = 15_000;
-export const STALL_CHECK_MS = 10_000;
 /** The largest file a cell sends back in full; a longer one keeps its end. */
 const MAX_FILE_BYTES = 8 * 2 ** 20;
 
@@ -54,13 +58,42 @@ function readCellFiles(dir: string): Record<string, string> {
   return files;
 }
 
+const TIMED_OUT = Symbol('timed out');
+
+/** The promise's value, or TIMED_OUT after `ms`. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Logs a repeated error once (BullMQ reports each failed reconnect of each of its connections). */
+function onceInARow(log: (message: string) => void): { (error: unknown): void; reset(): void } {
+  let last: string | undefined;
+  const report = (error: unknown): void => {
+    const message = redactSecrets(error instanceof Error ? error.message : String(error));
+    if (message !== last) log(message);
+    last = message;
+  };
+  report.reset = (): void => {
+    last = undefined;
+  };
+  return report;
+}
+
 export async function runWorker(options: WorkerOptions): Promise<void> {
   const { ws, name, shared, say } = options;
   await probeRedis(options.redisUrl);
   startReaper();
   const known: KnownNames = { kernels: listKernelNames(ws.root), variants: listVariants(ws.root), workloads: listWorkloads(ws.root), kexp: kexpVersion() };
-  const connection = await connectRedis(options.redisUrl, (message) => say(message));
+  const logError = onceInARow((message) => ws.logger.warn({ error: message }, 'redis connection error'));
+  const connection = await connectRedis(options.redisUrl, (line) => say(line), `worker ${name}`);
+  connection.on('ready', () => logError.reset());
   const queue = new Queue(QUEUE, { connection, prefix: PREFIX });
+  // Without a listener BullMQ prints each connection error with its stack; connectRedis says it once.
+  queue.on('error', logError);
   const accels = new Map<string, Promise<AccelChoice>>();
 
   const buildUnit = async (build: BuildJob): Promise<BuildOutcome> => {
@@ -183,7 +216,11 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         }
         if (ws.signal.aborted && !(error instanceof WaitingChildrenError)) {
           // Stopping: the job goes back to the queue for the next worker, not counted as a failure.
-          await job.moveToWait(token);
+          const handedBack = await within(job.moveToWait(token).then(() => true, () => false), HAND_BACK_MS);
+          if (handedBack !== true) {
+            say(`job ${job.id}: not handed back (Redis ${handedBack === TIMED_OUT ? `did not answer within ${HAND_BACK_MS / 1000} s` : 'refused'}); another worker takes it once its lock expires`);
+            throw error;
+          }
           say(`job ${job.id}: handed back`);
           throw new WaitingError();
         }
@@ -192,24 +229,45 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     },
     { connection, prefix: PREFIX, name, concurrency: Math.max(1, options.jobs), lockDuration: LOCK_MS, stalledInterval: STALL_CHECK_MS, maxStalledCount: MAX_STALLS, autorun: false },
   );
-  worker.on('error', (error) => ws.logger.warn({ err: error }, 'worker error'));
+  worker.on('error', logError);
   worker.on('failed', (job, error) => {
-    if (job) say(`job ${job.id}: failed: ${error.message.split('\n')[0]}`);
+    if (job) say(`job ${job.id}: failed: ${redactSecrets(error.message.split('\n')[0] ?? '')}`);
   });
   worker.on('stalled', (jobId) => say(`job ${jobId}: its worker stopped answering; back in the queue`));
+
+  // Past the deadline nothing waits for Redis any more: the children go, and the worker returns.
+  let deadline: NodeJS.Timeout | undefined;
+  let forceStop = (): void => undefined;
+  const forced = new Promise<void>((resolve) => {
+    forceStop = resolve;
+  });
+  const armDeadline = (): void => {
+    deadline ??= setTimeout(() => {
+      say(`stopping: Redis did not let go within ${STOP_DEADLINE_MS / 1000} s; the jobs not handed back go to another worker once their locks expire`);
+      killAllChildren('SIGKILL');
+      connection.disconnect();
+      forceStop();
+    }, STOP_DEADLINE_MS);
+  };
   const stop = (): void => {
     say('stopping: taking no new jobs, handing back the current ones');
-    void worker.close();
+    armDeadline();
+    worker.close().catch(logError);
   };
-  if (ws.signal.aborted) return;
-  ws.signal.addEventListener('abort', stop, { once: true });
-  say(`worker ${name}: taking jobs from ${redactRedisUrl(options.redisUrl)}, ${options.jobs} at a time${shared ? `, shared store ${shared.dir}` : ''}`);
   try {
-    await worker.run();
+    if (ws.signal.aborted) return;
+    ws.signal.addEventListener('abort', stop, { once: true });
+    say(`worker ${name}: taking jobs from ${redactRedisUrl(options.redisUrl)}, ${options.jobs} at a time${shared ? `, shared store ${shared.dir}` : ''}`);
+    await Promise.race([worker.run(), forced]);
   } finally {
     ws.signal.removeEventListener('abort', stop);
-    await worker.close();
-    await queue.close();
+    armDeadline();
+    const closed = (async (): Promise<void> => {
+      await worker.close();
+      await queue.close();
+    })().catch(logError);
+    await Promise.race([closed, forced]);
+    clearTimeout(deadline);
     connection.disconnect();
   }
 }

@@ -187,7 +187,7 @@ function perfEntries(files: string[]): CpioEntry[] {
 }
 
 /** usr/gen_init_cpio from a kernel source the cache already holds, or from a recipe's tarball. */
-async function genInitCpioTool(ctx: ImageContext): Promise<string> {
+export async function genInitCpioTool(ctx: ImageContext): Promise<string> {
   const source = await genInitCpioSource(ctx);
   const key = sha256(source);
   const tool = join(ctx.store.path('tools', key), 'gen_init_cpio');

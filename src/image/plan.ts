@@ -7,11 +7,96 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { InputError } from '../core/errors.js';
 import type { CollectorName } from '../measure/samples.js';
 import { planLines, type ExplainProbe } from '../explain/probes.js';
+import { parseKselftestSpec } from '../kselftest/spec.js';
 
 export interface WorkloadRun {
+  /** A workload of images/workloads, or, for a program, its label ("mm:madv_populate", "stress-ng"). */
   workload: string;
+  /** The workload's options; a program's arguments with their {n} placeholders. */
   args: string[];
+  /** Page counts; a program's values of {n} ([0] when it has none). */
   sizes: number[];
+  /** Set when the sample is a program run as it is (kexp boot -- CMD, --kselftest), not a kexp workload. */
+  command?: CommandSpec;
+}
+
+/** A program run as a workload: the guest runs it in `dir`, its exit status and output are the result. */
+export interface CommandSpec {
+  kind: 'command' | 'kselftest';
+  /**
+   * The program as the guest finds it: an absolute path once the cell resolved it (before the
+   * boot); until then a command's program as the user named it, and empty for a kselftest.
+   */
+  program: string;
+  /** The folder it runs in (a kselftest: its own folder, as the kselftest runner runs it). */
+  dir: string;
+  /** A kselftest: TARGET and TEST as named; built from the cell's kernel tree and variant. */
+  kselftest?: { target: string; test: string };
+  /**
+   * How big one unit of {n} is: "page" (per-page figures), bytes when the placeholder carries a
+   * size suffix ({n}K, {n}M, {n}G: figures per 4 KiB page), "n" (the program's own unit: figures
+   * per n), or "run" (no placeholder: one run per repetition, figures per run).
+   */
+  unit: SizeUnit;
+}
+
+export type SizeUnit = { kind: 'bytes'; bytes: number } | { kind: 'n' } | { kind: 'run' };
+
+export const PAGE_BYTES = 4096;
+const placeholder = /\{n\}/g;
+const suffixBytes: Record<string, number> = { K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+
+/**
+ * What a program's arguments say about its size: no {n} (one run per repetition), {n} followed by
+ * K, M or G in the same argument (a size in bytes: figures per page), else {n} in its own unit. Pure.
+ */
+export function sizeUnitOf(args: readonly string[]): SizeUnit {
+  let unit: SizeUnit = { kind: 'run' };
+  for (const arg of args) {
+    for (const m of arg.matchAll(/\{n\}([KMG])?(?:i?B)?(?![A-Za-z0-9])/gi)) {
+      const suffix = m[1]?.toUpperCase();
+      if (suffix) return { kind: 'bytes', bytes: suffixBytes[suffix]! };
+      unit = { kind: 'n' };
+    }
+    if (unit.kind === 'run' && arg.includes('{n}')) unit = { kind: 'n' };
+  }
+  return unit;
+}
+
+/** The abscissa of the fit for one value of {n}: pages when the unit is known, n otherwise, 0 without a size. */
+export function fitSize(n: number, unit: SizeUnit): number {
+  if (unit.kind === 'run') return 0;
+  if (unit.kind === 'n') return n;
+  return (n * unit.bytes) / PAGE_BYTES;
+}
+
+/** The unit the figures of a sample are in. */
+export function figureUnit(unit: SizeUnit | undefined): 'page' | 'n' | 'run' {
+  if (!unit || unit.kind === 'bytes') return 'page';
+  return unit.kind;
+}
+
+/** A program's arguments for one value of {n}. Pure. */
+export function substituteSize(args: readonly string[], n: number): string[] {
+  return args.map((a) => a.replace(placeholder, String(n)));
+}
+
+/** Arguments travel %XX-encoded outside this set (the agent decodes them with busybox httpd -d). */
+const plainArg = /^[A-Za-z0-9_.,=:/@-]+$/;
+
+export function encodeArg(arg: string): string {
+  if (arg === '') return '%';
+  if (plainArg.test(arg)) return arg;
+  return [...Buffer.from(arg, 'utf8')].map((b) => {
+    const c = String.fromCharCode(b);
+    return /[A-Za-z0-9_.,=:/@-]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }).join('');
+}
+
+/** The inverse of encodeArg (what the agent does), for tests and for reading a plan back. */
+export function decodeArg(token: string): string {
+  if (token === '%') return '';
+  return Buffer.from(token.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
 }
 
 export interface GuestPlan {
@@ -28,15 +113,26 @@ export interface GuestPlan {
 export interface PlannedSample {
   workload: string;
   args: string[];
+  /** The fit's abscissa: pages (a program: pages of its size, n in its own unit, 0 without a size). */
   pages: number;
   rep: number;
+  /** A program: its value of {n} and what it runs. */
+  size?: number;
+  command?: CommandSpec;
 }
 
 /** Repetitions outermost, so that a hang late in a boot still leaves a complete first round. */
 export function expandSamples(plan: GuestPlan): PlannedSample[] {
   const samples: PlannedSample[] = [];
   for (let rep = 0; rep < plan.repetitions; rep++) {
-    for (const run of plan.runs) for (const pages of run.sizes) samples.push({ workload: run.workload, args: run.args, pages, rep });
+    for (const run of plan.runs) {
+      if (run.command) {
+        const sizes = run.command.unit.kind === 'run' ? [0] : run.sizes;
+        for (const n of sizes) samples.push({ workload: run.workload, args: run.args, pages: fitSize(n, run.command.unit), rep, size: n, command: run.command });
+      } else {
+        for (const pages of run.sizes) samples.push({ workload: run.workload, args: run.args, pages, rep });
+      }
+    }
   }
   return samples;
 }
@@ -46,6 +142,13 @@ const token = /^[A-Za-z0-9_.,=+:/-]+$/;
 export function planText(plan: GuestPlan): string {
   for (const fn of plan.functions) if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(fn)) throw new InputError(`function "${fn}": not a kernel symbol name`);
   for (const run of plan.runs) {
+    if (run.command) {
+      const { program, dir } = guestPaths(run.command);
+      for (const path of [program, dir]) {
+        if (!/^\/[A-Za-z0-9_.,=+:/@-]*$/.test(path)) throw new InputError(`program "${run.workload}": "${path}" must be an absolute guest path of letters, digits and _.,=+:/@-`);
+      }
+      continue;
+    }
     for (const part of [run.workload, ...run.args]) {
       if (!token.test(part)) throw new InputError(`workload "${run.workload}": "${part}" has characters the guest plan cannot carry (use letters, digits and _.,=+:/-)`);
     }
@@ -57,7 +160,13 @@ export function planText(plan: GuestPlan): string {
     if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(probe.function)) throw new InputError(`function "${probe.function}": not a kernel symbol name`);
     lines.push(...planLines(i, probe));
   });
-  for (const s of expandSamples(plan)) lines.push(['sample', s.workload, s.pages, s.rep, ...s.args].join(' '));
+  for (const s of expandSamples(plan)) {
+    if (s.command) {
+      const { program, dir } = guestPaths(s.command);
+      lines.push(['exec', s.size ?? 0, s.rep, dir, program, ...substituteSize(s.args, s.size ?? 0).map(encodeArg)].join(' '));
+    }
+    else lines.push(['sample', s.workload, s.pages, s.rep, ...s.args].join(' '));
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -77,4 +186,57 @@ export function decodePlan(params: Record<string, string>): string {
   const z = params['kexp.planz'];
   if (z !== undefined) return gunzipSync(Buffer.from(z, 'base64')).toString('utf8');
   return Buffer.from(params['kexp.plan'] ?? '', 'base64').toString('utf8');
+}
+
+/**
+ * A program's guest path and folder. Before the cell has resolved them (in the image? carried from
+ * the host? which folder has the kselftest?) they stand in by name, so that a plan's length can be
+ * checked early; boot() refuses a plan with a program not yet resolved.
+ */
+export function guestPaths(command: CommandSpec): { program: string; dir: string } {
+  if (command.program.startsWith('/') && command.dir.startsWith('/')) return { program: command.program, dir: command.dir };
+  if (command.kselftest) return { program: `/kselftest/${command.kselftest.target}/${command.kselftest.test}`, dir: `/kselftest/${command.kselftest.target}` };
+  return { program: command.program.startsWith('/') ? command.program : `/usr/bin/${command.program}`, dir: command.dir || COMMAND_DIR };
+}
+
+/** Programs of the plan the cell has not resolved to guest paths yet. */
+export function unresolvedPrograms(plan: GuestPlan): string[] {
+  return plan.runs.filter((r) => r.command && !(r.command.program.startsWith('/') && r.command.dir.startsWith('/') && (r.command.kind === 'command' || r.command.program !== ''))).map((r) => r.workload);
+}
+
+/** Where a command runs when nothing else is said: a writable folder. */
+export const COMMAND_DIR = '/tmp';
+
+/** Sizes of {n} whose pages are whole ({n}K takes multiples of 4); an input error names the first that is not. */
+function checkedSizes(label: string, unit: SizeUnit, sizes: number[], where: string): number[] {
+  if (unit.kind === 'run') return [0];
+  for (const n of sizes) {
+    if (!Number.isInteger(fitSize(n, unit))) throw new InputError(`${where}: ${label}: {n} = ${n} is not a whole number of 4 KiB pages`, 'give sizes that are (for {n}K: multiples of 4), or a larger unit ({n}M)');
+  }
+  return sizes;
+}
+
+/** `kexp boot -- PROGRAM ARGS` as a run: labelled by the program as named, sized when an argument has {n}. */
+export function commandRun(argv: readonly string[], sizes: number[], where = 'kexp boot --'): WorkloadRun {
+  const [program, ...args] = argv;
+  if (!program) throw new InputError(`${where}: no program`, 'e.g. kexp boot --kernel 6.12 -- /usr/bin/stress-ng --vm 1 --vm-bytes {n}M');
+  const unit = sizeUnitOf(args);
+  return { workload: program, args, sizes: checkedSizes(program, unit, sizes, where), command: { kind: 'command', program, dir: COMMAND_DIR, unit } };
+}
+
+/** A kselftest as a run, labelled TARGET:TEST; its program and folder are found in the cell's kernel tree. */
+export function kselftestRun(spec: { target: string; test: string; args: string[] }, sizes: number[], where = '--kselftest'): WorkloadRun {
+  const unit = sizeUnitOf(spec.args);
+  const label = `${spec.target}:${spec.test}`;
+  return { workload: label, args: spec.args, sizes: checkedSizes(label, unit, sizes, where), command: { kind: 'kselftest', program: '', dir: '', unit, kselftest: { target: spec.target, test: spec.test } } };
+}
+
+/** An experiment's program entry (a command, or a kselftest named TARGET:TEST) as a run. */
+export function programRun(entry: { name: string; args: string[]; sizes?: number[]; program?: 'command' | 'kselftest' }, defaultSizes: number[], where: string): WorkloadRun {
+  const sizes = entry.sizes ?? defaultSizes;
+  if (entry.program === 'kselftest') {
+    const spec = parseKselftestSpec(entry.name, `${where}.kselftest`);
+    return kselftestRun({ target: spec.target, test: spec.test, args: entry.args }, sizes, where);
+  }
+  return commandRun([entry.name, ...entry.args], sizes, where);
 }

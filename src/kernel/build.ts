@@ -10,7 +10,7 @@ import { BuildError, EnvironmentError, InputError, isKexpError } from '../core/e
 import { memoByFile } from '../core/memo.js';
 import { which } from '../doctor/probe.js';
 import { sha256 } from '../core/hash.js';
-import { capture, displayCommand, ProcessError, run } from '../core/proc.js';
+import { capture, ProcessError, run } from '../core/proc.js';
 import type { CacheLayout } from '../core/paths.js';
 import type { Logger } from '../core/log.js';
 import { ArtifactStore, writeJsonAtomic } from '../store/store.js';
@@ -19,10 +19,12 @@ import { loadRecipe, type KernelRecipe } from '../config/recipe.js';
 import { loadVariant, type VariantSeries } from '../config/variants.js';
 import { kexpVersion } from '../core/version.js';
 import { keptSourceFiles } from '../explain/source.js';
-import { identifySource, preparePristineTree, treePaths, git, type SourceIdentity } from './source.js';
+import { identifySource, openPristineTree, preparePristineTree, treeIsReady, treePaths, git, type OpenedTree, type SourceIdentity } from './source.js';
 import { makeArgs, readRequestedConfig, resolveConfig, type MakeContext } from './configure.js';
 import { kernelArtifactKey, kernelInputKey, patchDiffHash, resolvedConfigKey, type KernelKeyInputs } from './keys.js';
 import { explainApplyFailure, formatApplyFailure, parsePatch, touchedFiles } from './patch.js';
+import { kernelReproducer } from './reproducer.js';
+import { cleanUpUnfinishedMake, markMakeEnded, markMakeStarted } from './unfinished.js';
 
 export const ARCH = 'x86_64';
 
@@ -167,6 +169,72 @@ export async function buildKernelFrom(ctx: KernelBuildContext, recipe: KernelRec
   }, { signal: ctx.signal });
 }
 
+/**
+ * Which trees to make ahead, in order, given the builds in the order they will run: the trees of
+ * builds the store does not have, except the first such build's own (it makes it now). Pure.
+ */
+export function treesToPrefetch(builds: readonly { treeId: string; inStore: boolean }[]): string[] {
+  const needed = [...new Set(builds.filter((b) => !b.inStore).map((b) => b.treeId))];
+  return needed.slice(1);
+}
+
+/**
+ * Extract and configure the source trees that builds after the first will need, while the first
+ * builds: at the lowest CPU priority, so that this takes the core make leaves idle (its serial
+ * link steps, a one-file variant rebuild) rather than slow make down. Kernels whose variants are
+ * all in the store are left alone, and so are trees that are ready with their configuration in
+ * the store; the first build's tree is its own to make. One tree at a time, each under its tree's
+ * lock (a build that needs it meanwhile waits). Never throws: what it could not do ahead, the
+ * build that needs it does (and reports).
+ */
+export async function prefetchSourceTrees(ctx: KernelBuildContext, builds: readonly { kernel: string; variant: string }[]): Promise<void> {
+  const planned: { recipe: KernelRecipe; identity: SourceIdentity; inputs: KernelKeyInputs; inStore: boolean }[] = [];
+  try {
+    for (const build of builds) {
+      if (ctx.signal?.aborted) return;
+      const recipe = loadRecipe(ctx.root, build.kernel);
+      const { identity, inputs } = await keyInputs(ctx.layout, recipe, loadVariant(ctx.root, build.variant, recipe.series));
+      planned.push({ recipe, identity, inputs, inStore: lookup(ctx.store, kernelInputKey(inputs), Date.now()) !== undefined });
+    }
+  } catch (error) {
+    // A recipe or a variant that does not load: its build says so.
+    ctx.logger.debug({ err: error }, 'prefetch: not planning ahead');
+    return;
+  }
+  for (const treeId of treesToPrefetch(planned.map((p) => ({ treeId: p.identity.treeId, inStore: p.inStore })))) {
+    if (ctx.signal?.aborted) return;
+    const first = planned.find((p) => p.identity.treeId === treeId && !p.inStore)!;
+    const paths = treePaths(ctx.layout, first.identity);
+    const configKey = resolvedConfigKey(first.inputs);
+    // The pristine tree's configuration is the build's when its patches change no Kconfig file.
+    const configAhead = !ctx.store.has('configs', configKey) && configKey === resolvedConfigKey({ ...first.inputs, patches: [] });
+    if (treeIsReady(paths) && !configAhead) continue;
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const logFile = join(ctx.layout.logs, 'builds', `${first.recipe.name}-prefetch-${stamp}.log`);
+    try {
+      await withLock(ctx.layout.locks, `tree-${treeId}`, async () => {
+        const tree = await openPristineTree(first.identity, paths, { logger: ctx.logger, signal: ctx.signal, logFile, lowPriority: true });
+        await tree.recorded;
+        if (configAhead) {
+          const makeCtx: MakeContext = { src: paths.src, arch: ARCH, cc: await ccacheCommand(), makeVariables: first.recipe.makeVariables, logFile, signal: ctx.signal, lowPriority: true };
+          await configureOnce(ctx.store, configKey, makeCtx, paths.kconfig, first.inputs);
+        }
+      }, { signal: ctx.signal });
+      ctx.logger.info({ tree: paths.src, source: first.identity.label, configured: configAhead }, 'prefetch: source tree ready');
+    } catch (error) {
+      ctx.logger.warn({ tree: paths.src, err: error, logFile }, 'prefetch: could not prepare the source tree ahead; its build will');
+    }
+  }
+}
+
+/** The resolved .config of these inputs: from the store, else resolved in the scratch folder and stored. */
+async function configureOnce(store: ArtifactStore, configKey: string, makeCtx: MakeContext, scratch: string, inputs: KernelKeyInputs): Promise<string> {
+  if (store.has('configs', configKey)) return readFileSync(join(store.path('configs', configKey), 'config'), 'utf8');
+  const text = await resolveConfig(makeCtx, scratch, inputs.requestedConfig);
+  await store.put('configs', configKey, async (dir) => writeFileSync(join(dir, 'config'), text));
+  return text;
+}
+
 function lookup(store: ArtifactStore, inputKey: string, started: number): KernelArtifact | undefined {
   const key = store.readIndex(`kernel-input-${inputKey}`);
   if (!key || !store.has('kernels', key)) return undefined;
@@ -251,39 +319,57 @@ async function buildLocked(
     logFile,
   };
   const recordFile = logFile.replace(/\.log$/, '.json');
+  let tree: OpenedTree | undefined;
   try {
-    const prepared = await timed('prepareTree', () =>
-      preparePristineTree(identity, paths, { logger: ctx.logger, signal: ctx.signal, logFile, onStage: (s) => progress(s as BuildProgress['stage']) }),
+    // A tree just extracted is the pristine source already: its commit is recorded while this
+    // build configures and compiles, unless a patch is to change the tree first.
+    const treeOptions = { logger: ctx.logger, signal: ctx.signal, logFile, onStage: (s: string) => progress(s as BuildProgress['stage']) };
+    tree = await timed('prepareTree', async () =>
+      series.patches.length > 0
+        ? { created: (await preparePristineTree(identity, paths, treeOptions)).created, recorded: Promise.resolve() }
+        : openPristineTree(identity, paths, treeOptions),
     );
-    record.tree.created = prepared.created;
+    record.tree.created = tree.created;
+    const recorded = tree.recorded;
+    const treeRecorded = async (): Promise<void> => {
+      const t0 = Date.now();
+      try {
+        await recorded;
+      } finally {
+        timings.waitForTreeRecord = (timings.waitForTreeRecord ?? 0) + (Date.now() - t0) / 1000;
+      }
+    };
 
     progress('applying patches');
     await timed('applyPatches', () => applyPatches(paths.src, series, recipe, logFile, ctx.signal));
 
     progress('configuring');
     const configKey = resolvedConfigKey(inputs);
-    const resolvedText = await timed('configure', async () => {
-      if (ctx.store.has('configs', configKey)) return readFileSync(join(ctx.store.path('configs', configKey), 'config'), 'utf8');
-      const text = await resolveConfig(makeCtx, paths.kconfig, inputs.requestedConfig);
-      await ctx.store.put('configs', configKey, async (dir) => writeFileSync(join(dir, 'config'), text));
-      return text;
-    });
+    const resolvedText = await timed('configure', () => configureOnce(ctx.store, configKey, makeCtx, paths.kconfig, inputs));
     record.configSha256 = sha256(resolvedText);
     const key = kernelArtifactKey(inputs, resolvedText);
     record.key = key;
 
     mkdirSync(paths.build, { recursive: true });
+    // A make that died here (killed, out of memory, the machine lost) may have left files
+    // half-written that make would trust: remove what it wrote before anything else runs here.
+    const cleanup = cleanUpUnfinishedMake(paths.build);
+    if (cleanup) {
+      ctx.logger.warn({ buildDir: paths.build, since: cleanup.startedAt, removed: cleanup.removed.length }, 'a make was killed in this build folder; removed what it wrote');
+      record.warnings.push(`a make killed in ${paths.build} (started ${cleanup.startedAt}) left ${cleanup.removed.length} files that may be half-written; removed them, make rebuilt them`);
+    }
     const buildConfig = join(paths.build, '.config');
     if (!existsSync(buildConfig) || readFileSync(buildConfig, 'utf8') !== resolvedText) writeFileSync(buildConfig, resolvedText);
 
     const args = makeArgs(makeCtx, paths.build, ['bzImage'], jobs);
     const env = { KBUILD_BUILD_USER: 'kexp', KBUILD_BUILD_HOST: 'kexp', KBUILD_BUILD_TIMESTAMP: 'kexp', KCONFIG_NOSILENTUPDATE: '1' };
-    record.reproducer = [
-      `cd ${paths.src} && git reset --hard && git clean -fdx`,
-      ...series.patches.map((p) => `git -C ${paths.src} apply ${p.path}`),
-      `cp <store>/configs/${configKey}/config ${buildConfig}`,
-      `${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} ${displayCommand('make', args)}`,
-    ];
+    record.reproducer = kernelReproducer({
+      src: paths.src,
+      patches: series.patches.map((p) => p.path),
+      config: { from: join(ctx.store.path('configs', configKey), 'config'), to: buildConfig },
+      env,
+      makeArgs: args,
+    });
 
     if (ctx.store.has('kernels', key)) {
       // Same bzImage inputs under another input key (e.g. only a patch's mail header changed).
@@ -293,6 +379,7 @@ async function buildLocked(
 
     progress('compiling', { objects: 0 });
     let objects = 0;
+    markMakeStarted(paths.build, `${recipe.name}/${series.variant}`);
     await timed('make', () =>
       run('make', args, {
         env,
@@ -307,7 +394,13 @@ async function buildLocked(
           }
           if (/\bwarning:/.test(line)) record.warnings.push(line.trim());
         },
+      }).then((result) => {
+        markMakeEnded(paths.build);
+        return result;
       }).catch((error: unknown) => {
+        // make stopped by itself (a compile error): kbuild deleted what it was writing
+        // (.DELETE_ON_ERROR), nothing is half-written. Killed or cancelled: the mark stays.
+        if (error instanceof ProcessError && error.processExitCode !== undefined && !ctx.signal?.aborted) markMakeEnded(paths.build);
         if (error instanceof ProcessError) {
           const errors = error.tail.filter((l) => /error|Error|\*\*\*/.test(l)).slice(-15);
           throw new BuildError(`make bzImage failed for kernel ${recipe.name}, variant ${series.variant}:\n${(errors.length > 0 ? errors : error.tail.slice(-15)).map((l) => `  | ${l}`).join('\n')}`, logFile, `full log: ${logFile}`);
@@ -317,6 +410,7 @@ async function buildLocked(
     );
     record.objectsCompiled = objects;
 
+    await treeRecorded();
     progress('storing');
     record.status = 'ok';
     record.finishedAt = new Date().toISOString();
@@ -349,6 +443,8 @@ async function buildLocked(
     record.error = error instanceof Error ? error.message : String(error);
     throw error;
   } finally {
+    // The tree's lock is let go after this: nobody may find it half-recorded.
+    await tree?.recorded.catch(() => undefined);
     record.finishedAt ??= new Date().toISOString();
     record.timings.total ??= (Date.now() - started) / 1000;
     writeJsonAtomic(recordFile, record);
@@ -360,9 +456,10 @@ async function applyPatches(src: string, series: VariantSeries, recipe: KernelRe
   // Dry run of each patch on top of the ones before it (git apply --check reads them in order,
   // but cannot stack them), so check and apply one at a time and reset on the first refusal.
   for (const patch of series.patches) {
+    // The very text that was read, checked and hashed into the key, not the file again.
     try {
-      await run('git', ['apply', '--check', '--verbose', patch.path], { cwd: src, logFile, signal, tailLines: 60 });
-      await run('git', ['apply', '--whitespace=nowarn', patch.path], { cwd: src, logFile, signal });
+      await run('git', ['apply', '--check', '--verbose'], { cwd: src, input: patch.content, logFile, signal, tailLines: 60 });
+      await run('git', ['apply', '--whitespace=nowarn'], { cwd: src, input: patch.content, logFile, signal });
     } catch (error) {
       if (!(error instanceof ProcessError)) throw error;
       await git(src, ['reset', '-q', '--hard', 'HEAD']);

@@ -3,10 +3,10 @@
  * that every symbol a fragment asked for has the value asked for. Runs in a scratch O= folder so
  * the real build folder's .config is only touched when its content changes.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { BuildError, InputError } from '../core/errors.js';
-import { run } from '../core/proc.js';
+import { ProcessError, run } from '../core/proc.js';
 import type { KernelRecipe } from '../config/recipe.js';
 import {
   applyAssignments,
@@ -37,6 +37,8 @@ export interface MakeContext {
   makeVariables: Record<string, string>;
   logFile: string;
   signal?: AbortSignal;
+  /** make at the lowest CPU priority (configuring a tree ahead of its build, beside another build). */
+  lowPriority?: boolean;
 }
 
 export function makeArgs(ctx: MakeContext, outDir: string, targets: string[], jobs?: number): string[] {
@@ -44,12 +46,49 @@ export function makeArgs(ctx: MakeContext, outDir: string, targets: string[], jo
   return ['-C', ctx.src, `O=${outDir}`, `ARCH=${ctx.arch}`, `CC=${ctx.cc}`, ...(jobs ? [`-j${jobs}`] : []), ...vars, ...targets];
 }
 
+/** Written in the scratch folder while its make runs: a make killed there may leave a half-linked conf program. */
+const SCRATCH_IN_USE = '.kexp-kconfig-unfinished';
+
+/**
+ * The kernel's own make, in the config stage. Its failure says something about the source tree
+ * (a tree that is not a kernel, a broken Kconfig, a host tool missing from the tree's needs), so
+ * it is a BuildError (exit 2) naming the tree and what make said last, not a kexp bug.
+ */
+async function kconfigMake(ctx: MakeContext, scratch: string, target: string): Promise<void> {
+  try {
+    const args = makeArgs(ctx, scratch, [target]);
+    await run(ctx.lowPriority ? 'nice' : 'make', ctx.lowPriority ? ['-n', '19', 'make', ...args] : args, { logFile: ctx.logFile, signal: ctx.signal, tailLines: 40 });
+  } catch (error) {
+    if (!(error instanceof ProcessError) || error.processExitCode === undefined) throw error;
+    throw new BuildError(
+      `make ${target} failed in the kernel source tree ${ctx.src} (exit ${error.processExitCode}):\n${makeFailureLines(error.tail).map((l) => `  | ${l}`).join('\n')}`,
+      ctx.logFile,
+      `full log: ${ctx.logFile}; is ${ctx.src} a complete kernel source tree with its host tools (flex, bison, gcc, make)?`,
+    );
+  }
+}
+
+/** The last lines of make's output worth showing: from the first error on, else the tail. Pure. */
+export function makeFailureLines(tail: readonly string[], max = 15): string[] {
+  const first = tail.findIndex((l) => /\berror\b|\*\*\*|No rule to make target|not found/i.test(l));
+  const lines = first >= 0 ? tail.slice(first) : tail;
+  return lines.slice(-max);
+}
+
 export async function resolveConfig(ctx: MakeContext, scratch: string, requested: Map<string, ConfigAssignment>): Promise<string> {
+  // The scratch folder holds nothing worth keeping but kconfig's host programs (seconds to
+  // build): after a make killed there, start it over rather than trust a half-written conf.
+  if (existsSync(join(scratch, SCRATCH_IN_USE))) rmSync(scratch, { recursive: true, force: true });
   mkdirSync(scratch, { recursive: true });
-  await run('make', makeArgs(ctx, scratch, ['tinyconfig']), { logFile: ctx.logFile, signal: ctx.signal });
+  writeFileSync(join(scratch, SCRATCH_IN_USE), `${process.pid}\n`);
+  await kconfigMake(ctx, scratch, 'tinyconfig');
   const configFile = join(scratch, '.config');
+  if (!existsSync(configFile)) {
+    throw new BuildError(`make tinyconfig in the kernel source tree ${ctx.src} wrote no ${configFile}`, ctx.logFile, `full log: ${ctx.logFile}; is ${ctx.src} a kernel source tree?`);
+  }
   writeFileSync(configFile, applyAssignments(readFileSync(configFile, 'utf8'), requested));
-  await run('make', makeArgs(ctx, scratch, ['olddefconfig']), { logFile: ctx.logFile, signal: ctx.signal });
+  await kconfigMake(ctx, scratch, 'olddefconfig');
+  rmSync(join(scratch, SCRATCH_IN_USE), { force: true });
   const resolvedText = readFileSync(configFile, 'utf8');
   const resolved = configToMap(resolvedText);
   const mismatches = verifyConfig(requested, resolved);

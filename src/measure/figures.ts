@@ -5,7 +5,34 @@
 import { fitPerPage, type Fit } from './fit.js';
 import { parsePerfStat } from './perf.js';
 import { sampleStatus, workloadLabel, type AgentSample, type CountSource, type Hello, type SampleStatus } from './samples.js';
+import { judgeProgram, type TapTotals, type TestResult } from './tap.js';
 import type { SampleExplain } from '../explain/buckets.js';
+import { figureUnit, substituteSize, type PlannedSample } from '../image/plan.js';
+
+/** A program run as the sample (kexp boot -- CMD, a kselftest): what ran and what it said. */
+export interface ProgramRun {
+  kind: 'command' | 'kselftest';
+  /** The program as the guest ran it, and its arguments ({n} replaced). */
+  program: string;
+  argv: string[];
+  exit: number;
+  /** The last lines it wrote: stdout's, then stderr's. */
+  tail: string[];
+  stdoutBytes: number;
+  stderrBytes: number;
+  /** Whole output (as far as the guest kept it), beside the cell's console.log. */
+  outputFile?: string;
+}
+
+/** A program's per-test results: its KTAP/TAP lines, or the program as one test. */
+export interface SampleTests {
+  results: TestResult[];
+  totals: TapTotals;
+  problems: string[];
+}
+
+/** What a figure is per: a page, one unit of a program's {n}, or one run (a program without a size). */
+export type FigureUnit = 'page' | 'n' | 'run';
 
 export interface SampleRecord {
   workload: string;
@@ -22,6 +49,12 @@ export interface SampleRecord {
   explain?: Record<string, SampleExplain>;
   /** The agent's raw hist files by probe index, until the cell decodes them into `explain`. */
   hist?: Record<string, string>;
+  /** A program's run, and its tests' results. */
+  program?: ProgramRun;
+  tests?: SampleTests;
+  /** What `pages` counts (absent: pages); a program's value of {n} is `size`. */
+  unit?: FigureUnit;
+  size?: number;
 }
 
 export interface Figure {
@@ -36,10 +69,62 @@ export interface Figure {
   collectors: Partial<Record<CountSource, Fit | { error: string }>>;
   flags: string[];
   samples: number;
+  /** Absent: per page. "n": per unit of a program's {n}. "run": per run (see per_run). */
+  unit?: FigureUnit;
+  /** A program without a size: calls per run, and their spread over the repetitions. */
+  per_run?: PerRun;
+}
+
+export interface PerRun {
+  mean: number;
+  min: number;
+  max: number;
+  runs: number;
+}
+
+/** A program's sample: its verdict from exit status and TAP, labelled as planned. */
+function programSample(sample: AgentSample, planned: PlannedSample & { command: NonNullable<PlannedSample['command']> }): Pick<SampleRecord, 'workload' | 'args' | 'pages' | 'status' | 'reason' | 'program' | 'tests' | 'unit' | 'size'> {
+  const stdout = sample.output?.stdout ?? '';
+  const stderr = sample.output?.stderr ?? '';
+  const lines = (text: string, n: number): string[] => text.split('\n').filter((l) => l.trim() !== '').slice(-n);
+  const tail = [...lines(stdout, 10), ...lines(stderr, 10)];
+  const kind = planned.command.kind;
+  const verdict = judgeProgram(sample.exit, stdout, { selftest: kind === 'kselftest', label: planned.workload, tail: [...lines(stdout, 3), ...lines(stderr, 3)] });
+  let status: SampleStatus = verdict.status;
+  let reason = verdict.reason;
+  if (sample.countErrors && sample.countErrors.length > 0 && status === 'ok') {
+    status = 'failed';
+    reason = `counts not trustworthy: ${sample.countErrors.join('; ')}`;
+  }
+  return {
+    workload: planned.workload,
+    args: planned.args,
+    pages: planned.pages,
+    status,
+    ...(reason ? { reason } : {}),
+    program: {
+      kind,
+      program: planned.command.program,
+      argv: substituteSize(planned.args, planned.size ?? 0),
+      exit: sample.exit,
+      tail,
+      stdoutBytes: sample.output?.stdoutBytes ?? 0,
+      stderrBytes: sample.output?.stderrBytes ?? 0,
+    },
+    tests: { results: verdict.results, totals: verdict.totals, problems: verdict.problems },
+    unit: figureUnit(planned.command.unit),
+    size: planned.size ?? 0,
+  };
 }
 
 export function toSampleRecord(sample: AgentSample): SampleRecord {
-  const { status, reason } = sampleStatus(sample);
+  return toPlannedSampleRecord(sample, undefined);
+}
+
+/** A sample as recorded; `planned` (the plan's sample at the same index) labels a program's run and judges it. */
+export function toPlannedSampleRecord(sample: AgentSample, planned: PlannedSample | undefined): SampleRecord {
+  const prog = sample.kind === 'exec' && planned?.command ? programSample(sample, planned as PlannedSample & { command: NonNullable<PlannedSample['command']> }) : undefined;
+  const { status, reason } = prog ? { status: prog.status, reason: prog.reason } : sampleStatus(sample);
   const counts = { ...sample.counts } as SampleRecord['counts'];
   let notes: string[] | undefined;
   if (sample.perfRaw) {
@@ -48,9 +133,9 @@ export function toSampleRecord(sample: AgentSample): SampleRecord {
     if (perf.problems.length > 0) notes = perf.problems.map((p) => `perf: ${p}`);
   }
   return {
-    workload: sample.workload,
-    args: sample.args,
-    pages: sample.pages,
+    workload: prog?.workload ?? sample.workload,
+    args: prog?.args ?? sample.args,
+    pages: prog?.pages ?? sample.pages,
     rep: sample.rep,
     status,
     ...(reason ? { reason } : {}),
@@ -58,6 +143,7 @@ export function toSampleRecord(sample: AgentSample): SampleRecord {
     result: sample.result,
     ...(notes ? { notes } : {}),
     ...(sample.hist ? { hist: sample.hist } : {}),
+    ...(prog ? { program: prog.program!, tests: prog.tests!, unit: prog.unit!, size: prog.size! } : {}),
   };
 }
 
@@ -81,7 +167,8 @@ export function computeFigures(samples: SampleRecord[], targets: string[], hello
 }
 
 function figureFor(workload: string, fn: string, group: SampleRecord[], hello: Hello | undefined): Figure {
-  const base = { workload, function: fn, per_page: null, fixed: null, residual: null, collectors: {}, flags: [] as string[], samples: group.length };
+  const unit = group.find((s) => s.unit)?.unit;
+  const base = { workload, function: fn, per_page: null, fixed: null, residual: null, collectors: {}, flags: [] as string[], samples: group.length, ...(unit && unit !== 'page' ? { unit } : {}) };
   const bad = group.find((s) => s.status !== 'ok');
   if (bad) {
     const counts = group.filter((s) => s.status === bad.status).length;
@@ -97,6 +184,7 @@ function figureFor(workload: string, fn: string, group: SampleRecord[], hello: H
   }
   const collectors: Figure['collectors'] = {};
   const flags: string[] = [];
+  if (unit === 'run') return perRunFigure(base, fn, group, [...collectorsRun].sort(), untraceable);
   for (const c of collectorsRun) {
     collectors[c] = fitPerPage(group.map((s) => ({ pages: s.pages, calls: s.counts[c]?.[fn] ?? 0 })));
   }
@@ -113,4 +201,18 @@ function figureFor(workload: string, fn: string, group: SampleRecord[], hello: H
   if ('error' in primary) return { ...base, collectors, flags, status: 'failed', reason: primary.error };
   flags.push(...primary.flags);
   return { ...base, collectors, flags, status: 'ok', per_page: primary.perPage, fixed: primary.fixed, residual: primary.residual };
+}
+
+/** A program without a size: the mean calls per run over the repetitions, with their spread. */
+function perRunFigure(base: Omit<Figure, 'status'>, fn: string, group: SampleRecord[], names: CountSource[], untraceable: string[]): Figure {
+  const flags: string[] = [];
+  for (const s of group) {
+    const values = names.map((c) => s.counts[c]?.[fn]);
+    if (new Set(values).size > 1) flags.push(`collectors disagree in rep ${s.rep}: ${names.map((c, i) => `${c} ${values[i]}`).join(', ')}`);
+  }
+  for (const c of untraceable) flags.push(`${c}: ${fn} not traceable in this kernel`);
+  const values = group.map((s) => s.counts[names[0]!]?.[fn] ?? 0);
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const perRun: PerRun = { mean: Math.round(mean * 1000) / 1000, min: Math.min(...values), max: Math.max(...values), runs: values.length };
+  return { ...base, flags, status: 'ok', per_run: perRun };
 }

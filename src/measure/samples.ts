@@ -34,10 +34,20 @@ const sampleSchema = z.object({
   index: z.number().int().nonnegative(),
   workload: z.string(),
   args: z.array(z.string()).default([]),
-  pages: z.number().int().positive(),
+  /** A workload's page count; a program's value of {n} (0 when it has no size). */
+  pages: z.number().int().nonnegative(),
   rep: z.number().int().nonnegative(),
   exit: z.number().int(),
   result: workloadResultSchema.nullable(),
+  /** "exec": a program run as it is (kexp boot -- CMD, a kselftest); its verdict comes from exit and output. */
+  kind: z.literal('exec').optional(),
+  /** A program's output: the last bytes of each stream, and how many it wrote in all. */
+  output: z.object({
+    stdout: z.string(),
+    stdoutBytes: z.number().int().nonnegative(),
+    stderr: z.string(),
+    stderrBytes: z.number().int().nonnegative(),
+  }).optional(),
   counts: z.record(z.string(), counts).default({}),
   /** Counts the agent could not trust (a hist map dropped events, a hist file unreadable). */
   countErrors: z.array(z.string()).optional(),
@@ -86,8 +96,12 @@ export function parseAgentOutput(text: string): AgentMessage[] {
 
 export type SampleStatus = 'ok' | 'failed' | 'crashed' | 'hung' | 'skipped';
 
-/** The workload's own verdict: ok only when it exited 0 and said ok. */
+/** The workload's own verdict: ok only when it exited 0 and said ok. (A program's verdict: see judgeProgram.) */
 export function sampleStatus(sample: AgentSample): { status: SampleStatus; reason?: string } {
+  if (sample.kind === 'exec') {
+    if (sample.countErrors && sample.countErrors.length > 0) return { status: 'failed', reason: `counts not trustworthy: ${sample.countErrors.join('; ')}` };
+    return sample.exit === 0 ? { status: 'ok' } : { status: 'failed', reason: `${sample.workload} exited ${sample.exit}` };
+  }
   if (sample.result === null) return { status: 'failed', reason: `${sample.workload} printed no result (exit ${sample.exit})` };
   if (sample.result.skipped) return { status: 'skipped', reason: sample.result.error ?? `${sample.workload} could not run here` };
   if (sample.countErrors && sample.countErrors.length > 0) return { status: 'failed', reason: `counts not trustworthy: ${sample.countErrors.join('; ')}` };

@@ -6,7 +6,7 @@
  * The one rule that matters most: a cell that is not ok never shows a number. A fit computed from
  * the samples that did finish is not the figure of a cell where some did not.
  */
-import { statuses, type ExplainSummary, type FigureRow, type ReportInput, type Status } from '../results/types.js';
+import { statuses, type ExplainSummary, type FigureRow, type ReportInput, type Status, type TestResultStatus, type TestRow } from '../results/types.js';
 import { whatChanged, type WhatChanged } from './buckets.js';
 
 /** A figure row's status, or `missing` when the run has no row for the cell at all. */
@@ -41,6 +41,10 @@ export interface Cell {
   samples: { ok: number; total: number } | null;
   /** kexp explain: the figure split into buckets; null when the run did not explain it or the cell is not ok. */
   explain: ExplainSummary | null;
+  /** A program's figure: per unit of its own {n} ("n") or per run ("run"); absent: per page. */
+  unit?: 'n' | 'run';
+  /** unit "run", ok: the mean calls per run and their spread. */
+  perRun?: { mean: number; min: number; max: number; runs: number };
 }
 
 /** A footnote: one text, and every cell of the table it is about. */
@@ -89,6 +93,46 @@ export interface ReportTables {
   /** Every function and tracepoint the run has figures for, so a caller can say what else there is. */
   functions: string[];
   provenance: string[];
+  /** Test programs' results beside the figures (only when the run ran any). */
+  tests?: TestReport;
+}
+
+/** A test's (or a whole program's) verdict in one cell: over its sizes and repetitions. */
+export type TestVerdict = 'pass' | 'fail' | 'skip' | 'missing' | 'none';
+
+export interface TestCell {
+  kernel: string;
+  /** The program with its arguments ("mm:madv_populate"). */
+  workload: string;
+  /** The test; null on a program's summary row. */
+  test: string | null;
+  variant: string;
+  /** fail: any run failed it; missing: some run gave no result (crash, hang); skip: skipped in every run; none: not run in this variant. */
+  status: TestVerdict;
+  /** What the table shows: "pass", "FAIL", "1/3 FAIL", "skip", "missing", "-"; a summary row: "15 pass, 1 FAIL". */
+  label: string;
+  /** Results over the runs (a summary row: the verdicts of its tests); null when not run. */
+  counts: Record<TestResultStatus, number> | null;
+  missing: number;
+  reasons: string[];
+}
+
+/** One kernel: a row per program (its tests summed up), then a row per test that failed or gave no result somewhere, or whose variants disagree. */
+export type TestTable = Table<TestCell>;
+
+/** A test that passes on the first variant and fails (or gives no result) on another. */
+export interface TestFinding {
+  kernel: string;
+  workload: string;
+  test: string;
+  baseline: string;
+  variant: string;
+  text: string;
+}
+
+export interface TestReport {
+  tables: TestTable[];
+  findings: TestFinding[];
 }
 
 export interface BuildOptions {
@@ -105,6 +149,7 @@ export function buildTables(input: ReportInput, options: BuildOptions): ReportTa
     }));
     return { kernel, title: tableTitle(kernel, options.function), variants: order.variants, rows, notes: notesFor(rows), whatChanged: whatChanged(order.variants, rows) };
   });
+  const tests = input.tests && input.tests.length > 0 ? buildTestReport(input.tests, order.kernels, order.variants) : undefined;
   return {
     kind: 'report',
     function: options.function,
@@ -112,7 +157,82 @@ export function buildTables(input: ReportInput, options: BuildOptions): ReportTa
     tables,
     functions: [...new Set(input.rows.map((r) => r.function))],
     provenance: [...input.provenance],
+    ...(tests ? { tests } : {}),
   };
+}
+
+const testResultStatuses: readonly TestResultStatus[] = ['pass', 'fail', 'skip', 'xfail', 'error'];
+
+/** A test's verdict over its runs in one cell, and how the table shows it. Pure. */
+export function testVerdict(row: TestRow | undefined): { status: TestVerdict; label: string } {
+  if (!row) return { status: 'none', label: '-' };
+  const c = row.counts;
+  const runs = testResultStatuses.reduce((n, t) => n + c[t], 0) + row.missing;
+  const failed = c.fail + c.error;
+  if (failed > 0) return { status: 'fail', label: failed === runs ? 'FAIL' : `${failed}/${runs} FAIL` };
+  if (row.missing > 0) return { status: 'missing', label: row.missing === runs ? 'missing' : `${row.missing}/${runs} missing` };
+  if (c.pass + c.xfail > 0) return { status: 'pass', label: c.skip > 0 ? `pass (${c.skip}/${runs} skip)` : 'pass' };
+  return { status: 'skip', label: 'skip' };
+}
+
+/**
+ * The tests beside the figures, kernel by kernel: each program's tests summed up in one row, and a
+ * row for every test that is not a pass in every variant; findings where a test passes on the
+ * first variant and fails (or gives no result) on another. Pure.
+ */
+export function buildTestReport(rows: readonly TestRow[], kernelOrder: readonly string[], variantOrder: readonly string[]): TestReport {
+  const kernels = [...new Set([...kernelOrder.filter((k) => rows.some((r) => r.kernel === k)), ...rows.map((r) => r.kernel)])];
+  const variants = [...new Set([...variantOrder.filter((v) => rows.some((r) => r.variant === v)), ...rows.map((r) => r.variant)])];
+  const findings: TestFinding[] = [];
+  const tables = kernels.map((kernel): TestTable => {
+    const mine = rows.filter((r) => r.kernel === kernel);
+    const programs = [...new Set(mine.map((r) => r.workload))];
+    const tableRows: TableRow<TestCell>[] = [];
+    const notes = new NoteList('status', '');
+    for (const workload of programs) {
+      const tests = [...new Set(mine.filter((r) => r.workload === workload).map((r) => r.test))];
+      const at = (variant: string, test: string): TestRow | undefined => mine.find((r) => r.variant === variant && r.workload === workload && r.test === test);
+      const summary = variants.map((variant): TestCell => summaryCell(kernel, workload, variant, tests.map((t) => at(variant, t))));
+      tableRows.push({ workload, cells: summary });
+      const only = tests.length === 1 && tests[0] === workload.split(' ')[0];
+      for (const test of tests) {
+        const cells = variants.map((variant): TestCell => {
+          const row = at(variant, test);
+          const verdict = testVerdict(row);
+          return { kernel, workload, test, variant, ...verdict, counts: row ? { ...row.counts } : null, missing: row?.missing ?? 0, reasons: row ? [...row.reasons] : [] };
+        });
+        const label = `${workload} › ${test}`;
+        // A test gets its own row where it failed or gave no result somewhere, or where variants disagree;
+        // a test skipped everywhere is counted in its program's row.
+        const verdicts = new Set(cells.filter((c) => c.status !== 'none').map((c) => c.status));
+        const shown = only || verdicts.has('fail') || verdicts.has('missing') || verdicts.size > 1;
+        if (!only && shown) tableRows.push({ workload: label, cells });
+        for (const c of cells) {
+          if (shown && c.reasons.length > 0 && c.status !== 'pass') notes.add(c.reasons.join('; '), { workload: only ? workload : label, variant: c.variant });
+        }
+        const base = cells[0]!;
+        if (base.status !== 'pass') continue;
+        for (const c of cells.slice(1)) {
+          if (c.status !== 'fail' && c.status !== 'missing') continue;
+          const why = c.reasons.length > 0 ? `: ${c.reasons.join('; ')}` : c.status === 'missing' ? ': no result (the program or the VM stopped first)' : '';
+          findings.push({ kernel, workload, test, baseline: base.variant, variant: c.variant, text: `${kernel}, ${workload}: "${test}" passes on ${base.variant} and ${c.status === 'fail' ? 'fails' : 'gives no result'} on ${c.variant}${why}` });
+        }
+      }
+    }
+    return { kernel, title: `${kernel}: test results (kselftests and programs, every size and repetition)`, variants, rows: tableRows, notes: notes.notes() };
+  });
+  return { tables, findings };
+}
+
+function summaryCell(kernel: string, workload: string, variant: string, rows: (TestRow | undefined)[]): TestCell {
+  const present = rows.filter((r): r is TestRow => r !== undefined);
+  if (present.length === 0) return { kernel, workload, test: null, variant, status: 'none', label: '-', counts: null, missing: 0, reasons: [] };
+  const verdicts = present.map((r) => testVerdict(r).status);
+  const n = (v: TestVerdict): number => verdicts.filter((x) => x === v).length;
+  const counts = { pass: n('pass'), fail: n('fail'), skip: n('skip'), xfail: 0, error: 0 };
+  const status: TestVerdict = counts.fail > 0 ? 'fail' : n('missing') > 0 ? 'missing' : counts.pass > 0 ? 'pass' : 'skip';
+  const parts = [counts.fail > 0 ? `${counts.fail} FAIL` : '', n('missing') > 0 ? `${n('missing')} missing` : '', counts.pass > 0 ? `${counts.pass} pass` : '', counts.skip > 0 ? `${counts.skip} skip` : ''].filter(Boolean);
+  return { kernel, workload, test: null, variant, status, label: parts.join(', '), counts, missing: n('missing'), reasons: [] };
 }
 
 export function runInfo(input: ReportInput): RunInfo {
@@ -235,7 +355,11 @@ export function cellFromRow(row: FigureRow, at: CellAddress): Cell {
     status = notOk[0]!;
     reason ??= `${counts[status]} of ${total} samples ${status}`;
   }
-  if (status === 'ok' && (row.per_page === null || !Number.isFinite(row.per_page))) {
+  let perRun = false;
+  if (status === 'ok' && row.unit === 'run' && row.per_run && Number.isFinite(row.per_run.mean)) {
+    // A program without a size: its figure is per run, and per_page stays null.
+    perRun = true;
+  } else if (status === 'ok' && (row.per_page === null || !Number.isFinite(row.per_page))) {
     status = 'failed';
     reason = `the row is ok but has no per-page figure${row.reason ? `: ${row.reason}` : ''}`;
   }
@@ -246,11 +370,17 @@ export function cellFromRow(row: FigureRow, at: CellAddress): Cell {
     statusCounts: counts,
     samples: { ok: counts.ok, total },
   };
-  if (status === 'ok') {
+  if (status === 'ok' && !perRun) {
     const perPage = row.per_page!;
-    const label = formatNumber(perPage);
+    const label = `${formatNumber(perPage)}${row.unit === 'n' ? '/n' : ''}`;
     const marker = row.flags.length > 0 ? '*' : '';
-    return { ...base, status, label, marker, text: label + marker, perPage, fixed: row.fixed, residual: row.residual, explain: row.explain ?? null };
+    return { ...base, status, label, marker, text: label + marker, perPage, fixed: row.fixed, residual: row.residual, explain: row.explain ?? null, ...(row.unit ? { unit: row.unit } : {}) };
+  }
+  if (status === 'ok') {
+    const r = row.per_run!;
+    const label = `${formatNumber(r.mean)}/run${r.min !== r.max ? ` (${formatNumber(r.min)}-${formatNumber(r.max)})` : ''}`;
+    const marker = row.flags.length > 0 ? '*' : '';
+    return { ...base, status: 'ok', label, marker, text: label + marker, perPage: null, fixed: null, residual: null, explain: null, unit: 'run', perRun: { ...r } };
   }
   const label = present.length > 1 ? mixedLabel(status, counts, total) : statusLabel(status);
   // Buckets fitted from the samples that did finish are no more the cell's than its figure is.

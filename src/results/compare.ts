@@ -11,6 +11,8 @@ import {
   runInfo,
   statusNoteText,
   tableTitle,
+  testVerdict,
+  type TestVerdict,
   type Cell,
   type Note,
   type RunInfo,
@@ -60,6 +62,40 @@ export interface Comparison {
   /** Every changed cell: kernel by kernel, variant by variant, workloads in row order. */
   changes: Change[];
   counts: { cells: number; changed: number; newFailures: number };
+  /** Tests of test programs whose verdict changed between the runs (only when either run had tests). */
+  testChanges?: TestChange[];
+}
+
+/** A test whose verdict differs between two runs. */
+export interface TestChange {
+  kernel: string;
+  variant: string;
+  workload: string;
+  test: string;
+  before: TestVerdict;
+  after: TestVerdict;
+  /** pass before, fail or no result after. */
+  newFailure: boolean;
+  text: string;
+}
+
+/** Test by test, the verdicts of two runs (pure): what changed, a pass that broke first. */
+export function compareTests(a: ReportInput, b: ReportInput): TestChange[] {
+  const key = (r: { kernel: string; variant: string; workload: string; test: string }): string => JSON.stringify([r.kernel, r.variant, r.workload, r.test]);
+  const before = new Map((a.tests ?? []).map((r) => [key(r), r]));
+  const after = new Map((b.tests ?? []).map((r) => [key(r), r]));
+  const changes: TestChange[] = [];
+  for (const k of new Set([...before.keys(), ...after.keys()])) {
+    const x = before.get(k);
+    const y = after.get(k);
+    const vx = testVerdict(x);
+    const vy = testVerdict(y);
+    if (vx.label === vy.label) continue;
+    const at = (x ?? y)!;
+    const newFailure = vx.status === 'pass' && (vy.status === 'fail' || vy.status === 'missing');
+    changes.push({ kernel: at.kernel, variant: at.variant, workload: at.workload, test: at.test, before: vx.status, after: vy.status, newFailure, text: `${at.kernel} ${at.variant}, ${at.workload}: "${at.test}" ${vx.label === '-' ? 'not run' : vx.label} → ${vy.label === '-' ? 'not run' : vy.label}${newFailure ? ' (new failure)' : ''}${y && y.reasons.length > 0 && vy.status !== 'pass' ? `: ${y.reasons.join('; ')}` : ''}` });
+  }
+  return changes.sort((p, q) => Number(q.newFailure) - Number(p.newFailure));
 }
 
 export function compareRuns(a: ReportInput, b: ReportInput, options: { function: string }): Comparison {
@@ -95,12 +131,14 @@ export function compareRuns(a: ReportInput, b: ReportInput, options: { function:
     tables,
     changes,
     counts: { cells: cells.length, changed: changes.length, newFailures: changes.filter((c) => c.newFailure).length },
+    ...(a.tests || b.tests ? { testChanges: compareTests(a, b) } : {}),
   };
 }
 
 export function compareCells(before: Cell, after: Cell): ComparedCell {
   const statusChanged = before.status !== after.status || !sameCounts(before, after);
-  const figureChanged = before.perPage !== null && after.perPage !== null && Math.abs(before.perPage - after.perPage) > FIGURE_TOLERANCE;
+  const perRunChanged = before.perRun !== undefined && after.perRun !== undefined && Math.abs(before.perRun.mean - after.perRun.mean) > FIGURE_TOLERANCE;
+  const figureChanged = perRunChanged || (before.perPage !== null && after.perPage !== null && Math.abs(before.perPage - after.perPage) > FIGURE_TOLERANCE);
   const changed = statusChanged || figureChanged;
   return {
     kernel: after.kernel,

@@ -4,7 +4,8 @@ import { workloadLabel, type Hello } from '../measure/samples.js';
 import { explainFunction } from '../explain/buckets.js';
 import type { Experiment } from '../config/experiment.js';
 import type { CellRecord, RunManifest } from './store.js';
-import { statuses, type FigureRow, type ReportInput, type Status } from './types.js';
+import { statuses, type FigureRow, type ReportInput, type Status, type TestRow } from './types.js';
+import { testStatuses } from '../measure/tap.js';
 
 export function figureRows(cells: CellRecord[], targets: string[]): FigureRow[] {
   const groups = new Map<string, { kernel: string; variant: string; samples: SampleRecord[]; traceable: Hello['traceable'] }>();
@@ -34,10 +35,64 @@ export function figureRows(cells: CellRecord[], targets: string[]): FigureRow[] 
         flags: figure.flags,
         statusCounts,
         ...explainSummary(figure.workload, figure.function, group.samples),
+        ...(figure.unit && figure.unit !== 'page' ? { unit: figure.unit } : {}),
+        ...(figure.per_run ? { per_run: figure.per_run } : {}),
       });
     }
   }
   return rows;
+}
+
+/**
+ * Every test of every test program, per cell (kernel × variant), over its sizes and repetitions.
+ * A program's tests are every test any run of it reported, in any variant of the kernel; a run
+ * that has no result for one counts it as skipped when the whole program skipped (its own reason),
+ * else as missing (it crashed, hung or stopped first). The program itself is one test only when no
+ * run of it printed per-test results. Pure.
+ */
+export function testRows(cells: CellRecord[]): TestRow[] {
+  const isProgram = (s: SampleRecord): boolean => s.program !== undefined || s.tests !== undefined || s.unit !== undefined;
+  // The tests of each program (kernel, label), in the order first met.
+  const tests = new Map<string, string[]>();
+  const pseudo = (s: SampleRecord, name: string): boolean => name === s.workload && (s.tests?.results.length ?? 0) <= 1;
+  for (const cell of cells) {
+    for (const s of cell.samples.filter(isProgram)) {
+      const key = JSON.stringify([cell.kernel, workloadLabel(s.workload, s.args)]);
+      const list = tests.get(key) ?? [];
+      for (const r of s.tests?.results ?? []) if (!list.includes(r.name)) list.push(r.name);
+      tests.set(key, list);
+    }
+  }
+  // The program as its own test, only where nothing finer was reported.
+  for (const [key, list] of tests) {
+    const label = (JSON.parse(key) as [string, string])[1];
+    const real = list.filter((t) => t !== label.split(' ')[0]);
+    tests.set(key, real.length > 0 ? real : list.length > 0 ? list : [label.split(' ')[0]!]);
+  }
+  const rows = new Map<string, TestRow>();
+  const order: string[] = [];
+  for (const cell of cells) {
+    for (const s of cell.samples.filter(isProgram)) {
+      const workload = workloadLabel(s.workload, s.args);
+      for (const test of tests.get(JSON.stringify([cell.kernel, workload])) ?? []) {
+        const key = JSON.stringify([cell.kernel, cell.variant, workload, test]);
+        let row = rows.get(key);
+        if (!row) {
+          row = { kernel: cell.kernel, variant: cell.variant, workload, test, counts: Object.fromEntries(testStatuses.map((t) => [t, 0])) as TestRow['counts'], missing: 0, reasons: [] };
+          rows.set(key, row);
+          order.push(key);
+        }
+        const result = s.tests?.results.find((r) => r.name === test) ?? (s.status === 'skipped' ? s.tests?.results.find((r) => pseudo(s, r.name)) : undefined);
+        const reason = result?.reason ?? (s.status === 'skipped' ? s.reason : undefined);
+        if (result) row.counts[result.status]++;
+        else if (s.status === 'skipped') row.counts.skip++;
+        else row.missing++;
+        const counted = result?.status ?? (s.status === 'skipped' ? 'skip' : 'missing');
+        if (reason && counted !== 'pass' && !row.reasons.includes(reason) && row.reasons.length < 3) row.reasons.push(reason);
+      }
+    }
+  }
+  return order.map((key) => rows.get(key)!);
 }
 
 /** Caller frames that key a bucket in reports (kexp explain --depth chooses its own). */
@@ -60,8 +115,9 @@ export function reportInput(manifest: RunManifest, experiment: Experiment, cells
     `kexp ${manifest.kexp.version}${manifest.kexp.commit ? ` (${manifest.kexp.commit.slice(0, 12)})` : ''}, run ${manifest.id}`,
     `host ${manifest.host.hostname}, ${manifest.host.cpus} cores, ${manifest.qemu ?? 'QEMU unknown'}`,
     ...(manifest.accel ? [`accelerator ${manifest.accel.accel}: ${manifest.accel.reason}`] : []),
-    `${experiment.repetitions} repetition(s), sizes ${[...new Set(experiment.workloads.flatMap((w) => w.sizes ?? experiment.sizes))].join(', ')} pages; counted with ${experiment.collectors.join(', ')}`,
+    `${experiment.repetitions} repetition(s), ${sizesText(experiment)}; counted with ${experiment.collectors.join(', ')}`,
   ];
+  const tests = testRows(cells);
   return {
     runId: manifest.id,
     experiment: manifest.experiment,
@@ -71,6 +127,18 @@ export function reportInput(manifest: RunManifest, experiment: Experiment, cells
     variants,
     workloads,
     rows: figureRows(cells, [...new Set(targets)]),
+    ...(tests.length > 0 ? { tests } : {}),
     provenance,
   };
+}
+
+/** "sizes 64, 128 pages", and each program's own sizes: "mm:madv_populate once per repetition", "kvm:demand_paging_test {n} = 1, 2". */
+function sizesText(experiment: Experiment): string {
+  const workloads = experiment.workloads.filter((w) => !w.program);
+  const parts = workloads.length > 0 ? [`sizes ${[...new Set(workloads.flatMap((w) => w.sizes ?? experiment.sizes))].join(', ')} pages`] : [];
+  for (const w of experiment.workloads.filter((x) => x.program)) {
+    const sized = w.args.some((a) => a.includes('{n}'));
+    parts.push(sized ? `${w.name} {n} = ${(w.sizes ?? experiment.sizes).join(', ')}` : `${w.name} once per repetition`);
+  }
+  return parts.join('; ');
 }

@@ -4,10 +4,11 @@
  * which cells are done, so an interrupted run is a valid record of what finished, and a resume
  * runs only the rest.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { writeJsonAtomic } from '../store/store.js';
+import { cellRecordSchema, checkRecordFile, displayPath, isSafeId, manifestSchema, readRecordFile, RecordProblem, type RecordKind } from './records.js';
 import type { BootStatus } from '../vm/boot.js';
 import type { SampleRecord } from '../measure/figures.js';
 import type { Hello } from '../measure/samples.js';
@@ -31,6 +32,8 @@ export interface ArtifactProvenance {
   inputKey?: string;
   source?: string;
   sourceId?: string;
+  /** A git source: the commit it was built from (the branch or tag of its recipe, resolved when the build started). */
+  commit?: string;
   patches?: { name: string; sha256: string }[];
   configSha256?: string;
   compiler?: string;
@@ -90,6 +93,27 @@ export function resultsRoot(root: string, override?: string): string {
   return join(root, 'results');
 }
 
+/** A cell whose record could not be read: it is left out, and named. */
+export interface DamagedCell {
+  id: string;
+  file: string;
+  problem: RecordProblem;
+}
+
+function manifestKind(dir: string): RecordKind {
+  return { what: 'run manifest', consequence: 'the run record is damaged', fix: `remove the folder ${displayPath(dir)} or restore it from a copy` };
+}
+
+function cellKind(dir: string, id: string): RecordKind {
+  return { what: 'cell record', consequence: `the record of cell ${id} is damaged`, fix: `restore it from a copy, or rerun the cell: kexp run --resume ${displayPath(dir)} runs again every cell whose record is damaged` };
+}
+
+/** A cell id from a record becomes a folder name: a slash or ".." would reach outside the run. */
+function checkedCellId(dir: string, id: string): string {
+  if (!isSafeId(id)) throw new InputError(`${displayPath(join(dir, 'manifest.json'))}: cell id ${JSON.stringify(id).slice(0, 80)} is not a plain name (letters, digits, dot, dash, underscore)`, 'the run record was edited or crafted; remove it or restore it from a copy');
+  return id;
+}
+
 export class RunStore {
   constructor(readonly dir: string) {}
 
@@ -98,17 +122,28 @@ export class RunStore {
   }
 
   cellDir(id: string): string {
-    return join(this.dir, 'cells', id);
+    return join(this.dir, 'cells', checkedCellId(this.dir, id));
   }
 
+  /** The run folder appears whole (experiment.json and manifest.json) or not at all. */
   static create(resultsDir: string, id: string, experimentText: string, manifest: RunManifest): RunStore {
+    if (!isSafeId(id)) throw new InputError(`run id ${JSON.stringify(id)} is not a plain name (letters, digits, dot, dash, underscore)`);
     const dir = join(resultsDir, id);
     if (existsSync(dir)) throw new InputError(`run ${id} already exists in ${resultsDir}`);
-    mkdirSync(join(dir, 'cells'), { recursive: true });
-    writeFileSync(join(dir, 'experiment.json'), experimentText);
-    const store = new RunStore(dir);
-    store.writeManifest(manifest);
-    return store;
+    mkdirSync(resultsDir, { recursive: true });
+    const tmp = join(resultsDir, `.${id}.${process.pid}.tmp`);
+    try {
+      mkdirSync(join(tmp, 'cells'), { recursive: true });
+      writeFileSync(join(tmp, 'experiment.json'), experimentText);
+      manifest.updatedAt = new Date().toISOString();
+      writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+      renameSync(tmp, dir);
+    } catch (error) {
+      rmSync(tmp, { recursive: true, force: true });
+      if ((error as NodeJS.ErrnoException).code === 'ENOTEMPTY' || (error as NodeJS.ErrnoException).code === 'EEXIST') throw new InputError(`run ${id} already exists in ${resultsDir}`);
+      throw error;
+    }
+    return new RunStore(dir);
   }
 
   static open(resultsDir: string, idOrPath: string): RunStore {
@@ -117,11 +152,15 @@ export class RunStore {
       const known = listRuns(resultsDir).slice(-5).map((r) => r.id);
       throw new InputError(`no run "${idOrPath}" in ${resultsDir}`, known.length > 0 ? `recent runs: ${known.join(', ')} (kexp runs lists them all)` : 'kexp runs lists the runs');
     }
-    return new RunStore(dir);
+    const store = new RunStore(dir);
+    // A damaged record fails here, naming the file, before a command does anything else.
+    store.manifest();
+    return store;
   }
 
+  /** The manifest, checked: a truncated or malformed one is an InputError naming the file. */
   manifest(): RunManifest {
-    return JSON.parse(readFileSync(this.manifestFile, 'utf8')) as RunManifest;
+    return readRecordFile(this.manifestFile, manifestSchema, manifestKind(this.dir)) as unknown as RunManifest;
   }
 
   writeManifest(manifest: RunManifest): void {
@@ -129,8 +168,19 @@ export class RunStore {
     writeJsonAtomic(this.manifestFile, manifest);
   }
 
+  get experimentFile(): string {
+    return join(this.dir, 'experiment.json');
+  }
+
+  /** The experiment file as the run recorded it (its content is checked by whoever parses it). */
   experimentText(): string {
-    return readFileSync(join(this.dir, 'experiment.json'), 'utf8');
+    try {
+      return readFileSync(this.experimentFile, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const problem = code === 'ENOENT' ? 'missing' : code === 'EISDIR' ? 'is a folder, not a file' : `cannot be read (${(error as Error).message})`;
+      throw new InputError(`${displayPath(this.experimentFile)}: ${problem}; the run record is damaged`, manifestKind(this.dir).fix);
+    }
   }
 
   /** Files a cell wrote elsewhere (on a fleet worker), each written atomically into its folder. */
@@ -146,6 +196,7 @@ export class RunStore {
 
   /** A finished cell: its record appears atomically, then the manifest says it is done. */
   recordCell(record: CellRecord): void {
+    checkedCellId(this.dir, record.id);
     mkdirSync(this.cellDir(record.id), { recursive: true });
     writeJsonAtomic(join(this.cellDir(record.id), 'cell.json'), record);
     const manifest = this.manifest();
@@ -161,17 +212,44 @@ export class RunStore {
     this.writeSamples();
   }
 
-  /** Records of the cells the manifest says are done (a record without that is ignored). */
-  cellRecords(): CellRecord[] {
+  /**
+   * Records of the cells the manifest says are done (a record without that is ignored), and the
+   * done cells whose record is missing or damaged, each with its problem.
+   */
+  readCells(): { records: CellRecord[]; damaged: DamagedCell[] } {
     const manifest = this.manifest();
-    return manifest.plannedCells
-      .filter((id) => manifest.cells[id]?.state === 'done' && existsSync(join(this.cellDir(id), 'cell.json')))
-      .map((id) => JSON.parse(readFileSync(join(this.cellDir(id), 'cell.json'), 'utf8')) as CellRecord);
+    const records: CellRecord[] = [];
+    const damaged: DamagedCell[] = [];
+    for (const id of manifest.plannedCells) {
+      if (manifest.cells[id]?.state !== 'done') continue;
+      const file = join(this.cellDir(id), 'cell.json');
+      const checked = checkRecordFile(file, cellRecordSchema, cellKind(this.dir, id));
+      if (!checked.ok) {
+        damaged.push({ id, file, problem: checked.problem });
+      } else if (checked.value.id !== id) {
+        damaged.push({ id, file, problem: new RecordProblem(file, `id: says "${checked.value.id}", but the record is in the folder of cell "${id}"`, cellKind(this.dir, id)) });
+      } else {
+        records.push(checked.value as unknown as CellRecord);
+      }
+    }
+    return { records, damaged };
   }
 
-  /** samples.jsonl: every sample of every finished cell, one JSON object per line. */
+  /** Records of the cells the manifest says are done; a damaged one is an InputError naming it. */
+  cellRecords(): CellRecord[] {
+    const { records, damaged } = this.readCells();
+    if (damaged[0]) throw damaged[0].problem.toError();
+    return records;
+  }
+
+  /** Ids of the cells the manifest calls done whose record is missing or damaged (a resume runs them again). */
+  damagedCells(): string[] {
+    return this.readCells().damaged.map((d) => d.id);
+  }
+
+  /** samples.jsonl: every sample of every finished cell whose record is readable, one JSON object per line. */
   writeSamples(): void {
-    const lines = this.cellRecords().flatMap((cell) => cell.samples.map((s) => JSON.stringify({ cell: cell.id, kernel: cell.kernel, variant: cell.variant, ...s })));
+    const lines = this.readCells().records.flatMap((cell) => cell.samples.map((s) => JSON.stringify({ cell: cell.id, kernel: cell.kernel, variant: cell.variant, ...s })));
     const file = join(this.dir, 'samples.jsonl');
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, lines.length > 0 ? `${lines.join('\n')}\n` : '');
@@ -190,26 +268,50 @@ export interface RunSummary {
   id: string;
   dir: string;
   experiment: string;
-  state: RunState;
+  /** "damaged": its manifest cannot be read (`problem` says why); the run is listed, not hidden. */
+  state: RunState | 'damaged';
   startedAt: string;
   cellsDone: number;
   cellsPlanned: number;
+  /** For a damaged run: the file and what is wrong with it. */
+  problem?: string;
 }
 
 export function listRuns(resultsDir: string): RunSummary[] {
   if (!existsSync(resultsDir)) return [];
   const runs: RunSummary[] = [];
   for (const name of readdirSync(resultsDir)) {
-    const file = join(resultsDir, name, 'manifest.json');
-    if (!existsSync(file)) continue;
-    try {
-      const m = JSON.parse(readFileSync(file, 'utf8')) as RunManifest;
-      runs.push({ id: m.id, dir: join(resultsDir, name), experiment: m.experiment, state: m.state, startedAt: m.startedAt, cellsDone: Object.values(m.cells).filter((c) => c.state === 'done').length, cellsPlanned: m.plannedCells.length });
-    } catch {
-      // a manifest is only ever replaced atomically; an unreadable one is not ours
+    const dir = join(resultsDir, name);
+    const file = join(dir, 'manifest.json');
+    // A folder without a manifest is not a run (a bisection, a half-created run being written).
+    if (name.startsWith('.') || !existsSync(file)) continue;
+    const checked = checkRecordFile(file, manifestSchema, manifestKind(dir));
+    if (checked.ok) {
+      const m = checked.value;
+      runs.push({ id: m.id, dir, experiment: m.experiment, state: m.state, startedAt: m.startedAt, cellsDone: Object.values(m.cells).filter((c) => c.state === 'done').length, cellsPlanned: m.plannedCells.length });
+    } else {
+      runs.push({ id: name, dir, experiment: recordedExperimentName(dir) ?? '?', state: 'damaged', startedAt: modified(file), cellsDone: 0, cellsPlanned: 0, problem: checked.problem.message });
     }
   }
   return runs.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+}
+
+/** The experiment's name from a run's experiment.json, when the manifest cannot say it. */
+function recordedExperimentName(dir: string): string | undefined {
+  try {
+    const name = (JSON.parse(readFileSync(join(dir, 'experiment.json'), 'utf8')) as { name?: unknown }).name;
+    return typeof name === 'string' && isSafeId(name) ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function modified(file: string): string {
+  try {
+    return statSync(file).mtime.toISOString();
+  } catch {
+    return new Date(0).toISOString();
+  }
 }
 
 export function newRunId(experiment: string, now = new Date()): string {

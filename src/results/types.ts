@@ -22,7 +22,29 @@ export interface FigureRow {
   statusCounts: Record<Status, number>;
   /** kexp explain: the calls split into buckets, each fitted per page (when the run explained this function). */
   explain?: ExplainSummary;
+  /** A program's figure: per unit of its own {n} ("n"), or per run when it has no size ("run"); absent: per page. */
+  unit?: 'n' | 'run';
+  /** unit "run": the mean calls per run and their spread over the repetitions (per_page is null then). */
+  per_run?: { mean: number; min: number; max: number; runs: number };
 }
+
+/** One test of a test program (a kselftest, or a program run as it is) in one cell (kernel × variant). */
+export interface TestRow {
+  kernel: string;
+  variant: string;
+  /** The program with its arguments, as the figure tables name the workload: "mm:madv_populate". */
+  workload: string;
+  /** The test as its TAP line names it, or the program's label when it printed no TAP. */
+  test: string;
+  /** Its results over every size and repetition. */
+  counts: Record<TestResultStatus, number>;
+  /** Runs of the program that gave no result for this test (it crashed, hung or stopped early). */
+  missing: number;
+  /** Distinct skip or failure reasons, at most three. */
+  reasons: string[];
+}
+
+export type TestResultStatus = 'pass' | 'fail' | 'skip' | 'xfail' | 'error';
 
 /** A figure's buckets as reports show them. */
 export interface ExplainSummary {
@@ -44,6 +66,8 @@ export interface ReportInput {
   variants: string[];
   workloads: string[];
   rows: FigureRow[];
+  /** Test programs' results (kselftests, programs run as they are), when the run had any. */
+  tests?: TestRow[];
   /** Provenance lines shown under the tables (kexp version, host, accelerator, QEMU). */
   provenance: string[];
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { withLock, type LockOptions } from './lock.js';
 
-export type ArtifactKind = 'kernels' | 'images' | 'configs' | 'tools' | 'index';
+export type ArtifactKind = 'kernels' | 'images' | 'configs' | 'tools' | 'index' | 'kselftests';
 
 export class ArtifactStore {
   constructor(readonly root: string, readonly locksDir: string) {}

@@ -4,10 +4,11 @@
  * hypervisor: QEMU fails on MSR setup, or a normal kernel hangs silently), and some deny access.
  * Otherwise TCG, with the reason. The probe's verdict is remembered until the host reboots.
  */
-import { constants, accessSync, existsSync, readFileSync, mkdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { constants, accessSync, existsSync, readFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { EnvironmentError } from '../core/errors.js';
+import { writeJsonAtomic } from '../store/store.js';
 import type { Logger } from '../core/log.js';
 import type { Accel } from './qemu.js';
 import { boot } from './boot.js';
@@ -58,10 +59,8 @@ export interface ProbeInputs {
 async function probeKvm(inputs: ProbeInputs): Promise<{ ok: boolean; reason: string }> {
   const memo = join(inputs.cacheDir, 'kvm-probe.json');
   const id = bootId();
-  if (existsSync(memo)) {
-    const known = JSON.parse(readFileSync(memo, 'utf8')) as { bootId: string; ok: boolean; reason: string };
-    if (known.bootId === id) return known;
-  }
+  const known = readProbeMemo(memo);
+  if (known && known.bootId === id) return { ok: known.ok, reason: known.reason };
   const outDir = mkdtempSync(join(tmpdir(), 'kexp-kvm-probe-'));
   let verdict: { ok: boolean; reason: string };
   try {
@@ -85,8 +84,22 @@ async function probeKvm(inputs: ProbeInputs): Promise<{ ok: boolean; reason: str
     rmSync(outDir, { recursive: true, force: true });
   }
   mkdirSync(inputs.cacheDir, { recursive: true });
-  writeFileSync(memo, `${JSON.stringify({ bootId: id, ...verdict, at: new Date().toISOString() }, null, 2)}\n`);
+  // Atomic: a process that reads the memo while another writes it sees the old one or the new one.
+  writeJsonAtomic(memo, { bootId: id, ...verdict, at: new Date().toISOString() });
   return verdict;
+}
+
+/** The remembered probe verdict; a memo that cannot be read or makes no sense counts as absent (the probe runs again). */
+export function readProbeMemo(file: string): { bootId: string; ok: boolean; reason: string } | undefined {
+  try {
+    const data: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    if (data === null || typeof data !== 'object') return undefined;
+    const { bootId: id, ok, reason } = data as Record<string, unknown>;
+    if (typeof id !== 'string' || typeof ok !== 'boolean' || typeof reason !== 'string') return undefined;
+    return { bootId: id, ok, reason };
+  } catch {
+    return undefined;
+  }
 }
 
 /** QEMU's first complaint, without its path and the assertion that follows. */

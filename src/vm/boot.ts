@@ -11,7 +11,8 @@ import { run, ProcessError, displayCommand } from '../core/proc.js';
 import type { Logger } from '../core/log.js';
 import { encodePlan, expandSamples, type GuestPlan, type PlannedSample } from '../image/plan.js';
 import { parseAgentLine, type AgentMessage, type Hello } from '../measure/samples.js';
-import { missingSample, toSampleRecord, type SampleRecord } from '../measure/figures.js';
+import { missingSample, toPlannedSampleRecord, type SampleRecord } from '../measure/figures.js';
+import { figureUnit, unresolvedPrograms } from '../image/plan.js';
 import { ConsoleWatcher, type ConsoleEvent } from './console.js';
 import { kernelCommandLine, MAX_COMMAND_LINE, qemuArgs, tscKhzFromCpuinfo, type Accel, type VmSpec } from './qemu.js';
 
@@ -111,6 +112,8 @@ class ResultTail {
 }
 
 export async function boot(request: BootRequest): Promise<BootOutcome> {
+  const unresolved = unresolvedPrograms(request.plan);
+  if (unresolved.length > 0) throw new Error(`kexp bug: booting with programs not resolved to guest paths: ${unresolved.join(', ')}`);
   mkdirSync(request.outDir, { recursive: true });
   const spec = vmSpec(request);
   const args = qemuArgs(spec);
@@ -199,7 +202,7 @@ export async function boot(request: BootRequest): Promise<BootOutcome> {
   else if (!done) outcome = { status: 'crashed', reason: 'the VM stopped before the agent finished its plan', excerpt: consoleTail.slice(-20) };
   else outcome = { status: 'ok' };
 
-  const samples = collectSamples(messages, expandSamples(request.plan), outcome);
+  const samples = collectSamples(messages, expandSamples(request.plan), outcome, request.outDir);
   return {
     ...outcome,
     accel: request.accel,
@@ -214,15 +217,30 @@ export async function boot(request: BootRequest): Promise<BootOutcome> {
   };
 }
 
-/** Reported samples in plan order, and every planned one the VM never reported, marked as such. */
-function collectSamples(messages: AgentMessage[], planned: PlannedSample[], outcome: { status: BootStatus; reason?: string }): SampleRecord[] {
+/**
+ * Reported samples in plan order, and every planned one the VM never reported, marked as such.
+ * A program's whole output goes beside the results as output-<index>.txt.
+ */
+function collectSamples(messages: AgentMessage[], planned: PlannedSample[], outcome: { status: BootStatus; reason?: string }, outDir: string): SampleRecord[] {
   const reported = new Map<number, SampleRecord>();
-  for (const m of messages) if (m.type === 'sample') reported.set(m.index, toSampleRecord(m));
+  for (const m of messages) {
+    if (m.type !== 'sample') continue;
+    const record = toPlannedSampleRecord(m, planned[m.index]);
+    if (m.output && record.program) {
+      const file = `output-${m.index}.txt`;
+      // The agent sends the last 192 KiB of stdout and 32 KiB of stderr (images/agent/init, run_exec).
+      const cut = (bytes: number, kept: number): string => (bytes > kept ? `[... only the last ${kept} of ${bytes} bytes were kept]\n` : '');
+      writeFileSync(join(outDir, file), `$ ${[record.program.program, ...record.program.argv].join(' ')}\n# exit ${m.exit}\n# stdout (${m.output.stdoutBytes} bytes)\n${cut(m.output.stdoutBytes, 196608)}${m.output.stdout}# stderr (${m.output.stderrBytes} bytes)\n${cut(m.output.stderrBytes, 32768)}${m.output.stderr}`);
+      record.program.outputFile = file;
+    }
+    reported.set(m.index, record);
+  }
   return planned.map((p, index) => {
     const got = reported.get(index);
     if (got) return got;
     const status = outcome.status === 'ok' ? 'failed' : outcome.status;
     const reason = outcome.status === 'ok' ? 'the agent finished without reporting this sample' : `not run: ${outcome.reason ?? outcome.status}`;
-    return missingSample(p.workload, p.args, p.pages, p.rep, status, reason);
+    const missing = missingSample(p.workload, p.args, p.pages, p.rep, status, reason);
+    return p.command ? { ...missing, unit: figureUnit(p.command.unit), size: p.size ?? 0 } : missing;
   });
 }

@@ -18,12 +18,13 @@ export interface LocalRedis {
   /** redis://[:password@]127.0.0.1:<port> */
   url: string;
   process: ResultPromise;
-  stop(): Promise<void>;
+  /** Stops it (SIGTERM, or SIGKILL for a server that dies) and waits for its exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Start redis-server in `dir` and wait until it answers PING (5 s at most). */
-export async function startRedis(dir: string, password?: string): Promise<LocalRedis> {
-  const port = await freePort();
+/** Start redis-server in `dir` (on `port`, else a free one) and wait until it answers PING (5 s at most). */
+export async function startRedis(dir: string, password?: string, onPort?: number): Promise<LocalRedis> {
+  const port = onPort ?? (await freePort());
   const auth = password ? ['--requirepass', password] : [];
   const child = execa('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...auth], { reject: false, stdout: 'ignore', stderr: 'ignore' });
   const cliAuth = password ? ['-a', password, '--no-auth-warning'] : [];
@@ -40,8 +41,8 @@ export async function startRedis(dir: string, password?: string): Promise<LocalR
     port,
     url: `redis://${password ? `:${password}@` : ''}127.0.0.1:${port}`,
     process: child,
-    stop: async () => {
-      child.kill('SIGTERM');
+    stop: async (signal = 'SIGTERM') => {
+      child.kill(signal);
       await child;
     },
   };

@@ -2,7 +2,7 @@
  * The kernel stage for real: Debian's 6.1 source, built in all three variants through the kexp
  * command. The first build of a fresh cache takes minutes; the variants must reuse its tree.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { sha256File } from '../../src/core/hash.js';
 import { ensureHost } from '../../src/doctor/probe.js';
 import type { BuildJson } from '../../src/cli/build.js';
 import type { BuildRecord } from '../../src/kernel/build.js';
+import { markMakeStarted, UNFINISHED_MARKER } from '../../src/kernel/unfinished.js';
 import { jsonLines, kexp, kexpChild, repoRoot, scratchRoot } from '../helpers/kexp.js';
 
 const markers: Record<string, string | undefined> = {
@@ -152,5 +153,29 @@ describe('kexp build, 6.1 from Debian\'s source', () => {
     const again = await kexp(['build', '--kernel', '6.1', '--variant', tag, '--json'], { KEXP_ROOT: root });
     expect(again.exitCode, again.stderr).toBe(0);
     expect(jsonLines<BuildJson>(again.stdout)[0]!.cached).toBe(false);
+  });
+
+  it('survives a make killed mid-link: the next build in the tree removes what it left half-written instead of trusting it', async () => {
+    const buildDir = record(builds[0]!).tree.buildDir;
+    // What a make SIGKILLed while linking leaves: kexp's mark of a make started, then vmlinux.o
+    // and an object cut short, newer than their inputs, their .cmd files those of the build before.
+    // Without the cleanup, make trusts them: objcopy: vmlinux.o: file format not recognized.
+    markMakeStarted(buildDir, 'a make killed by the test');
+    truncateSync(join(buildDir, 'vmlinux.o'), 4096);
+    truncateSync(join(buildDir, 'mm', 'gup.o'), 100);
+    const tag = `killed-${Date.now()}`;
+    const root = scratchRoot({ [tag]: { [`6.1/0001-${tag}.patch`]: uniquePatch(tag) } });
+    const result = await kexp(['build', '--kernel', '6.1', '--variant', tag, '--json'], { KEXP_ROOT: root });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const built = jsonLines<BuildJson>(result.stdout)[0]!;
+    expect(built.cached).toBe(false);
+    const rec = record(built);
+    expect(rec.warnings.filter((w) => w.startsWith('a make killed in'))).toHaveLength(1);
+    expect(rec.objectsCompiled).toBeGreaterThanOrEqual(1);
+    expect(existsSync(join(buildDir, UNFINISHED_MARKER))).toBe(false);
+    for (const file of ['vmlinux.o', 'mm/gup.o']) {
+      expect(readFileSync(join(buildDir, file)).subarray(0, 4).toString('latin1'), file).toBe('\x7fELF');
+      expect(statSync(join(buildDir, file)).size, file).toBeGreaterThan(4096);
+    }
   });
 });

@@ -45,6 +45,7 @@ export class BullmqExecutor implements Executor {
 
     const connection = await connectRedis(redisUrl, (message) => this.options.say?.(message));
     const queue = new Queue(QUEUE, { connection, prefix: PREFIX });
+    queue.on('error', (error) => ws.logger.warn({ error: error.message }, 'redis queue error')); // said once by connectRedis; BullMQ would print each with its stack
     try {
       const run = { id: this.options.run.id, kexp: kexpVersion(), experimentText: this.options.run.experimentText, only: this.options.run.only, imageKey: image.key };
       // Jobs already there (a resumed run) keep their state: adding an existing id changes nothing.

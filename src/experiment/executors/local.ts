@@ -9,7 +9,7 @@ import type { KernelArtifact } from '../../kernel/build.js';
 import { chooseAccel, type AccelChoice, type AccelRequest } from '../../vm/accel.js';
 import type { Workspace } from '../cell.js';
 import type { Executor, ExecutorEvents, WorkUnit } from '../executor.js';
-import { failedCellRecord, runBuild, runCell } from '../work.js';
+import { failedCellRecord, prefetchSources, runBuild, runCell } from '../work.js';
 
 export interface LocalExecutorOptions {
   ws: Workspace;
@@ -30,12 +30,17 @@ export class LocalExecutor implements Executor {
     events.onPhase?.('building');
     const kernels = new Map<WorkUnit, KernelArtifact>();
     const buildErrors = new Map<WorkUnit, string>();
-    for (const unit of units) {
-      events.onBuildStart?.(unit.build);
-      const outcome = await runBuild(ws, unit.build, (p) => events.onBuildProgress?.(unit.build, p));
-      if (outcome.artifact) kernels.set(unit, outcome.artifact);
-      else buildErrors.set(unit, outcome.provenance.error ?? 'build failed');
-      events.onBuild(unit.build, outcome.provenance, 'local');
+    const prefetch = prefetchSources(ws, units.map((u) => u.build));
+    try {
+      for (const unit of units) {
+        events.onBuildStart?.(unit.build);
+        const outcome = await runBuild(ws, unit.build, (p) => events.onBuildProgress?.(unit.build, p));
+        if (outcome.artifact) kernels.set(unit, outcome.artifact);
+        else buildErrors.set(unit, outcome.provenance.error ?? 'build failed');
+        events.onBuild(unit.build, outcome.provenance, 'local');
+      }
+    } finally {
+      await prefetch;
     }
 
     events.onPhase?.('image');

@@ -2,7 +2,7 @@
 import { describeChange, type BucketChange } from '../../explain/buckets.js';
 import type { Change, Comparison, ComparedRun } from '../../results/compare.js';
 import type { WhatChanged } from '../buckets.js';
-import type { RunInfo } from '../model.js';
+import type { RunInfo, TestReport } from '../model.js';
 
 export const FIT_NOTE = 'Each figure is the per-page slope of calls = fixed + per_page * pages, fitted over every size and repetition. A cell that is not ok shows its status, never a number.';
 
@@ -87,4 +87,17 @@ export function changeBucketTexts(change: Change): string[] {
     ...change.bucketChanges.map(describeChange),
     ...sides.flatMap(([side, cell]) => (cell.explain && !cell.explain.adds_up ? [`${side}: ${notAddingUpText(cell.explain.problems)}`] : [])),
   ];
+}
+
+export const TESTS_NOTE = 'Test results: each program\'s tests as its KTAP/TAP lines report them (a program without TAP is one test, judged by its exit status: 0 pass, 4 skip for a kselftest, anything else fail), over every size and repetition. A program\'s row sums up its tests; a row follows for every test that failed or gave no result in some variant, or whose variants disagree.';
+
+/** The findings paragraph under the test tables: a heading and one line per finding. */
+export function testFindingsText(tests: TestReport): { heading: string; items: string[] } {
+  const variants = tests.tables.flatMap((t) => t.variants);
+  const baseline = variants[0] ?? 'the first variant';
+  if (tests.findings.length === 0) {
+    const many = new Set(variants).size > 1;
+    return { heading: many ? `No test passes on ${baseline} and fails on another variant.` : 'One variant: nothing to compare the tests with.', items: [] };
+  }
+  return { heading: `FINDINGS (${tests.findings.length}): tests that pass on ${baseline} and fail on another variant:`, items: tests.findings.map((f) => f.text) };
 }

@@ -15,6 +15,8 @@ import {
   FIT_NOTE,
   FLAG_NOTE,
   runLine,
+  testFindingsText,
+  TESTS_NOTE,
   whatChangedText,
 } from './common.js';
 import { shorten } from './layout.js';
@@ -126,6 +128,15 @@ function reportHtml(report: ReportTables): string {
     const groups = table.rows.map((row) => ({ label: row.workload, bars: row.cells.map((cell, i) => cellBar(cell, i)) }));
     body.push('<figure>', barChart({ id: `chart-${k}`, title: table.title, xLabel: 'workload', yLabel: yLabel(report.function), groups, legend }), '</figure>', '</section>');
   });
+  if (report.tests) {
+    report.tests.tables.forEach((table, k) => {
+      body.push(`<section class="kernel tests" id="tests-${k}">`, `<h2>${escapeHtml(table.title)}</h2>`);
+      body.push(tableHtml(table, (cell) => ({ classes: [cell.status === 'fail' || cell.status === 'missing' ? 'failed' : cell.status === 'skip' ? 'skipped' : cell.status === 'none' ? 'missing' : 'ok'], text: cell.label, tooltip: `${cell.variant}, ${cell.workload}${cell.test ? ` › ${cell.test}` : ''}: ${cell.label}${cell.reasons.length > 0 ? `\n${cell.reasons.join('\n')}` : ''}` })));
+      body.push(notesHtml(table.notes, table), '</section>');
+    });
+    const findings = testFindingsText(report.tests);
+    body.push(`<p class="${findings.items.length > 0 ? 'banner' : 'run'}"><strong>${escapeHtml(findings.heading)}</strong></p>`, listHtml(findings.items), `<p>${escapeHtml(TESTS_NOTE)}</p>`);
+  }
   const flagged = report.tables.some((t) => t.notes.some((n) => n.kind === 'flag'));
   body.push(footer([FIT_NOTE, ...(flagged ? [FLAG_NOTE] : [])], [{ heading: 'provenance', lines: [runLine(report.run), ...report.provenance] }]));
   return page(`kexp report: ${report.run.experiment} (${report.run.runId})`, body, report.tables.some((t) => t.whatChanged) ? bucketCss : '');
@@ -158,6 +169,9 @@ function comparisonHtml(comparison: Comparison): string {
   });
   if (comparison.changes.length > 0) {
     body.push('<h2>Changes</h2>', '<ul class="notes">', ...comparison.changes.map((c) => `<li>${c.newFailure ? '<strong>new failure</strong> ' : ''}${escapeHtml(changeText({ ...c, newFailure: false }))}${listHtml(changeBucketTexts(c))}</li>`), '</ul>');
+  }
+  if (comparison.testChanges) {
+    body.push('<h2>Tests</h2>', `<p>${comparison.testChanges.length === 0 ? 'No test changed its verdict.' : `Tests whose verdict changed (${comparison.testChanges.length}):`}</p>`, '<ul class="notes">', ...comparison.testChanges.map((c) => `<li>${c.newFailure ? '<strong>new failure</strong> ' : ''}${escapeHtml(c.text)}</li>`), '</ul>');
   }
   body.push(footer([FIT_NOTE], [
     { heading: 'before', lines: [runLine(before)] },
@@ -197,8 +211,11 @@ function comparedClasses(c: ComparedCell): string[] {
 
 function cellTooltip(cell: Cell): string {
   const samples = cell.samples ? `, ${cell.samples.ok}/${cell.samples.total} samples ok` : '';
+  if (cell.status === 'ok' && cell.perRun) {
+    return [`${cell.variant}, ${cell.workload}: ${formatNumber(cell.perRun.mean)} per run (${formatNumber(cell.perRun.min)} to ${formatNumber(cell.perRun.max)} over ${cell.perRun.runs} runs)${samples}`, ...cell.flags].join('\n');
+  }
   if (cell.status === 'ok') {
-    const fit = `${formatNumber(cell.perPage!)} per page, fixed ${cell.fixed === null ? '?' : formatNumber(cell.fixed)}, residual ${cell.residual === null ? '?' : formatNumber(cell.residual)}${samples}`;
+    const fit = `${formatNumber(cell.perPage!)} per ${cell.unit === 'n' ? 'n' : 'page'}, fixed ${cell.fixed === null ? '?' : formatNumber(cell.fixed)}, residual ${cell.residual === null ? '?' : formatNumber(cell.residual)}${samples}`;
     return [`${cell.variant}, ${cell.workload}: ${fit}`, ...cell.flags].join('\n');
   }
   return `${cell.variant}, ${cell.workload}: ${cell.label}${samples}${cell.reason ? `\n${shorten(cell.reason, REASON_MAX)}` : ''}`;

@@ -54,6 +54,8 @@ const cellSchema = z.strictObject({
   reason: z.string().nullable().describe('why the cell is not ok, in full'),
   flags: z.array(z.string()).describe('why an ok figure should not be taken as it stands (non-integral slope, residual, collectors disagreeing)'),
   explain: explainSchema.optional(),
+  unit: z.enum(['n', 'run']).optional().describe('a program\'s figure: per unit of its own {n} ("n"), or per run when it has no size ("run", see per_run); absent: per page'),
+  per_run: z.strictObject({ mean: z.number(), min: z.number(), max: z.number(), runs: z.number().int() }).optional().describe('unit "run", ok: mean calls per run and their spread over the repetitions'),
 });
 
 const noteSchema = z.strictObject({
@@ -90,12 +92,37 @@ const whatChangedSchema = z.strictObject({
   })).describe('workload by workload: every other variant\'s cell with buckets, and a baseline cell whose buckets do not add up'),
 }).describe('which buckets changed from the first variant (only when the run explained the function)');
 
+const testCountsSchema = z.strictObject({ pass: z.number().int(), fail: z.number().int(), skip: z.number().int(), xfail: z.number().int(), error: z.number().int() });
+
+const testCellSchema = z.strictObject({
+  variant: z.string(),
+  test: z.string().nullable().describe('the test as its TAP line names it; null on a program\'s summary row'),
+  status: z.enum(['pass', 'fail', 'skip', 'missing', 'none']).describe('fail: some run failed it; missing: some run gave no result; skip: skipped in every run; none: not run in this variant'),
+  text: z.string().describe('"pass", "FAIL", "1/3 FAIL", "skip", "-"; a summary row: "15 pass, 1 FAIL"'),
+  counts: testCountsSchema.nullable().describe('results over every size and repetition (a summary row: its tests\' verdicts); null when not run'),
+  missing: z.number().int(),
+  reasons: z.array(z.string()).describe('skip or failure reasons, at most three'),
+});
+
+const testsSchema = z.strictObject({
+  tables: z.array(tableShape(testCellSchema)).describe('one per kernel: a row per program, then a row per test that failed or gave no result in some variant, or whose variants disagree'),
+  findings: z.array(z.strictObject({
+    kernel: z.string(),
+    workload: z.string(),
+    test: z.string(),
+    baseline: z.string(),
+    variant: z.string(),
+    text: z.string(),
+  })).describe('tests that pass on the first variant and fail (or give no result) on another'),
+}).describe('test programs\' results (kselftests, programs run as they are); only when the run ran any');
+
 export const reportJsonSchema = z.strictObject({
   schema: z.literal('kexp/report@1'),
   ...runFields,
   function: z.string().describe('the function (or tracepoint group/name) whose figures the cells show'),
   functions: z.array(z.string()).describe('every function and tracepoint the run has figures for'),
   tables: z.array(tableShape(cellSchema).extend({ whatChanged: whatChangedSchema.optional() })).describe('one per kernel'),
+  tests: testsSchema.optional(),
   provenance: z.array(z.string()),
 });
 
@@ -131,6 +158,16 @@ export const comparisonJsonSchema = z.strictObject({
     after: z.strictObject({ status: cellStatusSchema, per_page: z.number().nullable(), reason: z.string().nullable() }),
     bucketChanges: z.array(bucketChangeSchema).optional().describe('the buckets that changed (only when both runs have buckets for the cell)'),
   })).describe('every changed cell: kernel by kernel, variant by variant, workloads in row order'),
+  testChanges: z.array(z.strictObject({
+    kernel: z.string(),
+    variant: z.string(),
+    workload: z.string(),
+    test: z.string(),
+    before: testCellSchema.shape.status,
+    after: testCellSchema.shape.status,
+    newFailure: z.boolean().describe('pass before, fail or no result after'),
+    text: z.string(),
+  })).optional().describe('tests whose verdict changed (only when either run had test programs), new failures first'),
 });
 
 export type ReportJson = z.infer<typeof reportJsonSchema>;
@@ -163,6 +200,8 @@ function cellFields(cell: Cell) {
     reason: cell.reason,
     flags: cell.flags,
     ...(cell.explain ? { explain: explainJson(cell.explain) } : {}),
+    ...(cell.unit ? { unit: cell.unit } : {}),
+    ...(cell.perRun ? { per_run: { ...cell.perRun } } : {}),
   };
 }
 
@@ -228,6 +267,12 @@ export function reportJson(report: ReportTables): ReportJson {
     function: report.function,
     functions: report.functions,
     tables: report.tables.map(reportTableJson),
+    ...(report.tests ? {
+      tests: {
+        tables: report.tests.tables.map((t) => tableJson(t, (c, variant) => ({ variant, test: c.test, status: c.status, text: c.label, counts: c.counts ? { ...c.counts } : null, missing: c.missing, reasons: [...c.reasons] }))),
+        findings: report.tests.findings.map((f) => ({ ...f })),
+      },
+    } : {}),
     provenance: report.provenance,
   };
 }
@@ -264,5 +309,6 @@ export function comparisonJson(comparison: Comparison): ComparisonJson {
       after: { status: c.after.status, per_page: c.after.perPage, reason: c.after.reason },
       ...(c.bucketChanges ? { bucketChanges: c.bucketChanges.map(bucketChangeJson) } : {}),
     })),
+    ...(comparison.testChanges ? { testChanges: comparison.testChanges.map((t) => ({ ...t })) } : {}),
   };
 }

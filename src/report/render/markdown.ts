@@ -3,7 +3,7 @@ import type { Comparison } from '../../results/compare.js';
 import type { WhatChanged } from '../buckets.js';
 import { describeCells, type Note, type ReportTables, type Table } from '../model.js';
 import type { Renderer, Renderable } from '../renderer.js';
-import { changeBucketTexts, changeText, comparisonProvenance, comparisonSummary, FIT_NOTE, FLAG_NOTE, runLine, whatChangedText } from './common.js';
+import { changeBucketTexts, changeText, comparisonProvenance, comparisonSummary, FIT_NOTE, FLAG_NOTE, runLine, testFindingsText, TESTS_NOTE, whatChangedText } from './common.js';
 import { shorten } from './layout.js';
 
 const NOTE_MAX = 300;
@@ -26,6 +26,11 @@ function reportLines(report: ReportTables): string[] {
   for (const table of report.tables) {
     lines.push(...tableLines(table, report.function, (c) => escapeMarkdown(c.text)), ...whatChangedLines(table.whatChanged), '');
   }
+  if (report.tests) {
+    for (const table of report.tests.tables) lines.push(...tableLines(table, '', (c) => (c.status === 'fail' ? `**${escapeMarkdown(c.label)}**` : escapeMarkdown(c.label))), '');
+    const findings = testFindingsText(report.tests);
+    lines.push(`**${escapeMarkdown(findings.heading)}**`, ...(findings.items.length > 0 ? ['', ...findings.items.map((f) => `- ${escapeMarkdown(f)}`)] : []), '', escapeMarkdown(TESTS_NOTE), '');
+  }
   lines.push(escapeMarkdown(FIT_NOTE));
   if (report.tables.some((t) => t.notes.some((n) => n.kind === 'flag'))) lines.push(escapeMarkdown(FLAG_NOTE));
   lines.push('', `- ${escapeMarkdown(runLine(report.run))}`, ...report.provenance.map((p) => `- ${escapeMarkdown(p)}`));
@@ -44,6 +49,9 @@ function comparisonLines(comparison: Comparison): string[] {
       ...changeBucketTexts(c).map((text) => `  - ${escapeMarkdown(text)}`),
     ]), '');
   }
+  if (comparison.testChanges) {
+    lines.push('## Tests', '', comparison.testChanges.length === 0 ? 'No test changed its verdict.' : `Tests whose verdict changed (${comparison.testChanges.length}):`, '', ...comparison.testChanges.map((c) => `- ${c.newFailure ? '**new failure** ' : ''}${escapeMarkdown(c.text)}`), '');
+  }
   lines.push(`- before: ${escapeMarkdown(runLine(comparison.before))}`, `- after: ${escapeMarkdown(runLine(comparison.after))}`);
   for (const block of comparisonProvenance(comparison.before, comparison.after)) {
     lines.push(`- ${block.heading}:`, ...block.lines.map((p) => `  - ${escapeMarkdown(p)}`));
@@ -53,7 +61,7 @@ function comparisonLines(comparison: Comparison): string[] {
 
 function tableLines<C>(table: Table<C>, fn: string, show: (cell: C) => string): string[] {
   // The function in code style, the rest escaped.
-  const title = `## ${table.title.split(fn).map(escapeMarkdown).join(`\`${fn}\``)}`;
+  const title = `## ${fn ? table.title.split(fn).map(escapeMarkdown).join(`\`${fn}\``) : escapeMarkdown(table.title)}`;
   const header = `| workload | ${table.variants.map(escapeMarkdown).join(' | ')} |`;
   const rule = `| :-- | ${table.variants.map(() => '--:').join(' | ')} |`;
   const rows = table.rows.map((row) => `| ${escapeMarkdown(row.workload)} | ${row.cells.map(show).join(' | ')} |`);

@@ -4,7 +4,7 @@
  */
 import type { Comparison } from '../../results/compare.js';
 import type { WhatChanged } from '../buckets.js';
-import { describeCells, type Note, type ReportTables, type Table } from '../model.js';
+import { describeCells, type Note, type ReportTables, type Table, type TestReport } from '../model.js';
 import type { Renderer, Renderable } from '../renderer.js';
 import {
   changeBucketTexts,
@@ -14,6 +14,8 @@ import {
   FIT_NOTE,
   FLAG_NOTE,
   runLines,
+  testFindingsText,
+  TESTS_NOTE,
   whatChangedText,
 } from './common.js';
 import { alignMarkers, layoutTable, MAIL_WIDTH, shorten, wrap } from './layout.js';
@@ -34,6 +36,7 @@ function reportLines(report: ReportTables): string[] {
     if (lines.length > 0) lines.push('');
     lines.push(...tableLines(table, (c) => ({ text: c.text, marked: c.marker !== '' })), ...whatChangedLines(table.whatChanged));
   }
+  if (report.tests) lines.push(...testLines(report.tests));
   const flagged = report.tables.some((t) => t.notes.some((n) => n.kind === 'flag'));
   lines.push('', ...wrap(FIT_NOTE, MAIL_WIDTH));
   if (flagged) lines.push(...wrap(FLAG_NOTE, MAIL_WIDTH));
@@ -51,6 +54,10 @@ function comparisonLines(comparison: Comparison): string[] {
   }
   lines.push('', ...wrap(`${comparisonSummary(comparison)}${comparison.changes.length > 0 ? " Changed cells end in '!':" : ''}`, MAIL_WIDTH));
   for (const change of comparison.changes) lines.push(...indent(wrap(changeText(change), MAIL_WIDTH - 2, '    ')), ...changeBucketTexts(change).flatMap((text) => indent(indent(wrap(text, MAIL_WIDTH - 4, '    ')))));
+  if (comparison.testChanges) {
+    lines.push('', ...wrap(comparison.testChanges.length === 0 ? 'No test changed its verdict.' : `Tests whose verdict changed (${comparison.testChanges.length}):`, MAIL_WIDTH));
+    for (const change of comparison.testChanges) lines.push(...indent(wrap(`${change.newFailure ? '! ' : ''}${change.text}`, MAIL_WIDTH - 2, '    ')));
+  }
   const provenance = comparisonProvenance(comparison.before, comparison.after);
   const shared = provenance.length === 1 ? provenance[0]!.lines : null;
   lines.push('');
@@ -96,4 +103,15 @@ function whatChangedLines(what: WhatChanged | null): string[] {
 
 function indent(lines: string[]): string[] {
   return lines.map((line) => `  ${line}`);
+}
+
+/** The test tables beside the figures, then the findings (a test that broke on a variant). */
+function testLines(tests: TestReport): string[] {
+  const lines: string[] = [];
+  for (const table of tests.tables) lines.push('', ...tableLines(table, (c) => ({ text: c.label, marked: false })));
+  const findings = testFindingsText(tests);
+  lines.push('', ...wrap(findings.heading, MAIL_WIDTH));
+  for (const item of findings.items) lines.push(...indent(wrap(`! ${item}`, MAIL_WIDTH - 2, '    ')));
+  lines.push('', ...wrap(TESTS_NOTE, MAIL_WIDTH));
+  return lines;
 }

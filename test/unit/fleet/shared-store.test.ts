@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../../../src/store/store.js';
-import { parseSums, SharedStore, SUMS } from '../../../src/fleet/shared-store.js';
+import { isArtifactKey, parseSums, SharedStore, SUMS } from '../../../src/fleet/shared-store.js';
 
 function stores(): { a: ArtifactStore; b: ArtifactStore; sharedDir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'kexp-shared-'));
@@ -56,5 +56,28 @@ describe('the shared store', () => {
   it('reads sha256sum lines and ignores paths that climb out', () => {
     const sums = parseSums(`${'a'.repeat(64)}  bzImage\n${'b'.repeat(64)}  ../x\nnot a line\n`);
     expect([...sums.entries()]).toEqual([['bzImage', 'a'.repeat(64)]]);
+  });
+
+  it('checks a key read from its index before it becomes a path: another machine wrote it', async () => {
+    const { a, sharedDir } = stores();
+    const store = new SharedStore(sharedDir, a);
+    store.writeIndex('kernel-input-abc', key);
+    expect(store.readIndex('kernel-input-abc')).toBe(key);
+    expect(store.readIndex('kernel-input-none')).toBeUndefined();
+    for (const bad of ['../../../../etc', `${key}/../../x`, key.toUpperCase(), 'c'.repeat(63), '']) {
+      mkdirSync(join(sharedDir, 'store', 'index'), { recursive: true });
+      writeFileSync(join(sharedDir, 'store', 'index', 'kernel-input-bad'), `${bad}\n`);
+      expect(() => store.readIndex('kernel-input-bad'), bad).toThrow(/not an artifact key/);
+    }
+    expect(() => store.readIndex('../store/kernels')).toThrow(/not an index name/);
+    expect(() => store.writeIndex('kernel-input-x', '../x')).toThrow(/not an artifact key/);
+    await expect(store.fetch('kernels', '../../etc')).rejects.toThrow(/not an artifact key/);
+    await expect(store.publish('kernels', `${key}/..`)).rejects.toThrow(/not an artifact key/);
+  });
+
+  it('knows an artifact key when it sees one', () => {
+    expect(isArtifactKey('0123456789abcdef'.repeat(4))).toBe(true);
+    expect(isArtifactKey(`${'a'.repeat(64)}\n`)).toBe(false);
+    expect(isArtifactKey('g'.repeat(64))).toBe(false);
   });
 });
