@@ -7,6 +7,7 @@ import { checkRedisUrl, probeRedis, RETRY_MAX_MS } from '../fleet/redis.js';
 import { SharedStore } from '../fleet/shared-store.js';
 import { EXIT_GRACE_MS, HAND_BACK_MS, LOCK_MS, STALL_CHECK_MS, STOP_BOUND_S } from '../fleet/timing.js';
 import { action, type Registrar } from './action.js';
+import { parseJobs } from './options.js';
 
 interface WorkerCommandOptions {
   redis?: string;
@@ -20,7 +21,7 @@ export const registerWorker: Registrar = (program: Command) => {
     .command('worker')
     .description('take cells of `kexp run --executor bullmq` runs from a Redis queue until stopped (one per machine of a fleet)')
     .option('--redis <url>', 'the fleet\'s Redis, redis://[:password@]host:port[/db] or rediss:// (default: $KEXP_REDIS)')
-    .option('-j, --jobs <n>', 'jobs at once (default: cores + 1, fewer if memory is short)', (v) => Number(v))
+    .option('-j, --jobs <n>', 'jobs at once (default: cores + 1, fewer if memory is short)', (v) => parseJobs(v))
     .option('--name <name>', 'this worker\'s name in the run records (default: host-pid)')
     .option('--store <dir>', 'the fleet\'s shared artifact store, e.g. an NFS mount (default: $KEXP_STORE)')
     .addHelpText('after', `
@@ -38,7 +39,6 @@ Redis going away is said in one line and retried (${RETRY_MAX_MS / 1000} s apart
       const redis = options.redis ?? process.env.KEXP_REDIS;
       if (!redis) throw new InputError('kexp worker needs the fleet\'s Redis', '--redis redis://host:6379 or KEXP_REDIS');
       checkRedisUrl(redis, options.redis ? '--redis' : 'KEXP_REDIS');
-      if (options.jobs !== undefined && (!Number.isInteger(options.jobs) || options.jobs < 1)) throw new InputError(`--jobs: expected a positive whole number, found ${options.jobs}`);
       await probeRedis(redis); // fail within seconds on a wrong URL or password, before anything else
       await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
       const storeDir = options.store ?? process.env.KEXP_STORE;

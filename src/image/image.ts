@@ -14,6 +14,7 @@ import { capture, run, ProcessError } from '../core/proc.js';
 import type { CacheLayout } from '../core/paths.js';
 import type { ArtifactStore } from '../store/store.js';
 import { listKernelNames, loadRecipe } from '../config/recipe.js';
+import { listWorkloadNames } from '../config/workloads.js';
 import { compilerVersion } from '../kernel/build.js';
 import { busyboxEntries, cpioList, skeleton, type CpioEntry } from './cpio.js';
 
@@ -70,11 +71,8 @@ interface ImageInputs {
   busybox: Buffer;
 }
 
-export function listWorkloads(root: string): string[] {
-  const dir = join(root, 'images', 'workloads');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.c')).map((f) => basename(f, '.c')).sort();
-}
+/** The workloads the image carries: one lister for the image, the fleet and the option checks. */
+export const listWorkloads = listWorkloadNames;
 
 function readInputs(root: string): ImageInputs {
   const agentPath = join(root, 'images', 'agent', 'init');
