@@ -1,6 +1,7 @@
 /**
- * The local executor: every build in turn in this process (each kernel variant once), then the
- * image and the accelerator once for the run, then every cell with a concurrency limit.
+ * The local executor: every build in turn in this process (each kernel variant once), the image
+ * and the accelerator once for the run (beside the builds, from the first kernel built), then
+ * every cell with a concurrency limit.
  */
 import { join } from 'node:path';
 import pLimit from 'p-limit';
@@ -21,6 +22,11 @@ export interface LocalExecutorOptions {
   accel: AccelRequest;
 }
 
+interface CellSetup {
+  image: GuestImage;
+  accel?: AccelChoice;
+}
+
 export class LocalExecutor implements Executor {
   readonly name = 'local';
   constructor(private readonly options: LocalExecutorOptions) {}
@@ -31,6 +37,11 @@ export class LocalExecutor implements Executor {
     const kernels = new Map<WorkUnit, KernelArtifact>();
     const buildErrors = new Map<WorkUnit, string>();
     const prefetch = prefetchSources(ws, units.map((u) => u.build));
+    // One image and one accelerator for every cell, settled once, recorded, handed down. They are
+    // settled as soon as the first kernel exists, while the other kernels build: the image is a
+    // few small compiles, and a KVM probe on a host where KVM does not work waits out its timeout
+    // (15 s here) doing nothing, time a cold run need not spend after the last make.
+    let setup: Promise<CellSetup> | undefined;
     try {
       for (const unit of units) {
         events.onBuildStart?.(unit.build);
@@ -38,21 +49,21 @@ export class LocalExecutor implements Executor {
         if (outcome.artifact) kernels.set(unit, outcome.artifact);
         else buildErrors.set(unit, outcome.provenance.error ?? 'build failed');
         events.onBuild(unit.build, outcome.provenance, 'local');
+        if (outcome.artifact && !setup) {
+          setup = this.settleSetup(outcome.artifact, events);
+          // Awaited below; until then a failure must not count as unhandled.
+          setup.catch(() => undefined);
+        }
       }
+    } catch (error) {
+      await setup?.catch(() => undefined);
+      throw error;
     } finally {
       await prefetch;
     }
 
     events.onPhase?.('image');
-    // One image and one accelerator for every cell: settled here, recorded, handed down.
-    const image: GuestImage = await buildImage({ root: ws.root, layout: ws.layout, store: ws.store, signal: ws.signal }, this.options.image);
-    events.onImage(image);
-    const firstKernel = [...kernels.values()][0];
-    let accel: AccelChoice | undefined;
-    if (firstKernel) {
-      accel = await chooseAccel(this.options.accel, { kernel: join(firstKernel.dir, 'bzImage'), initrd: image.initramfs, cacheDir: ws.layout.root, logger: ws.logger, signal: ws.signal });
-      events.onAccel(accel, 'local');
-    }
+    const { image, accel } = await (setup ?? this.settleSetup(undefined, events));
 
     events.onPhase?.('running');
     const limit = pLimit(Math.max(1, this.options.jobs));
@@ -77,5 +88,16 @@ export class LocalExecutor implements Executor {
     );
     const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failure) throw failure.reason;
+  }
+
+  /** The run's image, and the accelerator chosen by a probe boot of the first kernel built. */
+  private async settleSetup(firstKernel: KernelArtifact | undefined, events: ExecutorEvents): Promise<CellSetup> {
+    const { ws } = this.options;
+    const image: GuestImage = await buildImage({ root: ws.root, layout: ws.layout, store: ws.store, signal: ws.signal }, this.options.image);
+    events.onImage(image);
+    if (!firstKernel) return { image };
+    const accel = await chooseAccel(this.options.accel, { kernel: join(firstKernel.dir, 'bzImage'), initrd: image.initramfs, cacheDir: ws.layout.root, logger: ws.logger, signal: ws.signal });
+    events.onAccel(accel, 'local');
+    return { image, accel };
   }
 }
