@@ -25,6 +25,7 @@ import { kernelArtifactKey, kernelInputKey, patchDiffHash, resolvedConfigKey, ty
 import { explainApplyFailure, formatApplyFailure, parsePatch, touchedFiles } from './patch.js';
 import { kernelReproducer } from './reproducer.js';
 import { cleanUpUnfinishedMake, markMakeEnded, markMakeStarted } from './unfinished.js';
+import { phaseTimer } from '../core/timings.js';
 
 export const ARCH = 'x86_64';
 
@@ -280,14 +281,7 @@ async function buildLocked(
   const cc = await ccacheCommand();
   const makeCtx: MakeContext = { src: paths.src, arch: ARCH, cc, makeVariables: recipe.makeVariables, logFile, signal: ctx.signal };
   const timings: Record<string, number> = {};
-  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    const t0 = Date.now();
-    try {
-      return await fn();
-    } finally {
-      timings[name] = (Date.now() - t0) / 1000;
-    }
-  };
+  const timed = phaseTimer(timings);
   const record: BuildRecord = {
     schema: 'kexp/kernel-build@1',
     kernel: recipe.name,

@@ -27,6 +27,7 @@ import { identifySource, preparePristineTree, treePaths, git } from '../kernel/s
 import { elfKind } from '../image/elf.js';
 import { gitSource, pristineTree, resolveKselftests, SELFTESTS, treeReady, type ResolvedKselftest } from './resolve.js';
 import type { KselftestSpec } from './spec.js';
+import { phaseTimer } from '../core/timings.js';
 
 export const KSELFTEST_RECIPE_VERSION = 1;
 /** What every program is built with on top of its Makefile's own flags. */
@@ -135,14 +136,7 @@ export async function buildKselftests(ctx: KselftestContext, kernel: KernelArtif
       const logFile = join(ctx.layout.logs, 'kselftests', `${kernel.kernel}-${kernel.variant}-${stamp}.log`);
       mkdirSync(dirname(logFile), { recursive: true });
       const timings: Record<string, number> = {};
-      const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-        const t0 = Date.now();
-        try {
-          return await fn();
-        } finally {
-          timings[name] = (Date.now() - t0) / 1000;
-        }
-      };
+      const timed = phaseTimer(timings);
       ctx.onStage?.(`kselftests: ${kernel.kernel}/${kernel.variant} source`);
       await timed('prepareTree', () => preparePristineTree(identity, paths, { logger: ctx.logger, logFile, ...(ctx.signal ? { signal: ctx.signal } : {}) }));
       await timed('applyPatches', () => applySeries(paths.src, series, logFile, ctx.signal));
