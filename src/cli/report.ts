@@ -7,7 +7,7 @@ import { getRenderer, rendererNames } from '../report/renderer.js';
 import { damagedCellsError, loadReportInput } from '../report/write.js';
 import type { DamagedCell } from '../results/store.js';
 import { runExperimentCommand, type RunCommandOptions } from './run.js';
-import { experimentSchema, resolveExperimentFile } from '../config/experiment.js';
+import { resolveExperimentFile } from '../config/experiment.js';
 import { action, type Registrar } from './action.js';
 import { checkReportedFunction, parseFunctionNames } from './options.js';
 import { finishNightly, prepareNightly, type NightlyFlags } from './nightly.js';
@@ -38,15 +38,6 @@ export function compareDirs(dirA: string, dirB: string, fn?: string): { comparis
   return { comparison: compareRuns(a.input, b.input, { function: fn ?? b.function }), damaged: [...a.damaged, ...b.damaged] };
 }
 
-/** The functions and tracepoints a run's experiment counts (none when its experiment.json cannot be read). */
-function countedByExperiment(dir: string): string[] {
-  try {
-    const parsed = experimentSchema.safeParse(JSON.parse(new RunStore(dir).experimentText()));
-    return parsed.success ? [...parsed.data.functions, ...parsed.data.events] : [];
-  } catch {
-    return [];
-  }
-}
 
 export const registerReport: Registrar = (program: Command) => {
   program
@@ -61,7 +52,7 @@ export const registerReport: Registrar = (program: Command) => {
     .action(action('report', async (ctx, options: { format: string; function?: string; results?: string }, args) => {
       const dir = pickRun(resultsRoot(ctx.root, options.results), args[0]);
       const loaded = loadReportInput(dir);
-      if (options.function !== undefined) checkReportedFunction('--function', options.function, loaded.input.rows.map((r) => r.function), [loaded.function, ...countedByExperiment(dir)]);
+      if (options.function !== undefined) checkReportedFunction('--function', options.function, loaded.input.rows.map((r) => r.function), [loaded.function, ...loaded.counted]);
       const tables = buildTables(loaded.input, { function: options.function ?? loaded.function });
       ctx.out(getRenderer(ctx.json ? 'json' : options.format).render(tables).replace(/\n$/, ''));
       // A damaged cell record: the rest is reported above, then the command fails naming it.

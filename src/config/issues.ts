@@ -12,7 +12,8 @@ export function describeSchemaError(file: string, error: z.ZodError, data: unkno
   return new InputError(`${file}: invalid\n${lines.join('\n')}`);
 }
 
-function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+/** The value at a schema issue's path in the data that failed (undefined where the path ends early). */
+export function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
   let current = data;
   for (const key of path) {
     if (current === null || typeof current !== 'object') return undefined;

@@ -7,7 +7,7 @@ import { parseJsonFile } from '../config/issues.js';
 import { InputError, isKexpError } from '../core/errors.js';
 import { reportInput } from '../results/figures.js';
 import { displayPath } from '../results/records.js';
-import { RunStore, type DamagedCell } from '../results/store.js';
+import { RunStore, type DamagedCell, type RunManifest } from '../results/store.js';
 import type { ReportInput } from '../results/types.js';
 import { buildTables } from './model.js';
 import { rendererNames, renderers } from './renderer.js';
@@ -16,6 +16,9 @@ export interface LoadedRun {
   input: ReportInput;
   /** The function the experiment's report names (experiment.report.function). */
   function: string;
+  /** The functions and tracepoints the run's experiment counts, whether or not a cell finished. */
+  counted: string[];
+  manifest: RunManifest;
   /**
    * Done cells whose record is missing or damaged: the report shows the rest, names each of
    * these under the tables, and the commands say so on stderr and exit 2.
@@ -34,7 +37,7 @@ export function loadReportInput(dir: string): LoadedRun {
   const { records, damaged } = store.readCells();
   const input = reportInput(manifest, experiment, records);
   for (const cell of damaged) input.provenance.push(`cell ${cell.id} is left out: ${cell.problem.message}`);
-  return { input, function: experiment.report.function, damaged };
+  return { input, function: experiment.report.function, counted: [...experiment.functions, ...experiment.events], manifest, damaged };
 }
 
 function recordedExperiment(store: RunStore): Experiment {

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { z } from 'zod';
 import { EnvironmentError, InputError } from '../core/errors.js';
+import { valueAt } from '../config/issues.js';
 
 /**
  * A name that becomes one path component (a run id, a cell id): letters, digits, dot, dash,
@@ -94,14 +95,6 @@ function describeIssues(error: z.ZodError, data: unknown): string {
   return `${shown.join('; ')}${more}`;
 }
 
-function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
-  let current = data;
-  for (const key of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<PropertyKey, unknown>)[key];
-  }
-  return current;
-}
 
 // ---- the run record ----------------------------------------------------------------------------
 

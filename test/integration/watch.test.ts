@@ -10,39 +10,20 @@
  * and the clone is the one the bisect test keeps at a fixed place in the cache: kexp's working copy
  * of it (keyed by its path) is built clean once for both tests; later builds are incremental.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureHost } from '../../src/doctor/probe.js';
 import { cacheRoot } from '../../src/core/paths.js';
-import type { BuildJson } from '../../src/cli/build.js';
 import type { BuildRecord } from '../../src/kernel/build.js';
 import type { NightlyBisection } from '../../src/results/nightly.js';
 import type { RunManifest } from '../../src/results/store.js';
-import { jsonLines, kexp, repoRoot } from '../helpers/kexp.js';
+import { kexp, repoRoot } from '../helpers/kexp.js';
+import { earlyBreak61, kernelHistory } from '../helpers/kernel-history.js';
 
-const earlyBreak = join(repoRoot, 'patches/early-break/6.1', readdirSync(join(repoRoot, 'patches/early-break/6.1'))[0]!);
 const GUP = '__get_user_pages';
 
-function docPatch(n: number): string {
-  return [
-    'From 0 Mon Sep 17 00:00:00 2001',
-    'From: kexp <kexp@localhost>',
-    'Date: Wed, 1 Jan 2025 00:00:00 +0000',
-    `Subject: [PATCH] Documentation: kexp nightly note ${n}`,
-    '',
-    '---',
-    `diff --git a/Documentation/kexp-nightly-note-${n}.txt b/Documentation/kexp-nightly-note-${n}.txt`,
-    'new file mode 100644',
-    '--- /dev/null',
-    `+++ b/Documentation/kexp-nightly-note-${n}.txt`,
-    '@@ -0,0 +1 @@',
-    `+harmless change ${n}`,
-    '',
-  ].join('\n');
-}
 
 interface NightlyJson {
   run: string;
@@ -75,32 +56,8 @@ describe('kexp nightly on a kernel that follows a branch', () => {
 
   it('finds the step in the history and bisects it to the mm/gup.c commit', async () => {
     const testStarted = Date.now();
-    // The pristine tree kexp extracted for 6.1, cloned into a branch that moves.
-    const built = jsonLines<BuildJson>((await kexp(['build', '--kernel', '6.1', '--json'])).stdout)[0]!;
-    const tree = (JSON.parse(readFileSync(join(built.bzImage, '..', 'build.json'), 'utf8')) as BuildRecord).tree.path;
-    // The bisect test's clone: kexp's working copy of it (keyed by the path) is built once for
-    // both tests, and each resets the branch to its own commits, which then build incrementally.
-    const repo = join(cacheRoot(), 'test-fixtures', 'bisect-linux-6.1');
-    const dated = { GIT_AUTHOR_DATE: '2025-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2025-01-01T00:00:00Z' };
-    const git = async (args: string[]): Promise<string> => (await execa('git', ['-C', repo, '-c', 'user.name=kexp', '-c', 'user.email=kexp@localhost', ...args], { env: dated })).stdout.trim();
-    const pristine = (await execa('git', ['-C', tree, 'rev-parse', 'HEAD'])).stdout.trim();
-    if (!existsSync(join(repo, '.git'))) {
-      rmSync(repo, { recursive: true, force: true });
-      mkdirSync(join(repo, '..'), { recursive: true });
-      await execa('git', ['clone', '-q', '--shared', tree, repo]);
-    }
-    await git(['checkout', '-q', '-B', 'main', pristine]);
-    await git(['reset', '-q', '--hard', pristine]);
-    await git(['clean', '-q', '-f', '-d', '-x']);
-    const am = async (patch: string | number): Promise<string> => {
-      if (typeof patch === 'number') {
-        writeFileSync(join(work, `doc-${patch}.patch`), docPatch(patch));
-        await git(['am', '-q', join(work, `doc-${patch}.patch`)]);
-      } else {
-        await git(['am', '-q', patch]);
-      }
-      return git(['rev-parse', 'HEAD']);
-    };
+    // The pristine tree kexp extracted for 6.1, cloned into a branch that moves (the bisect test's clone).
+    const { repo, git, am } = await kernelHistory(work, 'nightly', { GIT_AUTHOR_DATE: '2025-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2025-01-01T00:00:00Z' });
     const commitA = await am(1);
 
     // A project folder whose one kernel follows `main`, with kexp's fragments, patches and images.
@@ -125,7 +82,7 @@ describe('kexp nightly on a kernel that follows a branch', () => {
     expect(manifestA.artifacts.kernels['linux-git/baseline']?.commit).toBe(commitA);
 
     // The branch moves forward past the change to mm/gup.c.
-    const commitC = await am(earlyBreak);
+    const commitC = await am(earlyBreak61);
     const commitB = await am(3);
 
     const second = await nightly(args);

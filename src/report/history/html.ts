@@ -6,17 +6,12 @@
  */
 import type { History, HistorySeries, HistoryStep } from '../../results/history.js';
 import { escapeXml as escapeHtml } from '../render/chart.js';
-import { displayTime, plural } from '../render/common.js';
+import { basePageCss, displayTime, plural } from '../render/common.js';
 import { HISTORY_NOTE, historyHeading, shortCommit, stepFindings, stepText } from './common.js';
 import { trendChart, type TrendPoint, type TrendStep } from './trend.js';
 
 const css = `
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1b1b1b; margin: 24px auto; max-width: 1080px; padding: 0 16px; }
-h1 { font-size: 22px; margin: 0 0 4px; }
-h2 { font-size: 17px; margin: 28px 0 8px; padding-top: 12px; border-top: 1px solid #ddd; }
-code { font: 13px ui-monospace, "DejaVu Sans Mono", monospace; }
-.run { color: #555; margin: 0 0 12px; }
-.banner { background: #fff4ce; border: 1px solid #e0c060; padding: 6px 10px; border-radius: 4px; }
+${basePageCss(1080)}
 ul.changes { padding-left: 18px; }
 ul.changes li { margin-bottom: 8px; }
 .culprit { display: block; margin-top: 2px; }

@@ -7,10 +7,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { InputError, isKexpError } from '../../core/errors.js';
-import { experimentSchema, resolveExperimentFile } from '../../config/experiment.js';
+import { resolveExperimentFile } from '../../config/experiment.js';
 import { artifactCommit, buildHistory, commitKey, type History, type HistoryRunInput, type SkippedRun } from '../../results/history.js';
 import { readNightlyRecord } from '../../results/nightly.js';
-import { listRuns, RunStore } from '../../results/store.js';
+import { listRuns } from '../../results/store.js';
 import { loadReportInput } from '../write.js';
 
 export interface LoadedHistory {
@@ -32,7 +32,7 @@ export function loadHistory(resultsDir: string, experiment: string): LoadedHisto
     }
     try {
       const loaded = loadReportInput(run.dir);
-      const manifest = new RunStore(run.dir).manifest();
+      const { manifest } = loaded;
       const nightly = readNightlyRecord(run.dir);
       if (nightly.problem) warnings.push(nightly.problem.message);
       const commits: Record<string, string | null> = {};
@@ -43,7 +43,7 @@ export function loadHistory(resultsDir: string, experiment: string): LoadedHisto
         commits[key] ??= nightly.record?.sources[cell.kernel]?.commit ?? null;
       }
       for (const cell of loaded.damaged) warnings.push(`${cell.problem.message}; the history shows it as missing`);
-      inputs.push({ input: loaded.input, commits, counted: countedFunctions(run.dir), ...(nightly.record ? { nightly: nightly.record } : {}) });
+      inputs.push({ input: loaded.input, commits, counted: loaded.counted, ...(nightly.record ? { nightly: nightly.record } : {}) });
       reportFunction = loaded.function;
     } catch (error) {
       if (!isKexpError(error) || !(error instanceof InputError)) throw error;
@@ -79,15 +79,6 @@ export function historyExperiment(root: string, resultsDir: string, given: strin
   throw new InputError(`no runs of experiment "${named ?? given}" in ${resultsDir}`, names.length > 0 ? `experiments with runs: ${names.join(', ')}` : 'kexp run or kexp nightly starts one');
 }
 
-/** What a run's experiment counts (loadReportInput has checked its experiment.json already). */
-function countedFunctions(dir: string): string[] {
-  try {
-    const parsed = experimentSchema.safeParse(JSON.parse(new RunStore(dir).experimentText()));
-    return parsed.success ? [...parsed.data.functions, ...parsed.data.events] : [];
-  } catch {
-    return [];
-  }
-}
 
 function experimentNameOf(file: string): string | undefined {
   try {

@@ -101,3 +101,15 @@ export function testFindingsText(tests: TestReport): { heading: string; items: s
   }
   return { heading: `FINDINGS (${tests.findings.length}): tests that pass on ${baseline} and fail on another variant:`, items: tests.findings.map((f) => f.text) };
 }
+
+/** The start of every kexp HTML page's style sheet (a report, a comparison, a history): the page of the given width. */
+export function basePageCss(maxWidthPx: number): string {
+  return [
+    `body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1b1b1b; margin: 24px auto; max-width: ${maxWidthPx}px; padding: 0 16px; }`,
+    'h1 { font-size: 22px; margin: 0 0 4px; }',
+    'h2 { font-size: 17px; margin: 28px 0 8px; padding-top: 12px; border-top: 1px solid #ddd; }',
+    'code { font: 13px ui-monospace, "DejaVu Sans Mono", monospace; }',
+    '.run { color: #555; margin: 0 0 12px; }',
+    '.banner { background: #fff4ce; border: 1px solid #e0c060; padding: 6px 10px; border-radius: 4px; }',
+  ].join('\n');
+}

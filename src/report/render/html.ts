@@ -9,6 +9,7 @@ import { barChart, escapeXml as escapeHtml, seriesColor, type Bar, type LegendEn
 import {
   BUCKETS_NOTE,
   changeBucketTexts,
+  basePageCss,
   changeText,
   comparisonProvenance,
   comparisonSummary,
@@ -34,12 +35,7 @@ export const htmlRenderer: Renderer = {
 };
 
 const css = `
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1b1b1b; margin: 24px auto; max-width: 1040px; padding: 0 16px; }
-h1 { font-size: 22px; margin: 0 0 4px; }
-h2 { font-size: 17px; margin: 28px 0 8px; padding-top: 12px; border-top: 1px solid #ddd; }
-code { font: 13px ui-monospace, "DejaVu Sans Mono", monospace; }
-.run { color: #555; margin: 0 0 12px; }
-.banner { background: #fff4ce; border: 1px solid #e0c060; padding: 6px 10px; border-radius: 4px; }
+${basePageCss(1040)}
 .kernel { display: grid; grid-template-columns: minmax(300px, max-content) 1fr; gap: 8px 28px; align-items: start; }
 .kernel h2 { grid-column: 1 / -1; }
 .kernel figure { grid-column: 1 / -1; margin: 0; }
