@@ -38,6 +38,8 @@ const requestSchema = z.object({
   predicate: z.string().refine(isPredicate, 'not a predicate kexp can read (e.g. "__get_user_pages.per_page <= 2")'),
   accel: z.enum(['auto', 'kvm', 'tcg']),
   variant: plainName.optional(),
+  /** The layer kexp wrote for --tree or --config (a folder of its cache), when the bisection used one. */
+  root: z.string().min(1).optional(),
 }).loose();
 
 const stepSchema = z.object({

@@ -35,6 +35,8 @@ export interface BisectRequest {
   accel: AccelRequest;
   /** Git mode: the variant whose patches go on every commit (kexp nightly bisecting a variant's cell); none: the commits as they are. */
   variant?: string;
+  /** The layer kexp wrote for --tree or --config (resumed in it). */
+  root?: string;
 }
 
 export interface BisectRevision {

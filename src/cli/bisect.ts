@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { addOwnKernelOptions, selectKernel, type OwnKernelOptions } from './own-kernel.js';
 import { InputError } from '../core/errors.js';
 import { ensureHost } from '../doctor/probe.js';
 import { loadCatalog } from '../config/catalog.js';
@@ -14,12 +16,12 @@ import { checkPlanFits, parseAccel, parseCollectors, parseFunctionNames, parseKe
 import { action, type Registrar } from './action.js';
 import { createProgress, elapsed } from './progress.js';
 
-interface BisectOptions {
+interface BisectOptions extends OwnKernelOptions {
   kernelGit?: string;
   good?: string;
   bad?: string;
   series?: string;
-  kernel: string;
+  kernel?: string;
   workload: string;
   /** TARGET:TEST[ ARGS]: a kernel selftest, built from each step's tree, instead of --workload. */
   kselftest?: string;
@@ -32,15 +34,17 @@ interface BisectOptions {
   results?: string;
 }
 
+const DEFAULT_BISECT_KERNEL = '6.1';
+
 export const registerBisect: Registrar = (program: Command) => {
-  program
+  const command = program
     .command('bisect')
     .description('find the commit, or the patch of a series, that first makes a predicate over a measured figure false')
     .option('--kernel-git <dir>', 'a local kernel git tree to bisect (with --good and --bad)')
     .option('--good <rev>', 'a revision where the predicate holds')
     .option('--bad <rev>', 'a later revision where it does not')
     .option('--series <dir>', 'bisect an ordered patch series (NNNN-*.patch) applied on --kernel instead')
-    .option('-k, --kernel <name>', 'recipe for the config fragments (git) or the kernel to patch (series)', '6.1')
+    .option('-k, --kernel <name>', 'recipe for the config fragments (git) or the kernel to patch (series) (default: 6.1)')
     .option('-w, --workload <workload>', 'the one workload measured, with its options', 'async-pf')
     .option('--kselftest <spec>', 'measure a kernel selftest instead, built from each step\'s own tree: TARGET:TEST[ ARGS] (predicates: "tests.fail == 0", \'test "NAME" == pass\')')
     .option('-p, --pages <sizes>', 'sizes in pages', '64,128')
@@ -50,12 +54,15 @@ export const registerBisect: Registrar = (program: Command) => {
     .option('--accel <accel>', 'auto, kvm or tcg', 'auto')
     .option('--resume <id>', 'continue an interrupted bisection')
     .option('--results <dir>', 'where bisection records go (default: $KEXP_RESULTS or results/)')
-    .option('--json', 'print the bisection record on stdout')
+    .option('--json', 'print the bisection record on stdout');
+  addOwnKernelOptions(command, { patch: false, config: true });
+  command
     .addHelpText('after', `
 Examples:
   kexp bisect --kernel-git ~/linux --good v6.1 --bad HEAD --kernel 6.1 --workload async-pf \\
       --predicate "__get_user_pages.per_page >= 3"
   kexp bisect --series patches/early-break/6.1 --kernel 6.1 --predicate "status != crashed"
+  kexp bisect --series ~/my-series --tree ~/linux --predicate "__get_user_pages.per_page <= 2"
 
 Each step builds the revision incrementally (one working copy and build folder per repository),
 boots it, measures, and judges: good, bad, or skip (does not build, or the workload cannot run).
@@ -66,14 +73,21 @@ Exit code 0 when the first bad revision was found, 1 when the search was ambiguo
       let request: BisectRequest;
       if (options.resume) {
         request = loadBisectRequest(resultsDir, options.resume);
+        if (request.root !== undefined) {
+          if (!existsSync(request.root)) throw new InputError(`bisection ${options.resume} was started on ${request.root}, which is gone`, 'start it again with the same --tree or --config');
+          ctx.root = request.root;
+        }
       } else {
+        const own = options.tree !== undefined || options.config !== undefined || (options.configAdd?.length ?? 0) > 0;
+        if (options.tree !== undefined && options.kernelGit !== undefined) throw new InputError('--tree with --kernel-git: the git tree is what is bisected', 'bisect a patch series on your tree with --series DIR --tree DIR, or your commits with --kernel-git DIR');
+        if (own) options.kernel = selectKernel(ctx, options, 'single', { defaultKernel: DEFAULT_BISECT_KERNEL }).kernel;
         if (!options.predicate) throw new InputError('--predicate is required', 'e.g. --predicate "__get_user_pages.per_page <= 2"');
         const predicate = parsePredicate(options.predicate);
         const git = options.kernelGit !== undefined;
         if (git === (options.series !== undefined)) throw new InputError('give either --kernel-git DIR with --good and --bad, or --series DIR');
         if (git && (!options.good || !options.bad)) throw new InputError('--kernel-git needs --good REV and --bad REV');
         const catalog = loadCatalog(ctx.root);
-        const [kernel] = parseKernels(options.kernel, catalog, { single: true });
+        const [kernel] = parseKernels(options.kernel ?? DEFAULT_BISECT_KERNEL, catalog, { single: true });
         const accel = parseAccel(options.accel);
         // a bisection boots with the default guest memory
         const sizes = parsePages(options.pages, { memoryMiB: DEFAULT_MEMORY_MIB });
@@ -89,6 +103,7 @@ Exit code 0 when the first bad revision was found, 1 when the search was ambiguo
           plan: { runs, repetitions: 1, collectors: parseCollectors(options.collect), functions },
           predicate: options.predicate,
           accel,
+          ...(own ? { root: ctx.root } : {}),
         };
         checkPlanFits(request.plan, 'kexp bisect');
         loadRecipe(ctx.root, request.kernel);

@@ -14,6 +14,8 @@ import { checkOverlay } from '../image/layer.js';
 import { action, type Registrar } from './action.js';
 import { createProgress, elapsed } from './progress.js';
 import { describeProgress } from './build.js';
+import { InputError } from '../core/errors.js';
+import { addOwnKernelOptions, checkExternalFlags, importExternal, selectKernel, withExternalKernel, type ExternalChoice, type OwnKernelOptions } from './own-kernel.js';
 import { checkPlanFits, parseAccel, parseCollectors, parseEventNames, parseFunctionNames, parseKernels, parseMemory, parsePages, parseReps, parseVariants, parseWatchdog, parseWorkloads } from './options.js';
 
 export const DEFAULT_FUNCTIONS = ['__get_user_pages', '__get_user_pages_remote', 'handle_userfault'];
@@ -68,11 +70,12 @@ export function checkBootOptions(flags: BootFlags, catalog: Catalog, command: st
 }
 
 export const registerBoot: Registrar = (program: Command) => {
-  program
+  const command = program
     .command('boot')
     .description('boot a kernel variant with the guest image under QEMU, run workloads, print samples and per-page figures')
-    .requiredOption('-k, --kernel <name>', 'kernel recipe from kernels/')
-    .option('-V, --variant <name>', 'variant from patches/', 'baseline')
+    .option('-k, --kernel <name>', 'kernel recipe from kernels/')
+    .option('-V, --variant <name>', 'variant from patches/ (default: baseline, or the --patch); NAME=PATH is a patch')
+    .option('--bzimage <file>', 'boot a kernel built elsewhere (arch/x86/boot/bzImage), checked first against what kexp needs, from its embedded config or --config')
     .argument('[command...]', 'a program to run as the workload, after --: kexp boot --kernel 6.12 -- /usr/bin/prog --size {n}M ({n}: each size of --pages)')
     .option('-w, --workload <list>', 'workloads, comma-separated, each with its options: "uffd-populate,uffd-populate --write" (default: uffd-populate, unless a program or --kselftest is given)')
     .option('--kselftest <spec>', 'a kernel selftest built from this kernel\'s own tree and variant, TARGET:TEST[ ARGS] ({n}: each size of --pages); repeatable', (v: string, all: string[] = []) => [...all, v])
@@ -85,7 +88,8 @@ export const registerBoot: Registrar = (program: Command) => {
     .option('--accel <accel>', 'auto, kvm or tcg', 'auto')
     .option('--memory <MiB>', `guest memory (${MEMORY_MIB.min} to ${MEMORY_MIB.max})`, String(DEFAULT_MEMORY_MIB))
     .option('--watchdog <seconds>', `hung when the result channel is silent this long (${WATCHDOG_SECONDS.min} to ${WATCHDOG_SECONDS.max})`, String(DEFAULT_WATCHDOG_SECONDS))
-    .option('--json', 'print {status, reason, accel, samples, figures, ...} on stdout')
+    .option('--json', 'print {status, reason, accel, samples, figures, ...} on stdout');
+  addOwnKernelOptions(command)
     .addHelpText('after', `
 Examples:
   kexp boot --kernel 6.12 --variant continue
@@ -93,14 +97,27 @@ Examples:
   kexp boot --kernel 6.12 --kselftest mm:madv_populate --kselftest mm:uffd-unit-tests
   kexp boot --kernel 6.12 --variant early-break --pages 1,2 --kselftest "kvm:demand_paging_test -u MISSING -b {n}M"
   kexp boot --kernel 6.12 --overlay ./rootfs -- /usr/bin/my-test --mib {n}
+  kexp boot --tree ~/linux --workload async-pf        your tree as it is on disk
+  kexp boot --kernel 6.12 --patch fix.patch           6.12 with your patch
+  kexp boot --bzimage ~/linux/arch/x86/boot/bzImage --config ~/linux/.config
 
 The kernel console goes to console.log and the agent's samples to results.jsonl in the boot
 folder that is printed at the end. Exit code 1 when a sample failed or the VM crashed or hung.`)
-    .action(action('boot', async (ctx, flags: BootFlags, command) => {
-      const checked = checkBootOptions(flags, loadCatalog(ctx.root), command);
-      loadRecipe(ctx.root, checked.kernel);
+    .action(action('boot', async (ctx, flags: BootFlags & OwnKernelOptions & { bzimage?: string }, command) => {
+      let external: ExternalChoice | undefined;
+      let checked: BootChoice;
+      if (flags.bzimage !== undefined) {
+        external = checkExternalFlags(ctx, flags, 'boot');
+        checked = checkBootOptions({ ...flags, kernel: external.name, variant: 'bzimage' }, withExternalKernel(loadCatalog(ctx.root), external.name), command);
+        if (flags.kselftest?.length) throw new InputError('--kselftest with --bzimage: a kselftest is built from the kernel\'s own tree', 'boot your tree with --tree DIR instead, or leave --kselftest out');
+      } else {
+        const selected = selectKernel(ctx, flags, 'single');
+        checked = checkBootOptions({ ...flags, kernel: selected.kernel, variant: selected.variant }, loadCatalog(ctx.root), command);
+        loadRecipe(ctx.root, checked.kernel);
+      }
       await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
-      await preflightPlan(ctx.root, ctx.layout, [checked.kernel], checked.plan, ctx.signal);
+      const externalKernel = external ? await importExternal(ctx, external) : undefined;
+      if (!externalKernel) await preflightPlan(ctx.root, ctx.layout, [checked.kernel], checked.plan, ctx.signal);
       const { plan, accel: accelRequest } = checked;
       const reps = plan.repetitions;
       const progress = createProgress(true);
@@ -117,6 +134,7 @@ folder that is printed at the end. Exit code 1 when a sample failed or the VM cr
           logger: ctx.logger,
           signal: ctx.signal,
           outDir: cellOutDir(ctx.layout.logs, checked.kernel, checked.variant),
+          ...(externalKernel ? { kernel: externalKernel } : {}),
           onBuildProgress: (p) => progress.update(describeProgress(p, started)),
           onStage: (stage) => progress.update(`${what}: ${stage} [${elapsed(started)}]`),
           onMessage: (m) => {

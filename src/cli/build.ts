@@ -7,6 +7,7 @@ import { buildKernel, type BuildProgress, type KernelArtifact } from '../kernel/
 import { createProgress, elapsed } from './progress.js';
 import { action, type Registrar } from './action.js';
 import { parseJobs, parseKernels, parseVariants } from './options.js';
+import { addOwnKernelOptions, selectKernel, type OwnKernelOptions } from './own-kernel.js';
 
 export interface BuildJson {
   kernel: string;
@@ -57,23 +58,28 @@ export function checkBuildOptions(flags: BuildFlags, catalog: Catalog): BuildCho
 }
 
 export const registerBuild: Registrar = (program: Command) => {
-  program
+  const command = program
     .command('build')
     .description('build the bzImage of a kernel recipe with a variant\'s patches (from the store when built before)')
-    .requiredOption('-k, --kernel <names>', 'kernel recipe(s) from kernels/, comma-separated, or "all"')
-    .option('-V, --variant <names>', 'variant(s) from patches/, comma-separated, or "all"', 'baseline')
+    .option('-k, --kernel <names>', 'kernel recipe(s) from kernels/, comma-separated, or "all"')
+    .option('-V, --variant <names>', 'variant(s) from patches/, comma-separated, or "all"; NAME=PATH is a patch (see --patch)', 'baseline')
     .option('-j, --jobs <n>', 'make -j (default: number of cores)')
-    .option('--json', 'print one JSON object per build on stdout (schemas/build.v1.schema.json)')
+    .option('--json', 'print one JSON object per build on stdout (schemas/build.v1.schema.json)');
+  addOwnKernelOptions(command)
     .addHelpText('after', `
 Examples:
   kexp build --kernel 6.1 --variant early-break
   kexp build --kernel 6.12 --variant all --json
+  kexp build --tree ~/linux                       your tree as it is, built in kexp's cache
+  kexp build --kernel 6.12 --patch fix.patch      6.12 and 6.12 with fix.patch (variant "fix")
+  kexp build --tree ~/linux --config defconfig --config-add CONFIG_DEBUG_VM=y
 
 The first build of a kernel extracts its source once into the cache and compiles it (minutes);
 a variant of a kernel built before recompiles only the files its patches touch (seconds);
 a build whose inputs are unchanged is a store hit (well under a second).`)
-    .action(action('build', async (ctx, flags: BuildFlags) => {
-      const { builds, jobs } = checkBuildOptions(flags, loadCatalog(ctx.root));
+    .action(action('build', async (ctx, flags: BuildFlags & OwnKernelOptions) => {
+      const selected = selectKernel(ctx, flags, 'build');
+      const { builds, jobs } = checkBuildOptions({ ...flags, kernel: selected.kernel, variant: selected.variant }, loadCatalog(ctx.root));
       for (const kernel of new Set(builds.map((b) => b.kernel))) loadRecipe(ctx.root, kernel);
       await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
       const progress = createProgress(true);

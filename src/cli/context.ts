@@ -1,5 +1,6 @@
 /** What every command gets: the project root, the cache, a log, the root abort signal. */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { InputError } from '../core/errors.js';
 import { join } from 'node:path';
 import { cacheLayout, chooseCacheRoot, ensureCacheRoot, projectRoot, type CacheLayout } from '../core/paths.js';
 import { fileLogger, type Logger } from '../core/log.js';
@@ -27,6 +28,10 @@ export interface CommandContext {
 
 export function createContext(command: string, options: GlobalOptions, signal: AbortSignal): CommandContext {
   const root = projectRoot(options.root);
+  const given = options.root ?? process.env.KEXP_ROOT;
+  if (given !== undefined && !(existsSync(root) && statSync(root).isDirectory())) {
+    throw new InputError(`the project folder ${root} (from ${options.root !== undefined ? '--root' : '$KEXP_ROOT'}) is not a folder`, 'give a folder with kernels/, patches/, images/ or experiments/ of your own (kexp\'s own are always found below it), or leave --root out');
+  }
   // Checked before anything is created there (a path under /proc, a file, a read-only folder).
   const layout = cacheLayout(ensureCacheRoot(chooseCacheRoot(options.cache)));
   mkdirSync(layout.logs, { recursive: true });

@@ -13,6 +13,7 @@ import { action, type Registrar } from './action.js';
 import { createProgress, elapsed } from './progress.js';
 import { describeProgress } from './build.js';
 import { DEFAULT_FUNCTIONS } from './boot.js';
+import { addOwnKernelOptions, checkExternalFlags, importExternal, selectKernel, withExternalKernel, type ExternalChoice, type OwnKernelOptions } from './own-kernel.js';
 import { checkPlanFits, parseAccel, parseDepth, parseFunctionNames, parseKernels, parsePages, parseReps, parseVariants, parseWorkloads } from './options.js';
 
 export interface VariantExplanation {
@@ -78,18 +79,20 @@ export function checkExplainOptions(flags: ExplainFlags, catalog: Catalog): Expl
 }
 
 export const registerExplain: Registrar = (program: Command) => {
-  program
+  const command = program
     .command('explain')
     .description('split each counted call into buckets (caller, FOLL_* flags, pages NULL, nr_pages, return value), fitted per page; with several variants, name the bucket that changed')
-    .requiredOption('-k, --kernel <name>', 'kernel recipe from kernels/')
-    .option('-V, --variant <list>', 'variants from patches/, comma-separated; the first is what the others are compared with', 'baseline')
+    .option('-k, --kernel <name>', 'kernel recipe from kernels/')
+    .option('-V, --variant <list>', 'variants from patches/, comma-separated; the first is what the others are compared with (default: baseline, then each --patch); NAME=PATH is a patch')
+    .option('--bzimage <file>', 'explain a kernel built elsewhere; --tree DIR or --kernel NAME says which source it was built from, --config FILE its .config (else the embedded one)')
     .option('-w, --workload <list>', 'workloads, comma-separated, each with its options', 'async-pf')
     .option('-p, --pages <sizes>', `sizes in pages (two or more, each at most ${maxPagesFor(DEFAULT_MEMORY_MIB)}: half the ${DEFAULT_MEMORY_MIB} MiB guest)`, '64,128')
     .option('-r, --reps <n>', `repetitions of every workload and size (${REPETITIONS.min} to ${REPETITIONS.max})`, '1')
     .option('-f, --function <list>', `functions to explain (default: ${DEFAULT_FUNCTIONS.join(', ')}, those defined in this kernel)`)
     .option('--depth <frames>', `caller frames that key a bucket (${DEPTH.min} to ${DEPTH.max})`, '3')
     .option('--accel <accel>', 'auto, kvm or tcg', 'auto')
-    .option('--json', 'print {kernel, variants: [{variant, explanations: [{workload, function, buckets: [...]}]}], changes} on stdout')
+    .option('--json', 'print {kernel, variants: [{variant, explanations: [{workload, function, buckets: [...]}]}], changes} on stdout');
+  addOwnKernelOptions(command)
     .addHelpText('after', `
 Each function is probed with a kprobe event that fetches its arguments (a return probe where
 the kernel pairs entry arguments with the return value: 6.10 and later) and hist triggers keyed
@@ -100,11 +103,24 @@ total the kprobe collector counted in the same window; the output says so loudly
 Examples:
   kexp explain --kernel 6.12 --variant baseline --workload async-pf --pages 64,128
   kexp explain --kernel 6.12 --variant baseline,early-break --workload async-pf,uffd-populate --function __get_user_pages
-  kexp explain --kernel 6.1 --workload "uffd-populate --write" --json`)
-    .action(action('explain', async (ctx, flags: ExplainFlags) => {
-      const { kernel, variants, plan, functions, strict, depth, accel } = checkExplainOptions(flags, loadCatalog(ctx.root));
-      loadRecipe(ctx.root, kernel);
+  kexp explain --kernel 6.1 --workload "uffd-populate --write" --json
+  kexp explain --kernel 6.12 --patch fix.patch --function __get_user_pages    what fix.patch changed
+  kexp explain --tree ~/linux --patch fix.patch
+  kexp explain --bzimage ~/linux/arch/x86/boot/bzImage --tree ~/linux --config ~/linux/.config`)
+    .action(action('explain', async (ctx, flags: ExplainFlags & OwnKernelOptions & { bzimage?: string }) => {
+      let external: ExternalChoice | undefined;
+      let checked: ExplainChoice;
+      if (flags.bzimage !== undefined) {
+        external = checkExternalFlags(ctx, flags, 'explain');
+        checked = checkExplainOptions({ ...flags, kernel: external.name, variant: 'bzimage' }, withExternalKernel(loadCatalog(ctx.root), external.name));
+      } else {
+        const selected = selectKernel(ctx, flags, 'compare');
+        checked = checkExplainOptions({ ...flags, kernel: selected.kernel, variant: selected.variant }, loadCatalog(ctx.root));
+        loadRecipe(ctx.root, checked.kernel);
+      }
+      const { kernel, variants, plan, functions, strict, depth, accel } = checked;
       await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
+      const externalKernel = external ? await importExternal(ctx, external) : undefined;
       const progress = createProgress(true);
       const started = Date.now();
       const results: VariantExplanation[] = [];
@@ -120,6 +136,7 @@ Examples:
             logger: ctx.logger,
             signal: ctx.signal,
             outDir: cellOutDir(ctx.layout.logs, kernel, variant),
+            ...(externalKernel ? { kernel: externalKernel } : {}),
             onBuildProgress: (p) => progress.update(describeProgress(p, started)),
             onStage: (stage) => progress.update(`${what}: ${stage} [${elapsed(started)}]`),
             onMessage: (m) => { if (m.type === 'sample') progress.update(`${what}: sample ${m.workload} ${m.pages} pages [${elapsed(started)}]`); },

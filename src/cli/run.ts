@@ -14,6 +14,8 @@ import { createProgress, elapsed } from './progress.js';
 import type { CommandContext } from './context.js';
 import { checkPlanFits, parseJobs } from './options.js';
 import { preflightExperiment } from '../kselftest/preflight.js';
+import { isGeneratedLayer } from '../config/layers.js';
+import { addOwnKernelOptions, selectKernel, type OwnKernelOptions } from './own-kernel.js';
 
 export function describeRunProgress(p: RunProgress, started: number): string {
   const builds = `builds ${p.builds.done}/${p.builds.total}${p.builds.current ? ` (${p.builds.current}${p.builds.detail ? `: ${p.builds.detail}` : ''})` : ''}`;
@@ -23,7 +25,7 @@ export function describeRunProgress(p: RunProgress, started: number): string {
   return `${p.phase}: ${builds} · ${cells}${eta} [${elapsed(started)}]`;
 }
 
-export interface RunCommandOptions {
+export interface RunCommandOptions extends OwnKernelOptions {
   only?: string;
   jobs?: string;
   resume?: string;
@@ -37,7 +39,7 @@ export interface RunCommandOptions {
 export interface CheckedRun {
   jobs?: number;
   /** Absent when resuming. */
-  start?: { file: string; only: OnlyFilter };
+  start?: { file: string; only: OnlyFilter; root: string };
 }
 
 /**
@@ -46,7 +48,7 @@ export interface CheckedRun {
  * their series, workloads and their options, sizes against memory), the --only filter against the
  * experiment, the cell ids, the guest plan's length, the executor.
  */
-export function checkRunOptions(root: string, experimentArg: string | undefined, options: RunCommandOptions): CheckedRun {
+export function checkRunOptions(root: string, experimentArg: string | undefined, options: RunCommandOptions, layerHome?: string): CheckedRun {
   const jobs = options.jobs !== undefined ? parseJobs(options.jobs) : undefined;
   const withJobs = jobs !== undefined ? { jobs } : {};
   if (options.resume) {
@@ -56,17 +58,46 @@ export function checkRunOptions(root: string, experimentArg: string | undefined,
   }
   const file = resolveExperimentFile(root, experimentArg);
   const only = parseOnly(options.only);
-  const { experiment } = loadExperiment(root, file);
+  const loaded = loadExperiment(root, file, layerHome ? { layerHome } : {});
+  const { experiment } = loaded;
   const plan = planRun(experiment, only);
   const first = plan.cells[0];
   if (first) checkPlanFits(first.spec.plan, file);
-  chooseExecutor({ ...(options.executor ? { executor: options.executor } : {}), ...(options.redis ? { redis: options.redis } : {}) }, experiment);
-  return { ...withJobs, start: { file, only } };
+  const executor = chooseExecutor({ ...(options.executor ? { executor: options.executor } : {}), ...(options.redis ? { redis: options.redis } : {}) }, experiment);
+  if (executor.name !== 'local' && isGeneratedLayer(loaded.root)) {
+    throw new InputError('--kernel, --variant, --tree, --patch and --config run here (the local executor): a fleet\'s workers cannot see this machine\'s files', 'for a fleet, put the recipe and the patches in a --root folder every worker has, and name them in an experiment');
+  }
+  return { ...withJobs, start: { file, only, root: loaded.root } };
+}
+
+/**
+ * `kexp run --kernel 6.12 --patch fix.patch` and the like: the experiment (given, or the default)
+ * with the kernels and variants of the command line, written into a layer that the run then uses
+ * as its root (and keeps in its record). Undefined changes nothing.
+ */
+function ownKernelExperiment(ctx: CommandContext, given: string | undefined, options: RunCommandOptions): string | undefined {
+  const own = options.kernel !== undefined || options.variant !== undefined || options.tree !== undefined || (options.patch?.length ?? 0) > 0 || options.config !== undefined || (options.configAdd?.length ?? 0) > 0;
+  if (!own) return given;
+  if (options.resume) throw new InputError(`--resume ${options.resume}: a resumed run keeps the kernels and variants it recorded`, 'leave --kernel, --variant, --tree, --patch and --config out');
+  const file = resolveExperimentFile(ctx.root, given);
+  const text = readFileSync(file, 'utf8');
+  // Patches or a config without --kernel or --tree: on the experiment's own kernels.
+  let kernel = options.kernel;
+  if (kernel === undefined && options.tree === undefined) {
+    const loaded = loadExperiment(ctx.root, file, { layerHome: join(ctx.layout.root, 'layers') });
+    ctx.root = loaded.root;
+    kernel = loaded.experiment.kernels.join(',');
+  }
+  const selected = selectKernel(ctx, { ...options, ...(kernel !== undefined ? { kernel } : {}) }, 'compare', { experiment: { text, variants: [] } });
+  return selected.experiment ?? given;
 }
 
 /** Shared by run and nightly: run (or resume), write the reports, return the outcome. */
-export async function runExperimentCommand(ctx: CommandContext, experimentArg: string | undefined, options: RunCommandOptions): Promise<RunOutcome> {
-  const checked = checkRunOptions(ctx.root, experimentArg, options);
+export async function runExperimentCommand(ctx: CommandContext, given: string | undefined, options: RunCommandOptions): Promise<RunOutcome> {
+  const experimentArg = ownKernelExperiment(ctx, given, options);
+  const checked = checkRunOptions(ctx.root, experimentArg, options, join(ctx.layout.root, 'layers'));
+  // Kernel entries that name a tree: the run resolves its kernels in their layer.
+  if (checked.start) ctx.root = checked.start.root;
   if (options.resume) RunStore.open(resultsRoot(ctx.root, options.results), options.resume);
   await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
   if (checked.start) await preflightExperiment(ctx.root, ctx.layout, checked.start.file, checked.start.only, ctx.signal);
@@ -104,11 +135,13 @@ export async function runExperimentCommand(ctx: CommandContext, experimentArg: s
 }
 
 export const registerRun: Registrar = (program: Command) => {
-  program
+  const command = program
     .command('run')
     .description('run an experiment (default: experiments/default.json): builds, boots, samples, figures, reports')
     .argument('[experiment]', 'experiment file, or a name under experiments/')
     .option('--only <filter>', 'narrow the matrix: kernel=6.12,variant=continue (values joined with +)')
+    .option('-k, --kernel <names>', 'the kernels to run instead of the experiment\'s, comma-separated')
+    .option('-V, --variant <names>', 'the variants to run instead of the experiment\'s (baseline always first), comma-separated; NAME=PATH is a patch')
     .option('-j, --jobs <n>', 'VMs at once (default: cores + 1, fewer if memory is short)')
     .option('--resume <run>', 'finish an incomplete run without redoing what finished')
     .option('--cancel <run>', 'stop a fleet run for good: its queued jobs leave the queue, workers skip the rest (Ctrl-C on a fleet run leaves its work queued for --resume)')
@@ -116,7 +149,8 @@ export const registerRun: Registrar = (program: Command) => {
     .option('--executor <name>', 'where cells run: local, or bullmq (a kexp worker fleet; default: $KEXP_EXECUTOR, the experiment\'s "executor", local)')
     .option('--redis <url>', 'the fleet\'s Redis, redis://[:password@]host:port[/db] or rediss:// (default: $KEXP_REDIS); implies --executor bullmq')
     .option('--store <dir>', 'the fleet\'s shared artifact store, e.g. an NFS mount (default: $KEXP_STORE)')
-    .option('--json', 'print {run, dir, state, findings} on stdout')
+    .option('--json', 'print {run, dir, state, findings} on stdout');
+  addOwnKernelOptions(command)
     .addHelpText('after', `
 Examples:
   kexp run                                    the default experiment
@@ -124,6 +158,8 @@ Examples:
   kexp run --resume default-20261126-101500   after an interruption
   kexp run --redis redis://lab1:6379 --store /srv/kexp-store   on a fleet of kexp workers
   kexp run --cancel default-20261126-101500 --redis redis://lab1:6379    stop a fleet run
+  kexp run --kernel 6.12 --patch fix.patch    6.12 with and without fix.patch, side by side
+  kexp run --tree ~/linux --patch fix.patch   your tree with and without it
 
 Each run leaves results/<run>/: experiment.json, manifest.json (provenance), cells/<cell>/
 (console.log, results.jsonl, cell.json), samples.jsonl and report.{txt,md,csv,json,html}.

@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { listKernelNames, loadRecipe } from './recipe.js';
-import { listVariants, patchesDir } from './variants.js';
+import { listVariants, variantDir } from './variants.js';
 import { listWorkloadNames, loadWorkloadOptions, type WorkloadOption } from './workloads.js';
 
 export interface Catalog {
@@ -38,8 +38,8 @@ export function loadCatalog(root: string): Catalog {
   }
   const variantSeries: Record<string, string[]> = {};
   for (const variant of variants) {
-    const dir = join(patchesDir(root), variant);
-    variantSeries[variant] = existsSync(dir) ? readdirSync(dir).filter((name) => statSync(join(dir, name)).isDirectory()).sort() : [];
+    const dir = variantDir(root, variant);
+    variantSeries[variant] = dir ? readdirSync(dir).filter((name) => statSync(join(dir, name)).isDirectory()).sort() : [];
   }
   const workloadOptions: Record<string, WorkloadOption[] | undefined> = {};
   for (const workload of workloads) workloadOptions[workload] = loadWorkloadOptions(root, workload);

@@ -4,12 +4,15 @@
  * recipes, variant folders, workload sources), each error naming the file and the field.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../core/errors.js';
 import { redactArg } from '../core/redact.js';
 import { parseJsonFile } from './issues.js';
 import { loadRecipe } from './recipe.js';
+import { describeLayers, findInRoot, isGeneratedLayer } from './layers.js';
+import { ownKernelLayer } from './own-kernel.js';
+import { cacheRoot } from '../core/paths.js';
 import { loadCatalog, variantMismatch, type Catalog } from './catalog.js';
 import { ARG_TOKEN, DEFAULT_MEMORY_MIB, DEFAULT_WATCHDOG_SECONDS, EVENT_NAME, FUNCTION_NAME, MEMORY_MIB, REPETITIONS, WATCHDOG_SECONDS, WORKLOAD_MAX_PAGES, maxPagesFor } from './limits.js';
 import { workloadArgsProblem } from './workloads.js';
@@ -50,11 +53,24 @@ const anyWorkloadEntry = z.union([workloadEntrySchema, commandEntrySchema, kself
   return e;
 });
 
+/**
+ * A kernel entry that names a tree: {"tree": "../linux"} (relative to the experiment file), with
+ * optionally the name its column gets (default: the folder's name), a config base and additions,
+ * as --tree, --config and --config-add take them.
+ */
+export const treeKernelSchema = z.object({
+  tree: z.string().min(1),
+  name: z.string().regex(/^[\w.-]+$/, 'letters, digits, dot, dash or underscore').optional(),
+  config: z.string().min(1).optional(),
+  configAdd: z.array(z.string().min(1)).optional(),
+}).strict();
+
 export const experimentSchema = z.object({
   $schema: z.string().optional(),
   name: z.string().regex(/^[\w.-]+$/, 'letters, digits, dot, dash or underscore'),
   description: z.string().optional(),
-  kernels: z.array(z.string()).min(1),
+  /** Recipe names, or {"tree": DIR} for a source tree as it is on disk (see treeKernelSchema). */
+  kernels: z.array(z.union([z.string(), z.lazy(() => treeKernelSchema).transform((t) => t.name ?? treeKernelName(t.tree))])).min(1),
   variants: z.array(z.string()).min(1),
   workloads: z.array(anyWorkloadEntry).min(1),
   /** Files put into the guest image: a folder or a tar, absolute or relative to the project root. */
@@ -114,10 +130,13 @@ export interface LoadedExperiment {
   file: string;
   /** The file's text, kept verbatim in the run record. */
   text: string;
+  /** The root its kernels resolve in: `root`, or a layer over it for kernel entries that name a tree. */
+  root: string;
 }
 
+/** Where experiments are looked up by name, for messages: the root's layers. */
 export function experimentsDir(root: string): string {
-  return join(root, 'experiments');
+  return describeLayers(root, 'experiments');
 }
 
 /**
@@ -125,9 +144,12 @@ export function experimentsDir(root: string): string {
  * experiment: a run's folder gets a hint to resume it or to rerun its experiment.json.
  */
 export function resolveExperimentFile(root: string, given?: string): string {
-  if (!given) return join(experimentsDir(root), 'default.json');
-  const named = join(experimentsDir(root), given.endsWith('.json') ? given : `${given}.json`);
-  const file = existsSync(given) ? resolve(given) : existsSync(named) ? named : undefined;
+  const named = findInRoot(root, 'experiments', given === undefined ? 'default.json' : given.endsWith('.json') ? given : `${given}.json`);
+  if (!given) {
+    if (!named) throw new InputError('no default experiment', `looked for default.json in ${experimentsDir(root)}`);
+    return named;
+  }
+  const file = existsSync(given) ? resolve(given) : named;
   if (!file) throw new InputError(`no experiment file "${given}"`, `give a path, or a name under ${experimentsDir(root)}`);
   if (statSync(file).isDirectory()) {
     const isRun = existsSync(join(file, 'manifest.json')) && existsSync(join(file, 'experiment.json'));
@@ -227,18 +249,69 @@ function checkDistinctNames(file: string, field: string, names: string[]): void 
   });
 }
 
-/** An experiment file checked against the project at `root` (its kernels' recipes loaded too). */
-export function loadExperiment(root: string, file: string): LoadedExperiment {
+/**
+ * An experiment file checked against the project at `root` (its kernels' recipes loaded too).
+ * Kernel entries that name a tree become recipes in a layer on top of `root` (under `layerHome`,
+ * by default beside the layer `root` already is, else the cache's layers/): the root to run it in
+ * is returned with it.
+ */
+export function loadExperiment(root: string, file: string, options: { layerHome?: string } = {}): LoadedExperiment {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new InputError(`${file}: cannot read the experiment file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'give an experiment file (JSON), or a name under experiments/');
   }
-  const experiment = parseExperiment(file, text, loadCatalog(root));
+  const layered = withTreeKernels(root, file, text, options.layerHome);
+  const experiment = parseExperiment(file, text, loadCatalog(layered));
   // A broken recipe fails here, not after the builds of the kernels before it.
-  for (const kernel of experiment.kernels) loadRecipe(root, kernel);
-  return { experiment, file, text };
+  for (const kernel of experiment.kernels) loadRecipe(layered, kernel);
+  return { experiment, file, text, root: layered };
+}
+
+/** The kernel name of a tree entry: its folder's name, cleaned. Pure. */
+export function treeKernelName(tree: string): string {
+  return basename(resolve(tree)).replace(/[^\w.-]+/g, '-').replace(/^[-.]+|-+$/g, '') || 'tree';
+}
+
+function withTreeKernels(root: string, file: string, text: string, layerHome: string | undefined): string {
+  let entries: unknown[] = [];
+  try {
+    const kernels = (JSON.parse(text) as { kernels?: unknown } | null)?.kernels;
+    if (Array.isArray(kernels)) entries = kernels;
+  } catch {
+    return root; // not JSON: parseExperiment says so
+  }
+  let layered = root;
+  entries.forEach((entry, index) => {
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return;
+    const parsed = treeKernelSchema.safeParse(entry);
+    if (!parsed.success) return; // parseExperiment names the field
+    const near = (path: string): string => (existsSync(resolve(dirname(file), path)) ? resolve(dirname(file), path) : path);
+    const tree = resolve(dirname(file), parsed.data.tree);
+    const name = parsed.data.name ?? treeKernelName(tree);
+    if (treeRecipeIn(layered, name, tree) && parsed.data.config === undefined && parsed.data.configAdd === undefined) return;
+    const home = layerHome ?? (isGeneratedLayer(root) ? dirname(root) : join(cacheRoot(), 'layers'));
+    try {
+      layered = ownKernelLayer(layered, home, { tree, name, ...(parsed.data.config ? { config: near(parsed.data.config) } : {}), ...(parsed.data.configAdd ? { configAdd: parsed.data.configAdd.map(near) } : {}) }).root;
+    } catch (error) {
+      if (error instanceof InputError) throw new InputError(`${file}: kernels.${index}: ${error.message}`, error.hint);
+      throw error;
+    }
+  });
+  return layered;
+}
+
+/** Whether the root already has this tree as this kernel (a run's own layer, resumed). */
+function treeRecipeIn(root: string, name: string, tree: string): boolean {
+  const recipe = findInRoot(root, 'kernels', `${name}.json`);
+  if (!recipe) return false;
+  try {
+    const source = (JSON.parse(readFileSync(recipe, 'utf8')) as { source?: { type?: string; path?: string } }).source;
+    return source?.type === 'tree' && source.path === tree;
+  } catch {
+    return false;
+  }
 }
 
 export function experimentLabel(file: string): string {

@@ -6,13 +6,19 @@ import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node
 import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { splitList } from '../core/list.js';
+import { describeLayers, findInRoot, listInRoot } from './layers.js';
 
 export interface PatchFile {
   /** File name, e.g. 0001-mm-gup-....patch */
   name: string;
   path: string;
   content: string;
+  /** Where the patch came from when kexp copied it (--patch FILE): what messages name. */
+  origin?: string;
 }
+
+/** In a series folder kexp wrote: patch file name → the file (or mail of an mbox, FILE#k) it was copied from. */
+export const ORIGINS_FILE = 'origins.json';
 
 export interface VariantSeries {
   variant: string;
@@ -20,16 +26,14 @@ export interface VariantSeries {
   patches: PatchFile[];
 }
 
-export function patchesDir(root: string): string {
-  return join(root, 'patches');
+/** A variant's folder: patches/<variant>/ of the first layer of the root that has one. */
+export function variantDir(root: string, variant: string): string | undefined {
+  return findInRoot(root, 'patches', variant);
 }
 
+/** The variants of a root: the folders patches/<variant>/ of all its layers. */
 export function listVariants(root: string): string[] {
-  const dir = patchesDir(root);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((name) => statSync(join(dir, name)).isDirectory())
-    .sort(variantOrder);
+  return listInRoot(root, ['patches'], (name, dir) => statSync(join(dir, name)).isDirectory()).sort(variantOrder);
 }
 
 /** baseline first, then alphabetical: the order of table columns. */
@@ -45,7 +49,7 @@ export function resolveVariantNames(root: string, requested: string): string[] {
   const names = splitList(requested);
   for (const name of names) {
     if (!known.includes(name)) {
-      throw new InputError(`unknown variant "${name}"`, `known variants: ${known.join(', ') || '(none)'}; a variant is a folder patches/<variant>/<series>/`);
+      throw new InputError(`unknown variant "${name}"`, `known variants: ${known.join(', ') || '(none)'}; a variant is a folder patches/<variant>/<series>/ (looked in ${describeLayers(root, 'patches')}), or give a patch with --patch FILE`);
     }
   }
   return names;
@@ -68,14 +72,25 @@ export function loadSeries(variantDir: string, variant: string, series: string):
       throw new InputError(`${path}: a patch must be a regular file, this is ${kind}`, kind === 'a symbolic link' ? 'copy the patch into the folder instead of linking to it' : 'remove it or replace it with the patch file');
     }
   }
+  const origins = readOrigins(join(dir, ORIGINS_FILE));
   return {
     variant,
     series,
     patches: files.map((name) => {
       const path = join(dir, name);
-      return { name, path, content: readFileSync(path, 'utf8') };
+      return { name, path, content: readFileSync(path, 'utf8'), ...(origins[name] ? { origin: origins[name] } : {}) };
     }),
   };
+}
+
+function readOrigins(file: string): Record<string, string> {
+  if (!existsSync(file)) return {};
+  try {
+    const data = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    return data && typeof data === 'object' ? Object.fromEntries(Object.entries(data).filter(([, v]) => typeof v === 'string')) as Record<string, string> : {};
+  } catch {
+    return {};
+  }
 }
 
 function fileKind(path: string): string {
@@ -90,5 +105,5 @@ function fileKind(path: string): string {
 
 export function loadVariant(root: string, variant: string, series: string): VariantSeries {
   resolveVariantNames(root, variant);
-  return loadSeries(join(patchesDir(root), variant), variant, series);
+  return loadSeries(variantDir(root, variant)!, variant, series);
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { parseJsonFile } from './issues.js';
 import { ARG_TOKEN } from './limits.js';
+import { findInRoot, foldersInRoot, listInRoot } from './layers.js';
 
 const eventName = z.string().regex(/^[\w-]+\/[\w-]+$/, 'expected a tracepoint as group/name, e.g. kvm/kvm_async_pf_ready');
 
@@ -27,20 +28,27 @@ export const workloadManifestSchema = z.object({
 export type WorkloadManifest = z.infer<typeof workloadManifestSchema>;
 
 export function loadWorkloadManifest(root: string, workload: string): WorkloadManifest {
-  const file = join(root, 'images', 'workloads', `${workload}.json`);
-  if (!existsSync(file)) return { events: [] };
+  // Beside the workload's own source: a user's workload of a packaged name brings its own.
+  const dir = workloadDir(root, workload);
+  const file = dir ? join(dir, `${workload}.json`) : undefined;
+  if (!file || !existsSync(file)) return { events: [] };
   return parseJsonFile(file, readFileSync(file, 'utf8'), workloadManifestSchema);
 }
 
-export function workloadsDir(root: string): string {
-  return join(root, 'images', 'workloads');
+/** The folder images/workloads/ of the first layer of the root that has the workload's source. */
+export function workloadDir(root: string, workload: string): string | undefined {
+  const file = findInRoot(root, 'images', 'workloads', `${workload}.c`);
+  return file ? join(file, '..') : undefined;
 }
 
-/** The workloads that exist: images/workloads/<name>.c. */
+/** Folders of shared workload headers (images/workloads/include/), top layer first. */
+export function workloadIncludeDirs(root: string): string[] {
+  return foldersInRoot(root, 'images', 'workloads', 'include');
+}
+
+/** The workloads that exist: images/workloads/<name>.c in any layer of the root. */
 export function listWorkloadNames(root: string): string[] {
-  const dir = workloadsDir(root);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.c')).map((f) => f.slice(0, -2)).sort();
+  return listInRoot(root, ['images', 'workloads'], (f) => f.endsWith('.c')).map((f) => f.slice(0, -2)).sort();
 }
 
 /** One option a workload takes, as its usage line states it: `--write`, or `--timeout SECONDS`. */
@@ -74,8 +82,9 @@ export function parseUsageLine(workload: string, source: string): WorkloadOption
 }
 
 export function loadWorkloadOptions(root: string, workload: string): WorkloadOption[] | undefined {
-  const file = join(workloadsDir(root), `${workload}.c`);
-  if (!existsSync(file)) return undefined;
+  const dir = workloadDir(root, workload);
+  if (!dir) return undefined;
+  const file = join(dir, `${workload}.c`);
   // The usage line is in the header comment: the first few KiB are enough.
   return parseUsageLine(workload, readFileSync(file, 'utf8').slice(0, 8192));
 }

@@ -160,7 +160,10 @@ export async function run(file: string, args: readonly string[], options: RunOpt
     options.onLine?.(line, name);
   };
 
-  const [result] = await Promise.all([child, attach(child.stdout, 'stdout'), attach(child.stderr, 'stderr')]);
+  // Output sent to a file is binary as often as not (an archive, a decompressed kernel): execa
+  // writes it there; reading it as lines too would put it in the log and the tail.
+  const stdoutLines = options.stdoutFile ? null : child.stdout;
+  const [result] = await Promise.all([child, attach(stdoutLines, 'stdout'), attach(child.stderr, 'stderr')]);
   if (timer) clearTimeout(timer);
   if (forceTimer) clearTimeout(forceTimer);
   options.signal?.removeEventListener('abort', onAbort);

@@ -4,7 +4,8 @@
  * the record marked incomplete with every finished cell kept; resumed, it runs only the cells not
  * done.
  */
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
+import { isGeneratedLayer, LAYER_FILE } from '../config/layers.js';
 import { cpus, freemem, hostname, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
@@ -91,7 +92,15 @@ export async function startRun(env: RunEnv, experimentFile: string, only: OnlyFi
     plannedCells: plan.cells.map((c) => c.id),
   };
   const store = RunStore.create(env.resultsDir, id, loaded.text, manifest);
+  // A tree, patches or a config from the command line: their layer goes with the run record, so
+  // that it can be resumed (and read) whatever happens to the files it came from.
+  if (isGeneratedLayer(env.root)) cpSync(env.root, join(store.dir, 'layer'), { recursive: true });
   return execute(env, store, loaded.experiment, plan, choice);
+}
+
+/** The root a recorded run resolves its kernels and variants in: its own layer when it has one. */
+export function runRoot(root: string, runDir: string): string {
+  return existsSync(join(runDir, 'layer', LAYER_FILE)) ? join(runDir, 'layer') : root;
 }
 
 /** The experiment as the run recorded it, checked against what this project has now. */
@@ -99,8 +108,9 @@ function recordedExperiment(env: RunEnv, store: RunStore): Experiment {
   return parseExperiment(join(store.dir, 'experiment.json'), store.experimentText(), loadCatalog(env.root));
 }
 
-export async function resumeRun(env: RunEnv, runId: string): Promise<RunOutcome> {
-  const store = RunStore.open(env.resultsDir, runId);
+export async function resumeRun(given: RunEnv, runId: string): Promise<RunOutcome> {
+  const store = RunStore.open(given.resultsDir, runId);
+  const env = { ...given, root: runRoot(given.root, store.dir) };
   const manifest = store.manifest();
   const experiment = recordedExperiment(env, store);
   const plan = planRun(experiment, (manifest.only ?? {}) as OnlyFilter);
@@ -121,8 +131,9 @@ export async function resumeRun(env: RunEnv, runId: string): Promise<RunOutcome>
  * skip whatever of it they would take next, and the record says it was cancelled. A local run has
  * nothing queued anywhere: Ctrl-C stops it.
  */
-export async function cancelRun(env: RunEnv, runId: string): Promise<{ removed: number; running: number; manifest: RunManifest }> {
-  const store = RunStore.open(env.resultsDir, runId);
+export async function cancelRun(given: RunEnv, runId: string): Promise<{ removed: number; running: number; manifest: RunManifest }> {
+  const store = RunStore.open(given.resultsDir, runId);
+  const env = { ...given, root: runRoot(given.root, store.dir) };
   const manifest = store.manifest();
   if (manifest.executor?.name !== 'bullmq') throw new InputError(`run ${runId} ran ${manifest.executor ? `with the ${manifest.executor.name} executor` : 'here'}: nothing of it is queued`, 'a local run stops with Ctrl-C; --cancel is for runs on a kexp worker fleet');
   if (manifest.state === 'complete') throw new InputError(`run ${runId} is complete: there is nothing to cancel`);

@@ -14,7 +14,8 @@ import { capture, run, ProcessError } from '../core/proc.js';
 import type { CacheLayout } from '../core/paths.js';
 import type { ArtifactStore } from '../store/store.js';
 import { listKernelNames, loadRecipe } from '../config/recipe.js';
-import { listWorkloadNames } from '../config/workloads.js';
+import { listWorkloadNames, workloadDir, workloadIncludeDirs } from '../config/workloads.js';
+import { describeLayers, findInRoot } from '../config/layers.js';
 import { compilerVersion } from '../kernel/build.js';
 import { busyboxEntries, cpioList, skeleton, type CpioEntry } from './cpio.js';
 
@@ -75,13 +76,15 @@ interface ImageInputs {
 export const listWorkloads = listWorkloadNames;
 
 function readInputs(root: string): ImageInputs {
-  const agentPath = join(root, 'images', 'agent', 'init');
-  if (!existsSync(agentPath)) throw new EnvironmentError(`the guest agent ${agentPath} is missing`);
+  // The agent is kexp's own unless a layer of the root brings one (a user's folder on top of
+  // kexp's always finds the packaged agent).
+  const agentPath = findInRoot(root, 'images', 'agent', 'init');
+  if (!agentPath) throw new EnvironmentError(`the guest agent images/agent/init is missing (looked in ${describeLayers(root, 'images', 'agent')})`);
   if (!existsSync(BUSYBOX)) throw new EnvironmentError(`${BUSYBOX} is missing`, 'apt-get install busybox-static  (or: kexp doctor --fix)');
   return {
     agent: { path: agentPath, content: readFileSync(agentPath) },
     workloads: listWorkloads(root).map((name) => {
-      const dir = join(root, 'images', 'workloads');
+      const dir = workloadDir(root, name)!;
       const extra = readdirSync(dir).filter((f) => f.startsWith(`${name}.`) && f.endsWith('.S')).sort();
       const files = [`${name}.c`, ...extra].map((f) => ({ path: join(dir, f), content: readFileSync(join(dir, f)) }));
       return { name, files };
@@ -91,10 +94,18 @@ function readInputs(root: string): ImageInputs {
   };
 }
 
+/** Shared headers of every layer; a layer's header hides a lower one of the same name. */
 function listHeaders(root: string): { path: string; content: Buffer }[] {
-  const dir = join(root, 'images', 'workloads', 'include');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.h')).sort().map((f) => ({ path: join(dir, f), content: readFileSync(join(dir, f)) }));
+  const seen = new Set<string>();
+  const headers: { path: string; content: Buffer }[] = [];
+  for (const dir of workloadIncludeDirs(root)) {
+    for (const f of readdirSync(dir).filter((name) => name.endsWith('.h')).sort()) {
+      if (seen.has(f)) continue;
+      seen.add(f);
+      headers.push({ path: join(dir, f), content: readFileSync(join(dir, f)) });
+    }
+  }
+  return headers;
 }
 
 /** An image already in the store, by its key (a fleet worker's copy of the run's image). */
@@ -137,7 +148,7 @@ export async function buildImage(ctx: ImageContext, options: ImageOptions = {}):
       ctx.onStage?.('compiling workloads');
       for (const w of inputs.workloads) {
         try {
-          await run('gcc', ['-static', '-O2', '-Wall', '-Wextra', '-pthread', '-I', join(ctx.root, 'images', 'workloads', 'include'), '-o', join(bin, w.name), ...w.files.map((f) => f.path)], { logFile, signal: ctx.signal });
+          await run('gcc', ['-static', '-O2', '-Wall', '-Wextra', '-pthread', ...workloadIncludeDirs(ctx.root).flatMap((dir) => ['-I', dir]), '-o', join(bin, w.name), ...w.files.map((f) => f.path)], { logFile, signal: ctx.signal });
         } catch (error) {
           if (error instanceof ProcessError) throw new BuildError(`workload ${w.files[0]!.path} does not compile:\n${error.tail.slice(-12).map((l) => `  | ${l}`).join('\n')}`, logFile);
           throw error;

@@ -20,7 +20,7 @@ import { loadVariant, type VariantSeries } from '../config/variants.js';
 import { kexpVersion } from '../core/version.js';
 import { keptSourceFiles } from '../explain/source.js';
 import { identifySource, openPristineTree, preparePristineTree, treeIsReady, treePaths, git, type OpenedTree, type SourceIdentity } from './source.js';
-import { makeArgs, readRequestedConfig, resolveConfig, type MakeContext } from './configure.js';
+import { baseConfigKey, makeArgs, readRequestedConfig, resolveConfig, type MakeContext } from './configure.js';
 import { kernelArtifactKey, kernelInputKey, patchDiffHash, resolvedConfigKey, type KernelKeyInputs } from './keys.js';
 import { explainApplyFailure, formatApplyFailure, parsePatch, touchedFiles } from './patch.js';
 import { kernelReproducer } from './reproducer.js';
@@ -59,7 +59,7 @@ export interface BuildRecord {
   status: 'ok' | 'failed' | 'cancelled';
   error?: string;
   source: { kind: string; label: string; sourceId: string; treeId: string };
-  recipe: { file: string; fragments: { name: string; sha256: string }[]; makeVariables: Record<string, string> };
+  recipe: { file: string; fragments: { name: string; sha256: string }[]; makeVariables: Record<string, string>; baseConfig?: string };
   patches: { name: string; sha256: string; diffSha256: string; subject: string | undefined; files: string[] }[];
   configSha256?: string;
   compiler: string;
@@ -114,7 +114,7 @@ function validatePatches(series: VariantSeries, recipe: KernelRecipe): void {
   for (const patch of series.patches) {
     const parsed = parsePatch(patch.content);
     if (parsed.files.length === 0 || parsed.files.every((f) => f.hunks.length === 0)) {
-      throw new InputError(`${patch.path}: no diff found (variant ${series.variant}, series ${series.series}, kernel ${recipe.name})`, 'a patch needs unified diff hunks ("--- a/file", "+++ b/file", "@@ ... @@"), e.g. from git format-patch');
+      throw new InputError(`${patch.origin ?? patch.path}: no diff found (variant ${series.variant}, series ${series.series}, kernel ${recipe.name})`, 'a patch needs unified diff hunks ("--- a/file", "+++ b/file", "@@ ... @@"), e.g. from git format-patch');
     }
   }
 }
@@ -126,9 +126,11 @@ export async function buildKernel(ctx: KernelBuildContext, kernel: string, varia
 }
 
 /** What a build's key is made of, before anything is built. */
-async function keyInputs(layout: CacheLayout, recipe: KernelRecipe, series: VariantSeries): Promise<{ identity: SourceIdentity; inputs: KernelKeyInputs }> {
-  const identity = await identifySource(recipe, layout);
+async function keyInputs(layout: CacheLayout, recipe: KernelRecipe, series: VariantSeries, signal?: AbortSignal): Promise<{ identity: SourceIdentity; inputs: KernelKeyInputs }> {
+  const identity = await identifySource(recipe, layout, { signal });
+  const base = baseConfigKey(recipe.baseConfig);
   const inputs: KernelKeyInputs = {
+    ...(base ? { baseConfig: base } : {}),
     sourceId: identity.sourceId,
     arch: ARCH,
     requestedConfig: readRequestedConfig(recipe),
@@ -153,7 +155,7 @@ export async function buildKernelFrom(ctx: KernelBuildContext, recipe: KernelRec
   const progress = (stage: BuildProgress['stage'], extra: Partial<BuildProgress> = {}): void => ctx.onProgress?.({ kernel, variant, stage, ...extra });
   progress('lookup');
   validatePatches(series, recipe);
-  const { identity, inputs } = await keyInputs(ctx.layout, recipe, series);
+  const { identity, inputs } = await keyInputs(ctx.layout, recipe, series, ctx.signal);
   const inputKey = kernelInputKey(inputs);
   const hit = lookup(ctx.store, inputKey, started);
   if (hit) {
@@ -218,7 +220,7 @@ export async function prefetchSourceTrees(ctx: KernelBuildContext, builds: reado
         await tree.recorded;
         if (configAhead) {
           const makeCtx: MakeContext = { src: paths.src, arch: ARCH, cc: await ccacheCommand(), makeVariables: first.recipe.makeVariables, logFile, signal: ctx.signal, lowPriority: true };
-          await configureOnce(ctx.store, configKey, makeCtx, paths.kconfig, first.inputs);
+          await configureOnce(ctx.store, configKey, makeCtx, paths.kconfig, first.inputs, first.recipe);
         }
       }, { signal: ctx.signal });
       ctx.logger.info({ tree: paths.src, source: first.identity.label, configured: configAhead }, 'prefetch: source tree ready');
@@ -229,9 +231,9 @@ export async function prefetchSourceTrees(ctx: KernelBuildContext, builds: reado
 }
 
 /** The resolved .config of these inputs: from the store, else resolved in the scratch folder and stored. */
-async function configureOnce(store: ArtifactStore, configKey: string, makeCtx: MakeContext, scratch: string, inputs: KernelKeyInputs): Promise<string> {
+async function configureOnce(store: ArtifactStore, configKey: string, makeCtx: MakeContext, scratch: string, inputs: KernelKeyInputs, recipe: KernelRecipe): Promise<string> {
   if (store.has('configs', configKey)) return readFileSync(join(store.path('configs', configKey), 'config'), 'utf8');
-  const text = await resolveConfig(makeCtx, scratch, inputs.requestedConfig);
+  const text = await resolveConfig(makeCtx, scratch, inputs.requestedConfig, recipe.baseConfig);
   await store.put('configs', configKey, async (dir) => writeFileSync(join(dir, 'config'), text));
   return text;
 }
@@ -295,6 +297,7 @@ async function buildLocked(
       file: recipe.file,
       fragments: recipe.fragments.map((f) => ({ name: f.name, sha256: sha256(readFileSync(f.file)) })),
       makeVariables: recipe.makeVariables,
+      ...(inputs.baseConfig ? { baseConfig: recipe.baseConfig.kind === 'file' ? `${recipe.baseConfig.file} (${inputs.baseConfig})` : inputs.baseConfig } : {}),
     },
     patches: series.patches.map((p) => {
       const parsed = parsePatch(p.content);
@@ -339,7 +342,7 @@ async function buildLocked(
 
     progress('configuring');
     const configKey = resolvedConfigKey(inputs);
-    const resolvedText = await timed('configure', () => configureOnce(ctx.store, configKey, makeCtx, paths.kconfig, inputs));
+    const resolvedText = await timed('configure', () => configureOnce(ctx.store, configKey, makeCtx, paths.kconfig, inputs, recipe));
     record.configSha256 = sha256(resolvedText);
     const key = kernelArtifactKey(inputs, resolvedText);
     record.key = key;
@@ -356,7 +359,10 @@ async function buildLocked(
     if (!existsSync(buildConfig) || readFileSync(buildConfig, 'utf8') !== resolvedText) writeFileSync(buildConfig, resolvedText);
 
     const args = makeArgs(makeCtx, paths.build, ['bzImage'], jobs);
-    const env = { KBUILD_BUILD_USER: 'kexp', KBUILD_BUILD_HOST: 'kexp', KBUILD_BUILD_TIMESTAMP: 'kexp', KCONFIG_NOSILENTUPDATE: '1' };
+    // CCACHE_BASEDIR: kbuild names the source by its absolute path (O= outside the tree); under
+    // the cache's work/ folder ccache hashes it relative to the build folder (../src/...), so the
+    // same content in another tree's working copy (a clone, a user's tree) compiles from ccache.
+    const env = { KBUILD_BUILD_USER: 'kexp', KBUILD_BUILD_HOST: 'kexp', KBUILD_BUILD_TIMESTAMP: 'kexp', KCONFIG_NOSILENTUPDATE: '1', CCACHE_BASEDIR: ctx.layout.work };
     record.reproducer = kernelReproducer({
       src: paths.src,
       patches: series.patches.map((p) => p.path),
@@ -459,7 +465,7 @@ async function applyPatches(src: string, series: VariantSeries, recipe: KernelRe
       await git(src, ['reset', '-q', '--hard', 'HEAD']);
       await git(src, ['clean', '-q', '-f', '-d', '-x']);
       const failure = explainApplyFailure(error.tail.join('\n'), parsePatch(patch.content));
-      throw new InputError(formatApplyFailure(failure, patch.path, series.series, recipe.name), 'refresh the patch against this kernel\'s source (the source tree was left as it was, no patch applied)');
+      throw new InputError(formatApplyFailure(failure, patch.origin ?? patch.path, series.series, recipe.name), 'refresh the patch against this kernel\'s source (the source tree was left as it was, no patch applied)');
     }
   }
 }

@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join, relative } from 'node:path';
 import { BuildError, InputError } from '../core/errors.js';
 import { ProcessError, run } from '../core/proc.js';
-import type { KernelRecipe } from '../config/recipe.js';
+import type { BaseConfig, KernelRecipe } from '../config/recipe.js';
+import { sha256 } from '../core/hash.js';
 import {
   applyAssignments,
   configToMap,
@@ -75,16 +76,28 @@ export function makeFailureLines(tail: readonly string[], max = 15): string[] {
   return lines.slice(-max);
 }
 
-export async function resolveConfig(ctx: MakeContext, scratch: string, requested: Map<string, ConfigAssignment>): Promise<string> {
+/** The base as the keys see it: undefined for tinyconfig (the keys of plain recipes stay as they were). */
+export function baseConfigKey(base: BaseConfig): string | undefined {
+  if (base.kind === 'file') return `file:${sha256(base.text)}`;
+  return base.target === 'tinyconfig' ? undefined : base.target;
+}
+
+export async function resolveConfig(ctx: MakeContext, scratch: string, requested: Map<string, ConfigAssignment>, base: BaseConfig = { kind: 'target', target: 'tinyconfig' }): Promise<string> {
   // The scratch folder holds nothing worth keeping but kconfig's host programs (seconds to
   // build): after a make killed there, start it over rather than trust a half-written conf.
   if (existsSync(join(scratch, SCRATCH_IN_USE))) rmSync(scratch, { recursive: true, force: true });
   mkdirSync(scratch, { recursive: true });
   writeFileSync(join(scratch, SCRATCH_IN_USE), `${process.pid}\n`);
-  await kconfigMake(ctx, scratch, 'tinyconfig');
   const configFile = join(scratch, '.config');
-  if (!existsSync(configFile)) {
-    throw new BuildError(`make tinyconfig in the kernel source tree ${ctx.src} wrote no ${configFile}`, ctx.logFile, `full log: ${ctx.logFile}; is ${ctx.src} a kernel source tree?`);
+  if (base.kind === 'file') {
+    // A full .config as the base: the fragments go on top, olddefconfig fills in what it lacks.
+    writeFileSync(configFile, base.text);
+  } else {
+    rmSync(configFile, { force: true });
+    await kconfigMake(ctx, scratch, base.target);
+    if (!existsSync(configFile)) {
+      throw new BuildError(`make ${base.target} in the kernel source tree ${ctx.src} wrote no ${configFile}`, ctx.logFile, `full log: ${ctx.logFile}; is ${ctx.src} a kernel source tree?`);
+    }
   }
   writeFileSync(configFile, applyAssignments(readFileSync(configFile, 'utf8'), requested));
   await kconfigMake(ctx, scratch, 'olddefconfig');

@@ -18,10 +18,17 @@ export interface KernelKeyInputs {
   patches: { content: string }[];
   compiler: string;
   makeVariables: Record<string, string>;
+  /** The configuration's base when it is not tinyconfig: a make target, or file:<sha256> of a .config. */
+  baseConfig?: string;
 }
 
 export function patchDiffHash(content: string): string {
   return sha256(parsePatch(content).diff);
+}
+
+/** Absent for tinyconfig, so that the keys of every recipe without a base stay what they were. */
+function base(inputs: KernelKeyInputs): { base?: string } {
+  return inputs.baseConfig ? { base: inputs.baseConfig } : {};
 }
 
 function requestedConfigData(requested: Map<string, ConfigAssignment>): Record<string, string> {
@@ -37,6 +44,7 @@ export function kernelInputKey(inputs: KernelKeyInputs): string {
     patches: inputs.patches.map((p) => patchDiffHash(p.content)),
     compiler: inputs.compiler,
     make: inputs.makeVariables,
+    ...base(inputs),
   });
 }
 
@@ -53,6 +61,7 @@ export function resolvedConfigKey(inputs: KernelKeyInputs): string {
     config: requestedConfigData(inputs.requestedConfig),
     kconfigPatches,
     compiler: inputs.compiler,
+    ...base(inputs),
   });
 }
 

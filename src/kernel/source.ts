@@ -27,6 +27,7 @@ import { memoByFile } from '../core/memo.js';
 import type { CacheLayout } from '../core/paths.js';
 import type { Logger } from '../core/log.js';
 import type { KernelRecipe } from '../config/recipe.js';
+import { snapshotTree, treeIdOf } from './snapshot.js';
 
 export interface SourceIdentity {
   /** Identifies the source content: a tarball's sha256 or a git commit. */
@@ -46,7 +47,7 @@ function memoSha256(layout: CacheLayout, file: string): Promise<string> {
   return memoByFile(layout.downloads, 'sha256', file, () => sha256File(file));
 }
 
-export async function identifySource(recipe: KernelRecipe, layout: CacheLayout): Promise<SourceIdentity> {
+export async function identifySource(recipe: KernelRecipe, layout: CacheLayout, options: { signal?: AbortSignal } = {}): Promise<SourceIdentity> {
   const source = recipe.source;
   switch (source.type) {
     case 'debian-package': {
@@ -74,6 +75,13 @@ export async function identifySource(recipe: KernelRecipe, layout: CacheLayout):
         throw new InputError(`${recipe.file}: source.ref: "${source.ref}" is not a commit in ${repo}`, 'give a branch, tag or commit id that `git rev-parse` knows');
       }
       return { sourceId: `git-${commit}`, treeId: `git-${sha256(resolve(repo)).slice(0, 24)}`, label: `git ${repo} ${source.ref} (${commit.slice(0, 12)})`, kind: source.type, gitRepo: repo, commit };
+    }
+    case 'tree': {
+      // The folder as it is now, recorded in kexp's own repository; the working copy is checked
+      // out from there like a git source's, so an edit since the last build rewrites that file only.
+      const dir = isAbsolute(source.path) ? source.path : resolve(dirname(recipe.file), source.path);
+      const snapshot = await snapshotTree(layout, dir, options);
+      return { sourceId: `tree-${snapshot.tree}`, treeId: treeIdOf(dir), label: `tree ${dir} ${snapshot.summary}`, kind: source.type, gitRepo: snapshot.repository, commit: snapshot.commit };
     }
   }
 }

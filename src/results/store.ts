@@ -5,7 +5,10 @@
  * runs only the rest.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve, sep } from 'node:path';
+import { packageRoot } from '../core/paths.js';
+import { projectFolder } from '../config/layers.js';
 import { InputError } from '../core/errors.js';
 import { writeJsonAtomic } from '../store/store.js';
 import { cellRecordSchema, checkRecordFile, displayPath, isSafeId, manifestSchema, readRecordFile, RecordProblem, type RecordKind } from './records.js';
@@ -87,10 +90,29 @@ export interface CellRecord {
   samples: SampleRecord[];
 }
 
+/**
+ * Where run records go: --results, else $KEXP_RESULTS, else results/ of the project folder: the
+ * --root folder (a layer kexp wrote for a tree or a patch counts as the root under it), or kexp's
+ * own folder when it runs from a checkout. Installed as a package (npm install -g puts it under
+ * node_modules) kexp never writes into its package folder: $XDG_DATA_HOME/kexp/results
+ * (~/.local/share/kexp/results when XDG_DATA_HOME is not set).
+ */
 export function resultsRoot(root: string, override?: string): string {
   if (override) return resolve(override);
   if (process.env.KEXP_RESULTS) return resolve(process.env.KEXP_RESULTS);
-  return join(root, 'results');
+  const project = projectFolder(root);
+  if (resolve(project) === resolve(packageRoot()) && isInstalledPackage(project)) return join(dataHome(), 'kexp', 'results');
+  return join(project, 'results');
+}
+
+/** A folder inside node_modules is a package npm installed, not a checkout to write into. */
+export function isInstalledPackage(dir: string): boolean {
+  return resolve(dir).split(sep).includes('node_modules');
+}
+
+function dataHome(): string {
+  const xdg = process.env.XDG_DATA_HOME;
+  return xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.local', 'share');
 }
 
 /** A cell whose record could not be read: it is left out, and named. */

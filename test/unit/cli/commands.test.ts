@@ -73,7 +73,7 @@ describe('kexp run and nightly: the experiment, --only and the flags, before the
   const good = write('good.json', { name: 'good', kernels: ['6.12'], variants: ['baseline', 'continue'], workloads: [{ name: 'uffd-populate' }] });
 
   it('accepts a good experiment and filter', () => {
-    expect(checkRunOptions('.', good, { only: 'variant=continue', jobs: '3' })).toEqual({ jobs: 3, start: { file: good, only: { variant: ['continue'] } } });
+    expect(checkRunOptions('.', good, { only: 'variant=continue', jobs: '3' })).toEqual({ jobs: 3, start: { file: good, only: { variant: ['continue'] }, root: '.' } });
   });
 
   it('refuses a bad filter, a bad experiment, a bad executor, flags a resume would ignore', () => {

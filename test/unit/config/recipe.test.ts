@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRecipe, parseRecipe } from '../../../src/config/recipe.js';
-import { loadSeries, resolveVariantNames } from '../../../src/config/variants.js';
+import { listVariants, loadSeries, resolveVariantNames } from '../../../src/config/variants.js';
+import { packageRoot } from '../../../src/core/paths.js';
 import { InputError } from '../../../src/core/errors.js';
 
 function fixture(): string {
@@ -76,7 +77,9 @@ describe('variants', () => {
   it('are folders; "all" lists them with baseline first', () => {
     const root = fixture();
     for (const v of ['zeta', 'baseline', 'alpha']) mkdirSync(join(root, 'patches', v), { recursive: true });
-    expect(resolveVariantNames(root, 'all')).toEqual(['baseline', 'alpha', 'zeta']);
+    // The root is layered over kexp's own patches/: its variants are listed too.
+    const packaged = listVariants(packageRoot()).filter((v) => v !== 'baseline');
+    expect(resolveVariantNames(root, 'all')).toEqual(['baseline', ...[...new Set(['alpha', 'zeta', ...packaged])].sort()]);
     expect(() => resolveVariantNames(root, 'alpha,nope')).toThrow(/unknown variant "nope"/);
   });
 
