@@ -85,12 +85,17 @@ export function selectKernel(ctx: CommandContext, flags: OwnKernelOptions, use: 
     experiment = choice.experiment;
     ctx.logger.info({ layer: choice.root, kernels: choice.kernels, patchVariants }, 'own kernel: layer');
   }
-  const variants = use === 'compare'
-    ? [...new Set([...(names.length > 0 ? names : ['baseline']), ...patchVariants])]
-    : use === 'single'
-      ? [...names, ...patchVariants]
-      : [...(names.length > 0 || patchVariants.length === 0 ? names : []), ...patchVariants];
-  return { kernel, variant: variants.length > 0 ? variants.join(',') : 'baseline', patchVariants, ...(experiment ? { experiment } : {}) };
+  return { kernel, variant: variantsFor(use, names, patchVariants), patchVariants, ...(experiment ? { experiment } : {}) };
+}
+
+/**
+ * The variant list a command takes, from the names given with --variant and the variants the
+ * patches became: explain and run compare with baseline (first) unless names are given; boot
+ * takes the one given; build builds what is named and the patches. Nothing at all: baseline. Pure.
+ */
+export function variantsFor(use: VariantUse, names: string[], patchVariants: string[]): string {
+  const variants = use === 'compare' ? [...new Set([...(names.length > 0 ? names : ['baseline']), ...patchVariants])] : [...names, ...patchVariants];
+  return variants.length > 0 ? variants.join(',') : 'baseline';
 }
 
 /** --bzimage: a kernel built elsewhere, with what the command knows of it. */

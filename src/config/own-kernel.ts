@@ -122,7 +122,13 @@ export function ownKernelLayer(root: string, home: string, flags: OwnKernelFlags
   const patchVariants: string[] = [];
   for (const given of flags.patches ?? []) {
     const { name: named, path } = parseVariantArg(given);
-    const patches = readPatchInput(path);
+    let patches: ReturnType<typeof readPatchInput>;
+    try {
+      patches = readPatchInput(path);
+    } catch (error) {
+      if (error instanceof InputError) throw new InputError(`--patch ${error.message}`, error.hint);
+      throw error;
+    }
     const name = named ?? variantNameFor(path, patches);
     if (known.has(name)) throw new InputError(`--patch ${path}: a variant "${name}" exists already`, `name the patch's variant: --variant NAME=${path}`);
     if (patchVariants.includes(name)) throw new InputError(`--patch ${path}: two patches would both be the variant "${name}"`, `name one of them: --variant NAME=${path}`);

@@ -23,6 +23,15 @@ const cases: [string[], RegExp][] = [
   [['run', '--only', 'kernel=6.1=6.12'], /^kexp: --only: "kernel=6\.1=6\.12" is not key=value/],
   [['run', '--only', 'kernel=5.10'], /^kexp: --only: kernel "5\.10" is not in this experiment\n\s+→ its kernels: 6\.1, 6\.12/],
   [['bisect', '--series', 'patches/early-break/6.1', '--pages', '64,1e3', '--predicate', '__get_user_pages.per_page <= 2'], /^kexp: --pages: expected page counts/],
+  // your own kernel: each refused before a layer, a snapshot or a build
+  [['build', '--tree', '/proc'], /^kexp: --tree \/proc: has no Makefile: it is not a kernel source tree/],
+  [['boot', '--kernel', '6.12', '--tree', '/tmp'], /^kexp: --tree \/tmp and --kernel 6\.12: one kernel source at a time/],
+  [['run', '--kernel', '6.12', '--patch', '/nonexistent.patch'], /^kexp: --patch \/nonexistent\.patch: no such file or folder/],
+  [['boot', '--kernel', '6.12', '--patch', '/etc/hostname'], /^kexp: --patch \/etc\/hostname: no patch found/],
+  [['boot', '--bzimage', '/etc/hostname'], /^kexp: \/etc\/hostname is a text file, not an x86 bzImage/],
+  [['build', '--kernel', '6.12', '--config', 'menuconfig'], /^kexp: --config menuconfig: no such file, and not a make target that writes a whole \.config/],
+  [['build', '--kernel', '6.12', '--config-add', 'garbage'], /^kexp: --config-add garbage: not CONFIG_X=VALUE and no such file/],
+  [['run', '--root', '/nonexistent-root'], /^kexp: the project folder \/nonexistent-root \(from --root\) is not a folder/],
 ];
 
 describe('bad flags are refused before anything slow starts', () => {
