@@ -290,7 +290,8 @@ function withTreeKernels(root: string, file: string, text: string, layerHome: st
     const near = (path: string): string => (existsSync(resolve(dirname(file), path)) ? resolve(dirname(file), path) : path);
     const tree = resolve(dirname(file), parsed.data.tree);
     const name = parsed.data.name ?? treeKernelName(tree);
-    if (treeRecipeIn(layered, name, tree) && parsed.data.config === undefined && parsed.data.configAdd === undefined) return;
+    // Already made from this entry (the layer a run resolves in, a resumed run's own copy).
+    if (treeRecipeIn(layered, name, tree)) return;
     const home = layerHome ?? (isGeneratedLayer(root) ? dirname(root) : join(cacheRoot(), 'layers'));
     try {
       layered = ownKernelLayer(layered, home, { tree, name, ...(parsed.data.config ? { config: near(parsed.data.config) } : {}), ...(parsed.data.configAdd ? { configAdd: parsed.data.configAdd.map(near) } : {}) }).root;
@@ -302,10 +303,10 @@ function withTreeKernels(root: string, file: string, text: string, layerHome: st
   return layered;
 }
 
-/** Whether the root already has this tree as this kernel (a run's own layer, resumed). */
+/** Whether a layer kexp wrote already has this tree as this kernel (a run's own layer, resumed). */
 function treeRecipeIn(root: string, name: string, tree: string): boolean {
   const recipe = findInRoot(root, 'kernels', `${name}.json`);
-  if (!recipe) return false;
+  if (!recipe || !isGeneratedLayer(dirname(dirname(recipe)))) return false;
   try {
     const source = (JSON.parse(readFileSync(recipe, 'utf8')) as { source?: { type?: string; path?: string } }).source;
     return source?.type === 'tree' && source.path === tree;

@@ -308,3 +308,33 @@ describe('ExperimentOverride', () => {
     expect(loaded.variants).toEqual(['baseline', 'fix']);
   });
 });
+
+describe('an experiment kernel that names a tree', () => {
+  it('becomes a recipe in a layer, named as given, and loading the experiment again reuses it', () => {
+    const { root, home } = setup();
+    const tree = fakeTree('src-linux');
+    const file = write(join(folder('exp'), 'mine.json'), JSON.stringify({
+      name: 'mine',
+      kernels: ['6.12', { tree: join('..', '..', tree.split('/').slice(-2).join('/')), name: 'mine', configAdd: ['CONFIG_DEBUG_VM=y'] }],
+      variants: ['baseline'],
+      workloads: [{ name: 'uffd-populate' }],
+    }));
+    const loaded = loadExperiment(root, file, { layerHome: home });
+    expect(loaded.experiment.kernels).toEqual(['6.12', 'mine']);
+    expect(loaded.root).not.toBe(root);
+    const recipe = loadRecipe(loaded.root, 'mine');
+    expect(recipe.source).toEqual({ type: 'tree', path: tree });
+    expect(recipe.series).toBe('6.12');
+    expect(readRequestedConfig(recipe).get('CONFIG_DEBUG_VM')?.value).toBe('y');
+    expect(loadRecipe(loaded.root, '6.12').file).toBe(join(pkg, 'kernels', '6.12.json'));
+    // A run resolving it again in its own root (a resume) gets no second layer.
+    expect(loadExperiment(loaded.root, file).root).toBe(loaded.root);
+  });
+
+  it('a tree that is not a kernel tree is named with the experiment file and the entry', () => {
+    const { root, home } = setup();
+    const file = write(join(folder('exp'), 'bad.json'), JSON.stringify({ name: 'bad', kernels: [{ tree: '/proc' }], variants: ['baseline'], workloads: [{ name: 'uffd-populate' }] }));
+    expect(() => loadExperiment(root, file, { layerHome: home })).toThrow(/bad\.json: kernels\.0: --tree \/proc: has no Makefile/);
+    expect(entries(home)).toEqual([]);
+  });
+});
