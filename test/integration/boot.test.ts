@@ -97,7 +97,7 @@ describe('kexp boot, 6.12, uffd-populate at 64 and 128 pages', () => {
 
 describe('kexp boot, a kernel that panics on purpose', () => {
   it('reports the run as crashed with the panic text, and exits 1', async () => {
-    const patch = readFileSync(join(repoRoot, 'tests/fixtures/patches/panic/6.12/0001-kexp-test-panic-in-populate.patch'), 'utf8');
+    const patch = readFileSync(join(repoRoot, 'test/fixtures/patches/panic/6.12/0001-kexp-test-panic-in-populate.patch'), 'utf8');
     const root = scratchRoot({ panic: { '6.12/0001-kexp-test-panic-in-populate.patch': patch } });
     const { exitCode, json } = await bootJson(['--kernel', '6.12', '--variant', 'panic', '--workload', 'uffd-populate', '--pages', '64,128'], { KEXP_ROOT: root });
     expect(exitCode).toBe(1);

@@ -104,7 +104,7 @@ describe('kexp build, 6.1 from Debian\'s source', () => {
   });
 
   it('refuses a patch that does not apply, naming patch, file, hunk and series, and leaves the tree pristine', async () => {
-    const broken = readFileSync(join(repoRoot, 'tests/fixtures/patches/broken/6.1/0001-does-not-apply.patch'), 'utf8');
+    const broken = readFileSync(join(repoRoot, 'test/fixtures/patches/broken/6.1/0001-does-not-apply.patch'), 'utf8');
     const root = scratchRoot({ broken: { '6.1/0001-does-not-apply.patch': broken } });
     const result = await execa('node', [join(repoRoot, 'bin/kexp.js'), 'build', '--kernel', '6.1', '--variant', 'broken'], { reject: false, env: { KEXP_ROOT: root, CI: '1' } });
     expect(result.exitCode).toBe(2);

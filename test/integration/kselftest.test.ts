@@ -108,7 +108,7 @@ describe('kexp boot --kselftest "kvm:demand_paging_test -u MISSING -b {n}M", 6.1
 
 describe('kselftests across variants: a test that passes on baseline and fails on a variant', () => {
   it('is a finding: exit 1, the failing tests named, a line under the test table', async () => {
-    const patch = readFileSync(join(repoRoot, 'tests/fixtures/patches/selftest-break/6.12/0001-kexp-test-madv-populate-write-efault.patch'), 'utf8');
+    const patch = readFileSync(join(repoRoot, 'test/fixtures/patches/selftest-break/6.12/0001-kexp-test-madv-populate-write-efault.patch'), 'utf8');
     const root = scratchRoot({ baseline: {}, 'selftest-break': { '6.12/0001-kexp-test-madv-populate-write-efault.patch': patch } });
     const experiment = join(root, 'kselftest-break.json');
     writeFileSync(experiment, JSON.stringify({
@@ -178,7 +178,7 @@ describe('kselftests: bad input before any boot', () => {
   });
 
   it('shows the compiler\'s last lines for a test that does not build from the variant\'s tree (exit 2, no boot)', async () => {
-    const patch = readFileSync(join(repoRoot, 'tests/fixtures/patches/selftest-nobuild/6.12/0001-kexp-test-madv-populate-does-not-compile.patch'), 'utf8');
+    const patch = readFileSync(join(repoRoot, 'test/fixtures/patches/selftest-nobuild/6.12/0001-kexp-test-madv-populate-does-not-compile.patch'), 'utf8');
     const root = scratchRoot({ 'selftest-nobuild': { '6.12/0001-kexp-test-madv-populate-does-not-compile.patch': patch } });
     const r = await kexp(['boot', '--kernel', '6.12', '--variant', 'selftest-nobuild', '--kselftest', 'mm:madv_populate', '--accel', 'tcg'], { KEXP_ROOT: root });
     expect(r.exitCode, r.stderr).toBe(2);

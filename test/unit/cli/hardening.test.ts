@@ -62,7 +62,7 @@ function writeRun(resultsDir: string, id: string): RunStore {
   };
   const store = RunStore.create(resultsDir, id, experimentText, manifest);
   for (const id of cells) {
-    // The counts of tests/fixtures/console/ok-6.12.results.jsonl.
+    // The counts of test/fixtures/console/ok-6.12.results.jsonl.
     const record: CellRecord = {
       schema: 'kexp/cell@1', id, kernel: '6.12', variant: manifest.cells[id]!.variant, rep: 0, status: 'ok', accel: 'tcg', kernelKey: null, imageKey: null, seconds: 1, worker: 'local', traceable: null, warnings: [], agentErrors: [],
       samples: [64, 128].map((pages) => ({ workload: 'uffd-populate', args: [], pages, rep: 0, status: 'ok' as const, counts: { ftrace: { __get_user_pages: 2 * pages + 3 } }, result: { ok: true } })),

@@ -4,7 +4,7 @@ import { parsePerfStat } from '../../../src/measure/perf.js';
 
 describe('perf stat -x, parser', () => {
   it('reads counts from real perf output, under the names kexp reports', () => {
-    const lines = readFileSync('tests/fixtures/perf/stat-x-host.txt', 'utf8').split('\n');
+    const lines = readFileSync('test/fixtures/perf/stat-x-host.txt', 'utf8').split('\n');
     expect(parsePerfStat(lines, { 'sched:sched_process_exec': 'exec', 'sched:sched_process_fork': 'fork' })).toEqual({ counts: { exec: 2, fork: 1 }, problems: [] });
   });
 

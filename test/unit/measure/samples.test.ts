@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAgentLine, parseAgentOutput, sampleStatus, type AgentSample } from '../../../src/measure/samples.js';
 import { computeFigures, missingSample, toSampleRecord } from '../../../src/measure/figures.js';
 
-const captured = readFileSync('tests/fixtures/console/ok-6.12.results.jsonl', 'utf8');
+const captured = readFileSync('test/fixtures/console/ok-6.12.results.jsonl', 'utf8');
 
 describe('result channel parsing', () => {
   it('reads a captured result channel: hello, two samples, done', () => {

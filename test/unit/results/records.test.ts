@@ -5,7 +5,7 @@
  *
  * The run is written by kexp's own code (RunStore.create, recordCell) from the repository's
  * experiments/default.json and samples parsed from real captured agent output
- * (tests/fixtures/console/ok-6.12.results.jsonl, tests/fixtures/guest/async-pf-6.12-full.results.jsonl)
+ * (test/fixtures/console/ok-6.12.results.jsonl, test/fixtures/guest/async-pf-6.12-full.results.jsonl)
  * by the real converter; one sample carries an explain group written by hand in the shape
  * src/explain/buckets.ts decodes, so that the mutations reach that path too.
  */
@@ -42,8 +42,8 @@ function samplesOf(fixture: string): SampleRecord[] {
     .map(toSampleRecord);
 }
 
-const uffd = samplesOf('tests/fixtures/console/ok-6.12.results.jsonl');
-const asyncPf = samplesOf('tests/fixtures/guest/async-pf-6.12-full.results.jsonl');
+const uffd = samplesOf('test/fixtures/console/ok-6.12.results.jsonl');
+const asyncPf = samplesOf('test/fixtures/guest/async-pf-6.12-full.results.jsonl');
 const CELLS = ['6.12_baseline_r0', '6.12_early-break_r0'];
 
 function cellRecord(id: string, variant: string, samples: SampleRecord[]): CellRecord {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConsoleWatcher, stripTimestamp, watchLog } from '../../../src/vm/console.js';
 
-const fixture = (name: string): string => readFileSync(`tests/fixtures/console/${name}`, 'utf8');
+const fixture = (name: string): string => readFileSync(`test/fixtures/console/${name}`, 'utf8');
 
 describe('console watcher on captured logs', () => {
   it('finds nothing wrong in a normal boot', () => {
