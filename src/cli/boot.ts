@@ -15,6 +15,7 @@ import { action, type Registrar } from './action.js';
 import { createProgress, elapsed } from './progress.js';
 import { describeProgress } from './build.js';
 import { InputError } from '../core/errors.js';
+import type { BootJson } from './json-output.js';
 import { addOwnKernelOptions, checkExternalFlags, importExternal, selectKernel, withExternalKernel, type ExternalChoice, type OwnKernelOptions } from './own-kernel.js';
 import { checkPlanFits, parseAccel, parseCollectors, parseEventNames, parseFunctionNames, parseKernels, parseMemory, parsePages, parseReps, parseVariants, parseWatchdog, parseWorkloads } from './options.js';
 
@@ -170,7 +171,7 @@ folder that is printed at the end. Exit code 1 when a sample failed or the VM cr
           figures,
           consoleLog: outcome.consoleLog,
           resultLog: outcome.resultLog,
-        }));
+        } satisfies BootJson));
       } else {
         ctx.out(`accelerator: ${choice.reason}`);
         if (outcome.excerpt && outcome.status !== 'ok') ctx.out(`\n${outcome.status}: ${outcome.reason}\n${outcome.excerpt.map((l) => `  | ${l}`).join('\n')}`);

@@ -8,15 +8,9 @@ import { createProgress, elapsed } from './progress.js';
 import { action, type Registrar } from './action.js';
 import { parseJobs, parseKernels, parseVariants } from './options.js';
 import { addOwnKernelOptions, selectKernel, type OwnKernelOptions } from './own-kernel.js';
+import type { BuildJson } from './json-output.js';
 
-export interface BuildJson {
-  kernel: string;
-  variant: string;
-  key: string;
-  bzImage: string;
-  cached: boolean;
-  seconds: number;
-}
+export type { BuildJson } from './json-output.js';
 
 export function buildJson(artifact: KernelArtifact): BuildJson {
   return {

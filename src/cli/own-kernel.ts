@@ -12,7 +12,7 @@ import { ownKernelLayer, wantsOwnKernel, type ExperimentOverride, type OwnKernel
 import type { CommandContext } from './context.js';
 import type { Catalog } from '../config/catalog.js';
 import { kexpFragmentFiles } from '../config/own-kernel.js';
-import { loadRecipe } from '../config/recipe.js';
+import { listKernelNames, loadRecipe } from '../config/recipe.js';
 import { readBzImageHeader } from '../kernel/bzimage.js';
 import { externalKernelName, importBzImage, sourceTreeOf } from '../kernel/external.js';
 import type { KernelArtifact } from '../kernel/build.js';
@@ -65,7 +65,7 @@ export function splitVariantFlag(text: string | undefined): { names: string[]; p
 export function selectKernel(ctx: CommandContext, flags: OwnKernelOptions, use: VariantUse, options: { defaultKernel?: string; experiment?: ExperimentOverride } = {}): OwnKernelSelection {
   const { names, patches } = splitVariantFlag(flags.variant);
   const own: OwnKernelFlags = {
-    ...(flags.kernel !== undefined ? { kernels: splitList(flags.kernel) } : {}),
+    ...(flags.kernel !== undefined ? { kernels: flags.kernel === 'all' ? listKernelNames(ctx.root) : splitList(flags.kernel) } : {}),
     ...(flags.tree !== undefined ? { tree: flags.tree } : {}),
     ...(flags.config !== undefined ? { config: flags.config } : {}),
     ...(flags.configAdd ? { configAdd: flags.configAdd } : {}),

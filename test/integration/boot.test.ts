@@ -6,27 +6,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureHost } from '../../src/doctor/probe.js';
-import type { Figure, SampleRecord } from '../../src/measure/figures.js';
+import { bootJsonSchema, type BootJson } from '../../src/cli/json-output.js';
 import { kexp, kexpChild, repoRoot, scratchRoot } from '../helpers/kexp.js';
-
-interface BootJson {
-  status: string;
-  reason: string | null;
-  excerpt: string[] | null;
-  accel: string;
-  accelReason: string;
-  seconds: number;
-  samples: SampleRecord[];
-  figures: Figure[];
-  traceable: Record<string, Record<string, boolean>> | null;
-  consoleLog: string;
-}
 
 async function bootJson(args: string[], env: Record<string, string> = {}): Promise<{ exitCode: number; json: BootJson; stderr: string }> {
   const result = await kexp(['boot', ...args, '--json'], env);
   const line = result.stdout.split('\n').find((l) => l.startsWith('{'));
   if (!line) throw new Error(`kexp boot printed no JSON (exit ${result.exitCode}):\n${result.stderr}`);
-  return { exitCode: result.exitCode, json: JSON.parse(line) as BootJson, stderr: result.stderr };
+  // The real output, checked against schemas/boot.v1.schema.json's source: every field described, none missing.
+  return { exitCode: result.exitCode, json: bootJsonSchema.parse(JSON.parse(line)), stderr: result.stderr };
 }
 
 describe('kexp boot, 6.12, uffd-populate at 64 and 128 pages', () => {

@@ -25,6 +25,7 @@ const tree = join(work, 'linux');
 const results = join(work, 'results');
 const earlyBreak = join(repoRoot, 'patches', 'early-break', '6.12');
 const revert = join(work, 'revert.patch');
+const nonce = `${process.pid}-${Date.now()}`;
 
 function jsonLine<T>(stdout: string): T {
   const line = stdout.split('\n').find((l) => l.startsWith('{'));
@@ -74,7 +75,9 @@ beforeAll(async () => {
   // The fix, applied and not committed; an untracked file beside it.
   const patch = join(earlyBreak, readdirSync(earlyBreak)[0]!);
   await execa('git', ['apply', patch], { cwd: tree });
-  writeFileSync(join(tree, 'mm', 'kexp-untracked-note.txt'), 'not committed, not ignored\n');
+  // Content of this run's own (a second run of the test on the same cache builds again, rather
+  // than finding the first run's kernel: the store is keyed by content, not by path).
+  writeFileSync(join(tree, 'mm', 'kexp-untracked-note.txt'), `not committed, not ignored; ${nonce}\n`);
   // The fix reverted, as a patch on the tree: what the tree does without its uncommitted change.
   writeFileSync(revert, `${(await execa('git', ['diff', '-R', '--', 'mm/gup.c'], { cwd: tree })).stdout}\n`);
   before = fingerprint(tree);
@@ -106,7 +109,7 @@ describe('kexp boot --tree: the tree as it is on disk', () => {
   });
 
   it('after a one-file edit, recompiles that file only', async () => {
-    writeFileSync(join(tree, 'mm', 'gup.c'), `${readFileSync(join(tree, 'mm', 'gup.c'), 'utf8')}\n/* an edit */\n`);
+    writeFileSync(join(tree, 'mm', 'gup.c'), `${readFileSync(join(tree, 'mm', 'gup.c'), 'utf8')}\n/* an edit, ${nonce} */\n`);
     before = fingerprint(tree);
     const started = Date.now();
     const result = await kexp(['build', '--tree', tree, '--json']);
