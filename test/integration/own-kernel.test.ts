@@ -145,6 +145,15 @@ describe('kexp run --tree --patch: the tree with and without a patch, side by si
     expect(table).toMatch(/uffd-remote\s+2\s+2\n/);
   });
 
+  it('kexp explain names what the patch changed: the async-pf call the fix removed comes back', async () => {
+    const result = await kexp(['explain', '--tree', tree, '--patch', revert, '--workload', 'async-pf', '--function', '__get_user_pages', '--accel', 'tcg', '--json']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const json = jsonLine<{ variants: { variant: string }[]; changes: { from: string; to: string; total: { before: number; after: number }; buckets: unknown[] }[] }>(result.stdout);
+    expect(json.variants.map((v) => v.variant)).toEqual(['baseline', 'revert']);
+    expect(json.changes).toEqual([expect.objectContaining({ from: 'baseline', to: 'revert', total: { before: 2, after: 3 } })]);
+    expect(json.changes[0]!.buckets.length).toBeGreaterThan(0);
+  });
+
   it('keeps the layer (recipe, patch) with the run record, and writes the results where asked', () => {
     const [runDir] = readdirSync(results).filter((d) => existsSync(join(results, d, 'manifest.json')));
     expect(runDir).toBeDefined();
