@@ -113,7 +113,7 @@ export interface ExternalChoice {
 /** The flags that go with --bzimage, checked (exit 2 for those that do not), the header read. */
 export function checkExternalFlags(ctx: CommandContext, flags: OwnKernelOptions & { bzimage?: string }, command: 'boot' | 'explain'): ExternalChoice {
   const file = flags.bzimage!;
-  const clash = [flags.patch?.length ? '--patch' : '', flags.configAdd?.length ? '--config-add' : '', splitVariantFlag(flags.variant).patches.length || splitVariantFlag(flags.variant).names.length ? '--variant' : '', command === 'boot' && flags.kernel !== undefined ? '--kernel' : '', command === 'boot' && flags.tree !== undefined ? '--tree' : ''].filter(Boolean);
+  const clash = [flags.patch?.length ? '--patch' : '', flags.configAdd?.length ? '--config-add' : '', flags.variant !== undefined ? '--variant' : '', command === 'boot' && flags.kernel !== undefined ? '--kernel' : '', command === 'boot' && flags.tree !== undefined ? '--tree' : ''].filter(Boolean);
   if (clash.length > 0) {
     throw new InputError(`--bzimage ${file} with ${clash.join(', ')}: a kernel built elsewhere is booted as it is`, command === 'explain' ? 'explain --bzimage takes --kernel NAME or --tree DIR only to say which source it was built from, and --config for its .config' : 'give --config FILE for its .config, nothing else about the kernel');
   }

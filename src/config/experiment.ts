@@ -11,7 +11,7 @@ import { redactArg } from '../core/redact.js';
 import { parseJsonFile } from './issues.js';
 import { loadRecipe } from './recipe.js';
 import { describeLayers, findInRoot, isGeneratedLayer } from './layers.js';
-import { ownKernelLayer } from './own-kernel.js';
+import { ownKernelLayer, treeKernelName } from './own-kernel.js';
 import { cacheRoot } from '../core/paths.js';
 import { loadCatalog, variantMismatch, type Catalog } from './catalog.js';
 import { ARG_TOKEN, DEFAULT_MEMORY_MIB, DEFAULT_WATCHDOG_SECONDS, EVENT_NAME, FUNCTION_NAME, MEMORY_MIB, REPETITIONS, WATCHDOG_SECONDS, WORKLOAD_MAX_PAGES, maxPagesFor } from './limits.js';
@@ -267,11 +267,6 @@ export function loadExperiment(root: string, file: string, options: { layerHome?
   // A broken recipe fails here, not after the builds of the kernels before it.
   for (const kernel of experiment.kernels) loadRecipe(layered, kernel);
   return { experiment, file, text, root: layered };
-}
-
-/** The kernel name of a tree entry: its folder's name, cleaned. Pure. */
-export function treeKernelName(tree: string): string {
-  return basename(resolve(tree)).replace(/[^\w.-]+/g, '-').replace(/^[-.]+|-+$/g, '') || 'tree';
 }
 
 function withTreeKernels(root: string, file: string, text: string, layerHome: string | undefined): string {

@@ -18,7 +18,7 @@ import { hashJson } from '../core/hash.js';
 import { FragmentSyntaxError, parseConfigText } from '../kernel/kconfig.js';
 import { kernelSeriesOf, kernelTreeProblem } from '../kernel/snapshot.js';
 import { LAYER_FILE } from './layers.js';
-import { BASE_CONFIG_TARGET, configFileProblem, listKernelNames, loadRecipe, type KernelRecipe, type RecipeFile } from './recipe.js';
+import { BASE_CONFIG_TARGET, configFileProblem, listKernelNames, plainName, loadRecipe, type KernelRecipe, type RecipeFile } from './recipe.js';
 import { listVariants, ORIGINS_FILE } from './variants.js';
 import { parseVariantArg, readPatchInput, variantNameFor } from './patch-input.js';
 
@@ -58,9 +58,9 @@ interface LayerFile {
   content: string;
 }
 
-/** letters, digits, dot, dash, underscore: what a kernel or variant name may hold. */
-function cleanName(text: string): string {
-  return text.replace(/[^\w.-]+/g, '-').replace(/^[-.]+|-+$/g, '');
+/** The kernel name of a tree: its folder's name, made plain. Pure. */
+export function treeKernelName(tree: string): string {
+  return plainName(basename(resolve(tree)), 'tree');
 }
 
 /**
@@ -87,7 +87,7 @@ export function ownKernelLayer(root: string, home: string, flags: OwnKernelFlags
     const problem = kernelTreeProblem(dir);
     if (problem) throw new InputError(`--tree ${flags.tree}: ${problem}`, 'give the top folder of a Linux source tree (the one whose Makefile says VERSION = and PATCHLEVEL =)');
     const series = kernelSeriesOf(dir);
-    const name = flags.name ?? (cleanName(basename(dir)) || 'tree');
+    const name = flags.name ?? treeKernelName(dir);
     recipes.push({
       name,
       description: `the tree ${dir} as it is on disk`,
@@ -115,7 +115,10 @@ export function ownKernelLayer(root: string, home: string, flags: OwnKernelFlags
     }
   }
   const kernels = recipes.length > 0 ? recipes.map((r) => r.name) : (flags.kernels ?? []);
-  const seriesOf = (kernel: string): string => recipes.find((r) => r.name === kernel)?.series ?? recipes.find((r) => r.name === kernel)?.name ?? loadRecipe(root, kernel).series;
+  const seriesOf = (kernel: string): string => {
+    const written = recipes.find((r) => r.name === kernel);
+    return written ? (written.series ?? written.name) : loadRecipe(root, kernel).series;
+  };
   const allSeries = [...new Set(kernels.map(seriesOf))];
 
   const known = new Set(listVariants(root));
@@ -145,7 +148,7 @@ export function ownKernelLayer(root: string, home: string, flags: OwnKernelFlags
     const variants = experiment.variants.length + patchVariants.length > 0 ? [...new Set(['baseline', ...experiment.variants, ...patchVariants])] : undefined;
     const given = flags.tree !== undefined || (flags.kernels?.length ?? 0) > 0;
     const original = JSON.parse(experiment.text) as Record<string, unknown>;
-    const name = cleanName([String(original.name), ...(given ? kernels : []), ...(variants ?? [])].join('-').replace(/\+/g, '-')).slice(0, 80);
+    const name = plainName([String(original.name), ...(given ? kernels : []), ...(variants ?? [])].join('-'), 'experiment').slice(0, 80);
     const changed = { ...original, $schema: undefined, name, ...(given ? { kernels } : {}), ...(variants ? { variants } : {}) };
     experimentFile = `experiments/${name}.json`;
     files.push({ path: experimentFile, content: `${JSON.stringify(changed, null, 2)}\n` });

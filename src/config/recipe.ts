@@ -81,6 +81,11 @@ export interface KernelRecipe {
   file: string;
 }
 
+/** A name made from any text (a folder's name, a kernel release): letters, digits, dot, dash, underscore. Pure. */
+export function plainName(text: string, fallback: string): string {
+  return text.replace(/[^\w.-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '') || fallback;
+}
+
 /** A kernel is named, never given as a path: the name of a recipe file kernels/<name>.json. */
 const KERNEL_NAME = /^(?!\.)[\w.-]+$/;
 

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
 import { kexpVersion } from '../core/version.js';
-import { configFileProblem } from '../config/recipe.js';
+import { configFileProblem, plainName } from '../config/recipe.js';
 import type { ArtifactStore } from '../store/store.js';
 import { writeJsonAtomic } from '../store/store.js';
 import { embeddedConfig, readBzImageHeader } from './bzimage.js';
@@ -37,8 +37,7 @@ export interface ExternalKernelRequest {
 
 /** A cell name for it: its release ("6.12.118") when the header says, else "bzimage". Pure. */
 export function externalKernelName(release: string | undefined): string {
-  const cleaned = (release ?? '').replace(/[^\w.-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '');
-  return cleaned || 'bzimage';
+  return plainName(release ?? '', 'bzimage');
 }
 
 export async function importBzImage(store: ArtifactStore, request: ExternalKernelRequest): Promise<KernelArtifact> {
