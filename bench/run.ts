@@ -6,6 +6,7 @@
  * and what the cold run spent besides make and the boots: its total against the sum of the
  * builds' make times (their records' timings) and the wall time during which cells booted (each
  * cell's seconds, ending when its record was written). Target: total <= 1.10 x that sum.
+ * `npm run bench:run -- --warm`: only the warm run, on the cache kexp already has, repeated.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,10 +17,12 @@ import type { BuildRecord } from '../src/kernel/build.js';
 import type { RunManifest } from '../src/results/store.js';
 
 const root = packageRoot();
-const cache = mkdtempSync(join(tmpdir(), 'kexp-bench-run-cache-'));
+/** `--warm`: only the nothing-changed run, against the cache kexp already has (KEXP_CACHE or the default), repeated. */
+const warmOnly = process.argv.includes('--warm');
+const cache = warmOnly ? undefined : mkdtempSync(join(tmpdir(), 'kexp-bench-run-cache-'));
 const results = mkdtempSync(join(tmpdir(), 'kexp-bench-run-results-'));
-const env = { KEXP_CACHE: cache, KEXP_RESULTS: results, CCACHE_DISABLE: '1', CI: '1' };
-const experiment = process.argv[2] ?? 'default';
+const env: Record<string, string> = cache ? { KEXP_CACHE: cache, KEXP_RESULTS: results, CCACHE_DISABLE: '1', CI: '1' } : { KEXP_RESULTS: results, CI: '1' };
+const experiment = process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 'default';
 const OVERHEAD_TARGET = 1.1;
 
 interface TimedRun {
@@ -71,7 +74,7 @@ function breakdown(dir: string): Breakdown {
   let builds = 0;
   for (const artifact of Object.values(manifest.artifacts.kernels)) {
     if (!artifact.key || artifact.cached) continue;
-    const record = JSON.parse(readFileSync(join(cache, 'store', 'kernels', artifact.key, 'build.json'), 'utf8')) as BuildRecord;
+    const record = JSON.parse(readFileSync(join(cache!, 'store', 'kernels', artifact.key, 'build.json'), 'utf8')) as BuildRecord;
     builds++;
     make += record.timings.make ?? 0;
     for (const [phase, seconds] of Object.entries(record.timings)) if (phase !== 'make' && phase !== 'total') phases[phase] = (phases[phase] ?? 0) + seconds;
@@ -88,7 +91,28 @@ function breakdown(dir: string): Breakdown {
   return { builds, make, phases, cells: intervals.length, bootWall: unionSeconds(intervals), bootSum };
 }
 
+/** Warm runs only: one to fill what is missing, then BENCH_ROUNDS timed ones; prints their median. */
+async function warmRuns(): Promise<void> {
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const fill = await timedRun('filling run (not counted)');
+  if (fill.exitCode !== 0) throw new Error(`the filling run exited ${fill.exitCode}`);
+  const times: number[] = [];
+  for (let i = 0; i < rounds; i++) times.push((await timedRun(`warm run ${i + 1}/${rounds}`)).seconds);
+  const sorted = [...times].sort((a, b) => a - b);
+  console.log(`experiment ${experiment}, warm runs: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} s (${times.map((t) => t.toFixed(1)).join(', ')})`);
+}
+
 try {
+  if (warmOnly) await warmRuns();
+  else await coldThenWarm();
+} finally {
+  if (!process.env.KEXP_BENCH_KEEP) {
+    if (cache) rmSync(cache, { recursive: true, force: true });
+    rmSync(results, { recursive: true, force: true });
+  }
+}
+
+async function coldThenWarm(): Promise<void> {
   const cold = await timedRun('first run, cold caches');
   const coldDir = cold.dir ?? join(results, cold.run);
   const b = existsSync(join(coldDir, 'manifest.json')) ? breakdown(coldDir) : undefined;
@@ -111,9 +135,4 @@ try {
     lines.push(`first run: no manifest in ${coldDir}; cannot split its time`);
   }
   console.log(lines.join('\n'));
-} finally {
-  if (!process.env.KEXP_BENCH_KEEP) {
-    rmSync(cache, { recursive: true, force: true });
-    rmSync(results, { recursive: true, force: true });
-  }
 }
