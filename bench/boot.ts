@@ -38,9 +38,11 @@ for (let i = 0; i < rounds; i++) {
 }
 const k = median(kexpTimes);
 const q = median(qemuTimes);
-console.log([
-  `boot of ${kernel}/baseline, uffd-populate at 64 and 128 pages, accelerator ${first.accel}, ${rounds} rounds`,
-  `kexp boot (whole command)  median ${k.toFixed(2)} s  [${kexpTimes.map((t) => t.toFixed(2)).join(' ')}]`,
-  `plain qemu (same args)     median ${q.toFixed(2)} s  [${qemuTimes.map((t) => t.toFixed(2)).join(' ')}]`,
-  `ratio kexp / plain qemu    ${(k / q).toFixed(3)}  (overhead ${((k / q - 1) * 100).toFixed(1)} %, target < 10 %)`,
-].join('\n'));
+console.log(
+  [
+    `boot of ${kernel}/baseline, uffd-populate at 64 and 128 pages, accelerator ${first.accel}, ${rounds} rounds`,
+    `kexp boot (whole command)  median ${k.toFixed(2)} s  [${kexpTimes.map((t) => t.toFixed(2)).join(' ')}]`,
+    `plain qemu (same args)     median ${q.toFixed(2)} s  [${qemuTimes.map((t) => t.toFixed(2)).join(' ')}]`,
+    `ratio kexp / plain qemu    ${(k / q).toFixed(3)}  (overhead ${((k / q - 1) * 100).toFixed(1)} %, target < 10 %)`,
+  ].join('\n'),
+);

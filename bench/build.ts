@@ -35,7 +35,8 @@ try {
   const clean = await step('clean build', 'baseline');
   const hit = await step('store hit', 'baseline');
   const variant = await step('one-file variant rebuild (early-break)', 'early-break');
-  const record = (s: Step): { timings: Record<string, number>; objectsCompiled: number } => JSON.parse(readFileSync(join(s.json.bzImage, '..', 'build.json'), 'utf8'));
+  const record = (s: Step): { timings: Record<string, number>; objectsCompiled: number } =>
+    JSON.parse(readFileSync(join(s.json.bzImage, '..', 'build.json'), 'utf8'));
   const cleanRecord = record(clean);
   const variantRecord = record(variant);
   const lines = [

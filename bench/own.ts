@@ -20,12 +20,22 @@ const cache = mkdtempSync(join(tmpdir(), 'kexp-bench-own-'));
 const work = mkdtempSync(join(tmpdir(), 'kexp-bench-trees-'));
 const ccacheDir = join(work, 'ccache');
 
-interface BuildJson { key: string; cached: boolean; bzImage: string }
-interface BuildRecord { timings: { [phase: string]: number }; objectsCompiled: number }
+interface BuildJson {
+  key: string;
+  cached: boolean;
+  bzImage: string;
+}
+interface BuildRecord {
+  timings: { [phase: string]: number };
+  objectsCompiled: number;
+}
 
 async function build(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ wall: number; record: BuildRecord }> {
   const started = process.hrtime.bigint();
-  const result = await execa('node', [join(root, 'bin/kexp.js'), 'build', ...args, '--json'], { env: { ...env, KEXP_CACHE: cache, CCACHE_DIR: ccacheDir, CI: '1' }, stderr: 'inherit' });
+  const result = await execa('node', [join(root, 'bin/kexp.js'), 'build', ...args, '--json'], {
+    env: { ...env, KEXP_CACHE: cache, CCACHE_DIR: ccacheDir, CI: '1' },
+    stderr: 'inherit',
+  });
   const wall = Number(process.hrtime.bigint() - started) / 1e9;
   const json = JSON.parse(result.stdout.trim().split('\n').pop()!) as BuildJson;
   const record = JSON.parse(readFileSync(join(json.bzImage, '..', 'build.json'), 'utf8')) as BuildRecord;
@@ -74,7 +84,10 @@ try {
   const patched = join(work, 'gup.c');
   writeFileSync(patched, `${readFileSync(join(first, 'mm/gup.c'), 'utf8')}/* patched */\n`);
   const patch = join(work, 'fix.patch');
-  writeFileSync(patch, (await execa('diff', ['-u', '--label', 'a/mm/gup.c', '--label', 'b/mm/gup.c', join(first, 'mm/gup.c'), patched], { reject: false })).stdout + '\n');
+  writeFileSync(
+    patch,
+    `${(await execa('diff', ['-u', '--label', 'a/mm/gup.c', '--label', 'b/mm/gup.c', join(first, 'mm/gup.c'), patched], { reject: false })).stdout}\n`,
+  );
   const variant = await build('patch variant of the tree (--patch)', ['--tree', first, '--variant', `fix=${patch}`], {});
   const lines = [
     `linux 6.12 trees on ${(await execa('nproc')).stdout} cores`,

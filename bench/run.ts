@@ -99,7 +99,9 @@ async function warmRuns(): Promise<void> {
   const times: number[] = [];
   for (let i = 0; i < rounds; i++) times.push((await timedRun(`warm run ${i + 1}/${rounds}`)).seconds);
   const sorted = [...times].sort((a, b) => a - b);
-  console.log(`experiment ${experiment}, warm runs: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} s (${times.map((t) => t.toFixed(1)).join(', ')})`);
+  console.log(
+    `experiment ${experiment}, warm runs: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} s (${times.map((t) => t.toFixed(1)).join(', ')})`,
+  );
 }
 
 try {
@@ -129,7 +131,9 @@ async function coldThenWarm(): Promise<void> {
     lines.push(
       `first run: total ${cold.seconds.toFixed(1)} s; make ${b.make.toFixed(1)} s (${b.builds} builds) + boots ${b.bootWall.toFixed(1)} s (wall time of ${b.cells} cells; ${b.bootSum.toFixed(1)} s summed over them) = ${sum.toFixed(1)} s`,
       `ratio total / (make + boots)         ${ratio.toFixed(3)}  target <= ${OVERHEAD_TARGET.toFixed(2)}  ${ratio <= OVERHEAD_TARGET ? 'met' : 'NOT met'}  (besides make and boots: ${(cold.seconds - sum).toFixed(1)} s)`,
-      `build phases besides make, summed:   ${Object.entries(b.phases).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}`,
+      `build phases besides make, summed:   ${Object.entries(b.phases)
+        .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+        .join(', ')}`,
     );
   } else {
     lines.push(`first run: no manifest in ${coldDir}; cannot split its time`);

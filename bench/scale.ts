@@ -21,14 +21,23 @@ const jobs = Number(process.env.KEXP_BENCH_JOBS ?? 2);
 const rounds = Number(process.env.KEXP_BENCH_ROUNDS ?? 2);
 const env = { CI: '1' };
 const experimentFile = join(tmp, 'scale.json');
-const experiment = { name: 'scale', kernels: ['6.12'], variants: ['baseline', 'early-break'], workloads: [{ name: 'uffd-populate' }], sizes: [64, 128], repetitions: 3 };
+const experiment = {
+  name: 'scale',
+  kernels: ['6.12'],
+  variants: ['baseline', 'early-break'],
+  workloads: [{ name: 'uffd-populate' }],
+  sizes: [64, 128],
+  repetitions: 3,
+};
 const cells = experiment.kernels.length * experiment.variants.length * experiment.repetitions;
 writeFileSync(experimentFile, JSON.stringify(experiment));
 
-
 async function timedRun(label: string, args: string[]): Promise<number> {
   const started = process.hrtime.bigint();
-  const r = await execa('node', [kexpBin, 'run', experimentFile, '--results', join(tmp, 'results'), '--jobs', String(jobs), '--json', ...args], { env, reject: false });
+  const r = await execa('node', [kexpBin, 'run', experimentFile, '--results', join(tmp, 'results'), '--jobs', String(jobs), '--json', ...args], {
+    env,
+    reject: false,
+  });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (r.exitCode !== 0) throw new Error(`${label}: kexp run exited ${r.exitCode}\n${r.stderr.split('\n').slice(-15).join('\n')}`);
   process.stderr.write(`${label}: ${seconds.toFixed(1)} s\n`);
@@ -36,7 +45,14 @@ async function timedRun(label: string, args: string[]): Promise<number> {
 }
 
 function startWorkers(url: string, count: number): ResultPromise[] {
-  return Array.from({ length: count }, (_, i) => execa('node', [kexpBin, 'worker', '--redis', url, '--jobs', String(jobs), '--name', `bench${i + 1}`], { env, reject: false, stdout: 'ignore', stderr: 'ignore' }));
+  return Array.from({ length: count }, (_, i) =>
+    execa('node', [kexpBin, 'worker', '--redis', url, '--jobs', String(jobs), '--name', `bench${i + 1}`], {
+      env,
+      reject: false,
+      stdout: 'ignore',
+      stderr: 'ignore',
+    }),
+  );
 }
 
 async function stopWorkers(workers: ResultPromise[]): Promise<void> {
@@ -66,12 +82,14 @@ try {
   const local = Math.min(...locals);
   const one = Math.min(...ones);
   const overhead = (one / local - 1) * 100;
-  console.log([
-    `experiment: ${cells} boots (6.12 baseline and early-break, uffd-populate, 3 repetitions), --jobs ${jobs} per process, ${cpus().length} cores, best of ${rounds} alternating rounds`,
-    `local executor          ${local.toFixed(1).padStart(6)} s   ${((cells / local) * 60).toFixed(1)} cells/min   (rounds: ${locals.map((t) => t.toFixed(1)).join(', ')} s)`,
-    `bullmq, 1 worker        ${one.toFixed(1).padStart(6)} s   ${((cells / one) * 60).toFixed(1)} cells/min   overhead over local ${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)} %  target < 10 %  ${overhead < 10 ? 'met' : 'NOT met'}   (rounds: ${ones.map((t) => t.toFixed(1)).join(', ')} s)`,
-    `bullmq, 2 workers       ${two.toFixed(1).padStart(6)} s   ${((cells / two) * 60).toFixed(1)} cells/min   ${(one / two).toFixed(2)}x the throughput of 1 worker (both on this one machine)`,
-  ].join('\n'));
+  console.log(
+    [
+      `experiment: ${cells} boots (6.12 baseline and early-break, uffd-populate, 3 repetitions), --jobs ${jobs} per process, ${cpus().length} cores, best of ${rounds} alternating rounds`,
+      `local executor          ${local.toFixed(1).padStart(6)} s   ${((cells / local) * 60).toFixed(1)} cells/min   (rounds: ${locals.map((t) => t.toFixed(1)).join(', ')} s)`,
+      `bullmq, 1 worker        ${one.toFixed(1).padStart(6)} s   ${((cells / one) * 60).toFixed(1)} cells/min   overhead over local ${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)} %  target < 10 %  ${overhead < 10 ? 'met' : 'NOT met'}   (rounds: ${ones.map((t) => t.toFixed(1)).join(', ')} s)`,
+      `bullmq, 2 workers       ${two.toFixed(1).padStart(6)} s   ${((cells / two) * 60).toFixed(1)} cells/min   ${(one / two).toFixed(2)}x the throughput of 1 worker (both on this one machine)`,
+    ].join('\n'),
+  );
 } finally {
   await redis.stop();
   if (!process.env.KEXP_BENCH_KEEP) rmSync(tmp, { recursive: true, force: true });

@@ -55,14 +55,22 @@ export function predicateFor(change: CellChange, bootStatuses: readonly string[]
     return { kind: 'figure', predicate: `${change.function}.per_page ${after.perPage < before.perPage ? '>' : '<'} ${threshold}` };
   }
   if (before.status !== 'ok') {
-    return { note: after.status === 'ok' ? `it recovered (${before.label} → ${after.label}): only a change for the worse is bisected` : `it was not ok before either (${before.label} → ${after.label})` };
+    return {
+      note:
+        after.status === 'ok'
+          ? `it recovered (${before.label} → ${after.label}): only a change for the worse is bisected`
+          : `it was not ok before either (${before.label} → ${after.label})`,
+    };
   }
   // ok before, not ok after: a new failure.
   if (after.status === 'missing') return { note: 'the cell was not measured in the later run' };
-  if (/^build failed/.test(after.reason ?? '')) return { note: 'the kernel did not build; a bisection skips commits that do not build, so it cannot find this one' };
+  if (/^build failed/.test(after.reason ?? ''))
+    return { note: 'the kernel did not build; a bisection skips commits that do not build, so it cannot find this one' };
   if (after.status === 'crashed' || after.status === 'hung') return { kind: 'status', predicate: `status != ${after.status}` };
   if (bootStatuses.length > 0 && bootStatuses.every((s) => s === 'ok')) {
-    return { note: `the workload ${after.status === 'skipped' ? 'was skipped' : 'failed'} in a kernel that booted fine; a bisection step judges the boot's status, which did not change` };
+    return {
+      note: `the workload ${after.status === 'skipped' ? 'was skipped' : 'failed'} in a kernel that booted fine; a bisection step judges the boot's status, which did not change`,
+    };
   }
   return { kind: 'status', predicate: 'status == ok' };
 }

@@ -17,7 +17,15 @@ import { workloadLabel } from '../measure/samples.js';
 import { artifactCommit, commitKey } from '../results/history.js';
 import { displayPath } from '../results/records.js';
 import { listRuns, RunStore, type RunManifest } from '../results/store.js';
-import { readNightlyRecord, writeNightlyRecord, type NightlyBisectResult, type NightlyBisection, type NightlyNote, type NightlyRecord, type NightlySource } from '../results/nightly.js';
+import {
+  readNightlyRecord,
+  writeNightlyRecord,
+  type NightlyBisectResult,
+  type NightlyBisection,
+  type NightlyNote,
+  type NightlyRecord,
+  type NightlySource,
+} from '../results/nightly.js';
 import { groupChanges, predicateFor, sharesCulprit, type CellChange } from './nightly-plan.js';
 import { bisectRecordFile } from './record.js';
 import { loadBisectRequest, runBisect, type BisectEnv, type BisectRecord, type BisectRequest } from './run.js';
@@ -77,7 +85,12 @@ export interface NightlySide {
  * bisected: a kernel that does not follow a git branch, no commit on record, one commit on both
  * sides, a branch that was rewritten, a change that no predicate captures.
  */
-export async function planNightlyBisections(root: string, previous: NightlySide, current: NightlySide, changes: readonly CellChange[]): Promise<{ bisections: NightlyBisection[]; notes: NightlyNote[] }> {
+export async function planNightlyBisections(
+  root: string,
+  previous: NightlySide,
+  current: NightlySide,
+  changes: readonly CellChange[],
+): Promise<{ bisections: NightlyBisection[]; notes: NightlyNote[] }> {
   const notes: NightlyNote[] = [];
   const note = (change: CellChange, text: string): void => {
     notes.push({ kernel: change.kernel, variant: change.variant, workload: change.workload, function: change.function, text });
@@ -105,19 +118,27 @@ export async function planNightlyBisections(root: string, previous: NightlySide,
       continue;
     }
     if (good === bad) {
-      note(change, `both runs built commit ${good.slice(0, 12)}: the change did not come from the kernel's history (a variant, the config, the compiler, kexp or the host changed)`);
+      note(
+        change,
+        `both runs built commit ${good.slice(0, 12)}: the change did not come from the kernel's history (a variant, the config, the compiler, kexp or the host changed)`,
+      );
       continue;
     }
     const key = `${repo}\u0000${good}\u0000${bad}`;
     if (!checked.has(key)) checked.set(key, await ancestry(repo, good, bad));
     const relation = checked.get(key)!;
     if (relation !== 'ancestor') {
-      note(change, relation === 'not-ancestor'
-        ? `the branch was rewritten: ${good.slice(0, 12)} (run ${previous.id}) is not an ancestor of ${bad.slice(0, 12)} (run ${current.id}), so there is no range to bisect`
-        : `commit ${good.slice(0, 12)} or ${bad.slice(0, 12)} is not in ${repo} any more (the branch was rewritten): there is no range to bisect`);
+      note(
+        change,
+        relation === 'not-ancestor'
+          ? `the branch was rewritten: ${good.slice(0, 12)} (run ${previous.id}) is not an ancestor of ${bad.slice(0, 12)} (run ${current.id}), so there is no range to bisect`
+          : `commit ${good.slice(0, 12)} or ${bad.slice(0, 12)} is not in ${repo} any more (the branch was rewritten): there is no range to bisect`,
+      );
       continue;
     }
-    const bootStatuses = Object.values(current.manifest.cells).filter((c) => c.kernel === change.kernel && c.variant === change.variant && c.state === 'done').map((c) => c.status ?? 'failed');
+    const bootStatuses = Object.values(current.manifest.cells)
+      .filter((c) => c.kernel === change.kernel && c.variant === change.variant && c.state === 'done')
+      .map((c) => c.status ?? 'failed');
     const predicate = predicateFor(change, bootStatuses);
     if ('note' in predicate) {
       note(change, predicate.note);
@@ -139,7 +160,8 @@ function requestFor(root: string, runDir: string, entry: NightlyBisection): Bise
   const experiment = parseJsonFile(displayPath(store.experimentFile), store.experimentText(), experimentSchema);
   const cell = planRun(experiment, { kernel: [entry.kernel], variant: [entry.variant] }).cells[0];
   const runs = cell?.spec.plan.runs.filter((r) => workloadLabel(r.workload, r.args) === entry.workload) ?? [];
-  if (!cell || runs.length !== 1) throw new InputError(`the experiment of ${displayPath(runDir)} has no cell ${entry.kernel} ${entry.variant} with workload ${entry.workload}`);
+  if (!cell || runs.length !== 1)
+    throw new InputError(`the experiment of ${displayPath(runDir)} has no cell ${entry.kernel} ${entry.variant} with workload ${entry.workload}`);
   const repo = gitRepoOf(loadRecipe(root, entry.kernel));
   if (!repo) throw new InputError(`kernel ${entry.kernel} no longer follows a git branch`);
   return {
@@ -187,14 +209,18 @@ export async function settleBisections(env: BisectEnv, runDir: string, record: N
       entry.state = 'running';
       save();
       const say = env.onProgress;
-      bisection = await runBisect({
-        ...env,
-        onProgress: (text) => say?.(`bisecting ${entry.kernel} ${entry.variant} ${entry.workload}: ${text}`),
-        onRecord: (id) => {
-          entry.bisectId = id;
-          save();
+      bisection = await runBisect(
+        {
+          ...env,
+          onProgress: (text) => say?.(`bisecting ${entry.kernel} ${entry.variant} ${entry.workload}: ${text}`),
+          onRecord: (id) => {
+            entry.bisectId = id;
+            save();
+          },
         },
-      }, request, resumable ? entry.bisectId : undefined);
+        request,
+        resumable ? entry.bisectId : undefined,
+      );
       entry.result = resultOf(bisection);
     } catch (error) {
       if (error instanceof CancelledError || env.signal.aborted || !isKexpError(error)) throw error;
@@ -206,14 +232,23 @@ export async function settleBisections(env: BisectEnv, runDir: string, record: N
     const stay = [judged!];
     const leave: NightlyBisection['changes'] = [];
     for (const change of others) {
-      const shares = found !== undefined
-        ? sharesCulprit(change, judged!.predicate, bisection!.steps[String(found - 1)], bisection!.steps[String(found)], entry.workload)
-        : change.predicate === judged!.predicate;
+      const shares =
+        found !== undefined
+          ? sharesCulprit(change, judged!.predicate, bisection!.steps[String(found - 1)], bisection!.steps[String(found)], entry.workload)
+          : change.predicate === judged!.predicate;
       (shares ? stay : leave).push(change);
     }
     entry.changes = stay;
     if (leave.length > 0) {
-      record.bisections.splice(i + 1, 0, { kernel: entry.kernel, variant: entry.variant, workload: entry.workload, good: { ...entry.good }, bad: { ...entry.bad }, changes: leave, state: 'pending' });
+      record.bisections.splice(i + 1, 0, {
+        kernel: entry.kernel,
+        variant: entry.variant,
+        workload: entry.workload,
+        good: { ...entry.good },
+        bad: { ...entry.bad },
+        changes: leave,
+        state: 'pending',
+      });
     }
     save();
   }

@@ -33,17 +33,26 @@ export function parsePredicate(text: string): Predicate {
   if (t) return { kind: 'test', test: t[1] ?? t[2]!, op: t[3] as '==' | '!=', verdict: t[4] as TestVerdictName, text: text.trim() };
   const n = testsPattern.exec(text);
   if (n) return { kind: 'tests', status: n[1] as TestStatus, op: n[2] as Comparison, value: Number(n[3]), text: text.trim() };
-  throw new InputError(`--predicate: cannot read "${text}"`, 'write what "good" means, e.g. "__get_user_pages.per_page <= 2", "kvm/kvm_async_pf_ready.per_page == 1", "status != crashed", "tests.fail == 0" or \'test "MADV_POPULATE_WRITE with PROT_WRITE" == pass\'');
+  throw new InputError(
+    `--predicate: cannot read "${text}"`,
+    'write what "good" means, e.g. "__get_user_pages.per_page <= 2", "kvm/kvm_async_pf_ready.per_page == 1", "status != crashed", "tests.fail == 0" or \'test "MADV_POPULATE_WRITE with PROT_WRITE" == pass\'',
+  );
 }
 
 function compare(a: number, op: Comparison, b: number): boolean {
   switch (op) {
-    case '<=': return a <= b + 1e-9;
-    case '<': return a < b - 1e-9;
-    case '>=': return a >= b - 1e-9;
-    case '>': return a > b + 1e-9;
-    case '==': return Math.abs(a - b) <= 1e-9;
-    case '!=': return Math.abs(a - b) > 1e-9;
+    case '<=':
+      return a <= b + 1e-9;
+    case '<':
+      return a < b - 1e-9;
+    case '>=':
+      return a >= b - 1e-9;
+    case '>':
+      return a > b + 1e-9;
+    case '==':
+      return Math.abs(a - b) <= 1e-9;
+    case '!=':
+      return Math.abs(a - b) > 1e-9;
   }
 }
 
@@ -78,7 +87,8 @@ export function judge(predicate: Predicate, step: StepOutcome, workload: string)
   if (step.status !== 'ok') return { verdict: 'skip', reason: `the workload could not run: the boot ${step.status ?? 'failed'}` };
   const figure = step.figures?.find((f) => f.workload === workload && f.function === predicate.target);
   if (!figure) return { verdict: 'skip', reason: `no figure for ${predicate.target} in ${workload}` };
-  if (figure.status !== 'ok' || figure[predicate.field] === null) return { verdict: 'skip', reason: `${predicate.target}: ${figure.status}${figure.reason ? ` (${figure.reason})` : ''}` };
+  if (figure.status !== 'ok' || figure[predicate.field] === null)
+    return { verdict: 'skip', reason: `${predicate.target}: ${figure.status}${figure.reason ? ` (${figure.reason})` : ''}` };
   const value = figure[predicate.field]!;
   return { verdict: compare(value, predicate.op, predicate.value) ? 'good' : 'bad', reason: `${predicate.target}.${predicate.field} = ${value}`, value };
 }
@@ -90,9 +100,16 @@ export function judge(predicate: Predicate, step: StepOutcome, workload: string)
 function judgeTest(predicate: Extract<Predicate, { kind: 'test' }>, step: StepOutcome): Judgement {
   const runs = (step.samples ?? []).filter((s) => s.tests || s.status === 'crashed' || s.status === 'hung');
   const results = runs.map((s) => s.tests?.results.find((r) => r.name === predicate.test));
-  if (results.every((r) => r === undefined) && (step.status === 'ok' || runs.length === 0)) return { verdict: 'skip', reason: `no test "${predicate.test}" in this step's results` };
+  if (results.every((r) => r === undefined) && (step.status === 'ok' || runs.length === 0))
+    return { verdict: 'skip', reason: `no test "${predicate.test}" in this step's results` };
   const failed = results.find((r) => r?.status === 'fail' || r?.status === 'error');
-  const verdict: TestVerdictName = failed ? 'fail' : results.some((r) => r === undefined) ? 'missing' : results.some((r) => r!.status === 'pass' || r!.status === 'xfail') ? 'pass' : 'skip';
+  const verdict: TestVerdictName = failed
+    ? 'fail'
+    : results.some((r) => r === undefined)
+      ? 'missing'
+      : results.some((r) => r!.status === 'pass' || r!.status === 'xfail')
+        ? 'pass'
+        : 'skip';
   const holds = predicate.op === '==' ? verdict === predicate.verdict : verdict !== predicate.verdict;
   const why = failed?.reason ? ` (${failed.reason})` : verdict === 'missing' ? ` (the boot ${step.status ?? 'failed'})` : '';
   return { verdict: holds ? 'good' : 'bad', reason: `test "${predicate.test}": ${verdict}${why}` };

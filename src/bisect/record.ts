@@ -18,46 +18,64 @@ const sourceSchema = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('series'), dir: z.string().min(1) }).loose(),
 ]);
 
-const planSchema = z.object({
-  runs: z.array(z.object({
-    workload: plainName,
-    args: z.array(z.string()),
-    sizes: z.array(z.number().int().min(1).max(1_048_576)).min(1),
-  }).loose()).length(1, 'a bisection measures one workload'),
-  repetitions: z.number().int().min(1).max(100),
-  collectors: z.array(z.enum(collectorNames)),
-  // As the command line gave them (kexp bisect checks them when it starts).
-  functions: z.array(z.string()),
-  events: z.array(z.string()).optional(),
-}).loose();
+const planSchema = z
+  .object({
+    runs: z
+      .array(
+        z
+          .object({
+            workload: plainName,
+            args: z.array(z.string()),
+            sizes: z.array(z.number().int().min(1).max(1_048_576)).min(1),
+          })
+          .loose(),
+      )
+      .length(1, 'a bisection measures one workload'),
+    repetitions: z.number().int().min(1).max(100),
+    collectors: z.array(z.enum(collectorNames)),
+    // As the command line gave them (kexp bisect checks them when it starts).
+    functions: z.array(z.string()),
+    events: z.array(z.string()).optional(),
+  })
+  .loose();
 
-const requestSchema = z.object({
-  source: sourceSchema,
-  kernel: plainName,
-  plan: planSchema,
-  predicate: z.string().refine(isPredicate, 'not a predicate kexp can read (e.g. "__get_user_pages.per_page <= 2")'),
-  accel: z.enum(['auto', 'kvm', 'tcg']),
-  variant: plainName.optional(),
-  /** The layer kexp wrote for --tree or --config (a folder of its cache), when the bisection used one. */
-  root: z.string().min(1).optional(),
-}).loose();
+const requestSchema = z
+  .object({
+    source: sourceSchema,
+    kernel: plainName,
+    plan: planSchema,
+    predicate: z.string().refine(isPredicate, 'not a predicate kexp can read (e.g. "__get_user_pages.per_page <= 2")'),
+    accel: z.enum(['auto', 'kvm', 'tcg']),
+    variant: plainName.optional(),
+    /** The layer kexp wrote for --tree or --config (a folder of its cache), when the bisection used one. */
+    root: z.string().min(1).optional(),
+  })
+  .loose();
 
-const stepSchema = z.object({
-  verdict: z.enum(['good', 'bad', 'skip']),
-  reason: z.string(),
-  value: z.number().optional(),
-  seconds: z.number(),
-  kernelKey: z.string().optional(),
-  status: z.enum(['ok', 'failed', 'crashed', 'hung']).optional(),
-  figures: z.array(z.object({
-    workload: z.string(),
-    function: z.string(),
-    status: z.enum(['ok', 'failed', 'crashed', 'hung', 'skipped']),
-    reason: z.string().optional(),
-    per_page: z.number().nullable(),
-    fixed: z.number().nullable(),
-  }).loose()).optional(),
-}).loose();
+const stepSchema = z
+  .object({
+    verdict: z.enum(['good', 'bad', 'skip']),
+    reason: z.string(),
+    value: z.number().optional(),
+    seconds: z.number(),
+    kernelKey: z.string().optional(),
+    status: z.enum(['ok', 'failed', 'crashed', 'hung']).optional(),
+    figures: z
+      .array(
+        z
+          .object({
+            workload: z.string(),
+            function: z.string(),
+            status: z.enum(['ok', 'failed', 'crashed', 'hung', 'skipped']),
+            reason: z.string().optional(),
+            per_page: z.number().nullable(),
+            fixed: z.number().nullable(),
+          })
+          .loose(),
+      )
+      .optional(),
+  })
+  .loose();
 
 const resultSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('found'), index: z.number().int().nonnegative(), summary: z.string() }).loose(),
@@ -65,26 +83,33 @@ const resultSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('error'), message: z.string(), summary: z.string() }).loose(),
 ]);
 
-export const bisectRecordSchema = z.object({
-  schema: z.literal('kexp/bisect@1'),
-  id: safeId,
-  request: requestSchema,
-  revisions: z.array(z.object({ index: z.number().int().nonnegative(), id: z.string(), label: z.string() }).loose()).min(2, 'a bisection needs a good and a bad revision'),
-  steps: z.record(z.string().regex(/^\d+$/, 'a revision index'), stepSchema),
-  state: z.enum(['running', 'complete', 'incomplete']),
-  result: resultSchema.optional(),
-}).loose().superRefine((record, ctx) => {
-  const git = record.request.source.mode === 'git';
-  record.revisions.forEach((revision, i) => {
-    if (revision.index !== i) ctx.addIssue({ code: 'custom', path: ['revisions', i, 'index'], message: `expected ${i} (revisions are listed in order)` });
-    // A revision id becomes a git ref and a variant name: a commit id, or a count of patches.
-    const ok = git ? /^[0-9a-f]{40,64}$/.test(revision.id) : revision.id === String(i);
-    if (!ok) ctx.addIssue({ code: 'custom', path: ['revisions', i, 'id'], message: git ? 'expected a full commit id (hex)' : `expected "${i}" (patches applied)` });
+export const bisectRecordSchema = z
+  .object({
+    schema: z.literal('kexp/bisect@1'),
+    id: safeId,
+    request: requestSchema,
+    revisions: z
+      .array(z.object({ index: z.number().int().nonnegative(), id: z.string(), label: z.string() }).loose())
+      .min(2, 'a bisection needs a good and a bad revision'),
+    steps: z.record(z.string().regex(/^\d+$/, 'a revision index'), stepSchema),
+    state: z.enum(['running', 'complete', 'incomplete']),
+    result: resultSchema.optional(),
+  })
+  .loose()
+  .superRefine((record, ctx) => {
+    const git = record.request.source.mode === 'git';
+    record.revisions.forEach((revision, i) => {
+      if (revision.index !== i) ctx.addIssue({ code: 'custom', path: ['revisions', i, 'index'], message: `expected ${i} (revisions are listed in order)` });
+      // A revision id becomes a git ref and a variant name: a commit id, or a count of patches.
+      const ok = git ? /^[0-9a-f]{40,64}$/.test(revision.id) : revision.id === String(i);
+      if (!ok)
+        ctx.addIssue({ code: 'custom', path: ['revisions', i, 'id'], message: git ? 'expected a full commit id (hex)' : `expected "${i}" (patches applied)` });
+    });
+    for (const key of Object.keys(record.steps)) {
+      if (Number(key) >= record.revisions.length)
+        ctx.addIssue({ code: 'custom', path: ['steps', key], message: `no revision ${key} (there are ${record.revisions.length})` });
+    }
   });
-  for (const key of Object.keys(record.steps)) {
-    if (Number(key) >= record.revisions.length) ctx.addIssue({ code: 'custom', path: ['steps', key], message: `no revision ${key} (there are ${record.revisions.length})` });
-  }
-});
 
 function isPredicate(text: string): boolean {
   try {

@@ -22,9 +22,7 @@ import { bisect, type Step, type Verdict } from './search.js';
 import { bisectRecordFile, readBisectRecord } from './record.js';
 import { judge, parsePredicate, type Judgement, type JudgedFigure, type StepOutcome } from './predicate.js';
 
-export type BisectSource =
-  | { mode: 'git'; repo: string; good: string; bad: string }
-  | { mode: 'series'; dir: string };
+export type BisectSource = { mode: 'git'; repo: string; good: string; bad: string } | { mode: 'series'; dir: string };
 
 export interface BisectRequest {
   source: BisectSource;
@@ -74,9 +72,10 @@ export interface BisectEnv extends Workspace {
 async function listRevisions(source: BisectSource): Promise<BisectRevision[]> {
   if (source.mode === 'git') {
     const repo = resolve(source.repo);
-    const rev = async (r: string): Promise<string> => capture('git', ['-C', repo, 'rev-parse', '--verify', '--quiet', `${r}^{commit}`]).catch(() => {
-      throw new InputError(`"${r}" is not a commit in ${repo}`);
-    });
+    const rev = async (r: string): Promise<string> =>
+      capture('git', ['-C', repo, 'rev-parse', '--verify', '--quiet', `${r}^{commit}`]).catch(() => {
+        throw new InputError(`"${r}" is not a commit in ${repo}`);
+      });
     const good = await rev(source.good);
     const bad = await rev(source.bad);
     const between = (await capture('git', ['-C', repo, 'rev-list', '--reverse', '--ancestry-path', `${good}..${bad}`])).split('\n').filter(Boolean);
@@ -103,7 +102,11 @@ function recipeFor(base: KernelRecipe, source: BisectSource, revision: BisectRev
 }
 
 export function newBisectId(request: BisectRequest, now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').replace('T', '-');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, '')
+    .replace('T', '-');
   return `bisect-${request.source.mode}-${stamp}-${hashJson(request).slice(0, 6)}`;
 }
 
@@ -130,7 +133,10 @@ export async function runBisect(env: BisectEnv, request: BisectRequest, resumeId
     if (!existsSync(file)) throw new InputError(`no bisection "${resumeId}" in ${env.resultsDir}`);
     record = readBisectRecord(file);
     if (request.source.mode === 'series' && record.revisions.length !== seriesPatches.length + 1) {
-      throw new InputError(`${file}: revisions: the record lists ${record.revisions.length - 1} patches, ${request.source.dir} now holds ${seriesPatches.length}`, 'the series changed since the bisection started: start a new bisection');
+      throw new InputError(
+        `${file}: revisions: the record lists ${record.revisions.length - 1} patches, ${request.source.dir} now holds ${seriesPatches.length}`,
+        'the series changed since the bisection started: start a new bisection',
+      );
     }
     record.state = 'running';
     save();
@@ -150,30 +156,73 @@ export async function runBisect(env: BisectEnv, request: BisectRequest, resumeId
   env.onRecord?.(record.id);
   const known = new Map<number, Verdict>(Object.entries(record.steps).map(([i, s]) => [Number(i), s.verdict]));
   try {
-    const outcome = await bisect(record.revisions, async (revision) => {
-      const started = Date.now();
-      const stepNumber = Object.keys(record.steps).length + 1;
-      const say = (what: string): void => env.onProgress?.(`step ${stepNumber}: ${revision.label}: ${what}`);
-      let judgement: Judgement;
-      let kernelKey: string | undefined;
-      let observed: Pick<BisectStep, 'status' | 'figures'> = {};
-      try {
-        const series = { variant: request.source.mode === 'git' ? `bisect-${revision.id.slice(0, 12)}` : `bisect-${revision.id}-of-${record.revisions.length - 1}`, series: base.series, patches: request.source.mode === 'series' ? seriesPatches.slice(0, revision.index) : variantPatches };
-        const kernel = await buildKernelFrom({ root: env.root, layout: env.layout, store: env.store, logger: env.logger, signal: env.signal, onProgress: (p: BuildProgress) => say(p.stage === 'compiling' ? `compiling, ${p.objects ?? 0} objects` : p.stage) }, recipeFor(base, request.source, revision), series);
-        kernelKey = kernel.key;
-        say('booting');
-        const cell = await runBootCell({ kernel: base.name, variant: series.variant, plan: request.plan, accel: request.accel }, { root: env.root, layout: env.layout, store: env.store, logger: env.logger, signal: env.signal, outDir: join(dir, 'steps', String(revision.index)), kernel, kernelSource: { recipe: recipeFor(base, request.source, revision), series } });
-        judgement = judge(predicate, { status: cell.outcome.status, figures: cell.figures, samples: cell.outcome.samples }, workload);
-        observed = { status: cell.outcome.status, figures: cell.figures.filter((f) => f.workload === workload).map((f) => ({ workload: f.workload, function: f.function, status: f.status, per_page: f.per_page, fixed: f.fixed, ...(f.reason ? { reason: f.reason } : {}) })) };
-      } catch (error) {
-        if (error instanceof CancelledError || env.signal.aborted || !isKexpError(error)) throw error;
-        judgement = judge(predicate, { buildError: error.message }, workload);
-      }
-      record.steps[String(revision.index)] = { ...judgement, seconds: (Date.now() - started) / 1000, ...(kernelKey ? { kernelKey } : {}), ...observed };
-      save();
-      say(`${judgement.verdict} (${judgement.reason})`);
-      return judgement.verdict;
-    }, known);
+    const outcome = await bisect(
+      record.revisions,
+      async (revision) => {
+        const started = Date.now();
+        const stepNumber = Object.keys(record.steps).length + 1;
+        const say = (what: string): void => env.onProgress?.(`step ${stepNumber}: ${revision.label}: ${what}`);
+        let judgement: Judgement;
+        let kernelKey: string | undefined;
+        let observed: Pick<BisectStep, 'status' | 'figures'> = {};
+        try {
+          const series = {
+            variant: request.source.mode === 'git' ? `bisect-${revision.id.slice(0, 12)}` : `bisect-${revision.id}-of-${record.revisions.length - 1}`,
+            series: base.series,
+            patches: request.source.mode === 'series' ? seriesPatches.slice(0, revision.index) : variantPatches,
+          };
+          const kernel = await buildKernelFrom(
+            {
+              root: env.root,
+              layout: env.layout,
+              store: env.store,
+              logger: env.logger,
+              signal: env.signal,
+              onProgress: (p: BuildProgress) => say(p.stage === 'compiling' ? `compiling, ${p.objects ?? 0} objects` : p.stage),
+            },
+            recipeFor(base, request.source, revision),
+            series,
+          );
+          kernelKey = kernel.key;
+          say('booting');
+          const cell = await runBootCell(
+            { kernel: base.name, variant: series.variant, plan: request.plan, accel: request.accel },
+            {
+              root: env.root,
+              layout: env.layout,
+              store: env.store,
+              logger: env.logger,
+              signal: env.signal,
+              outDir: join(dir, 'steps', String(revision.index)),
+              kernel,
+              kernelSource: { recipe: recipeFor(base, request.source, revision), series },
+            },
+          );
+          judgement = judge(predicate, { status: cell.outcome.status, figures: cell.figures, samples: cell.outcome.samples }, workload);
+          observed = {
+            status: cell.outcome.status,
+            figures: cell.figures
+              .filter((f) => f.workload === workload)
+              .map((f) => ({
+                workload: f.workload,
+                function: f.function,
+                status: f.status,
+                per_page: f.per_page,
+                fixed: f.fixed,
+                ...(f.reason ? { reason: f.reason } : {}),
+              })),
+          };
+        } catch (error) {
+          if (error instanceof CancelledError || env.signal.aborted || !isKexpError(error)) throw error;
+          judgement = judge(predicate, { buildError: error.message }, workload);
+        }
+        record.steps[String(revision.index)] = { ...judgement, seconds: (Date.now() - started) / 1000, ...(kernelKey ? { kernelKey } : {}), ...observed };
+        save();
+        say(`${judgement.verdict} (${judgement.reason})`);
+        return judgement.verdict;
+      },
+      known,
+    );
     record.state = 'complete';
     record.result = { ...outcome.step, summary: summarise(outcome.step, record) };
     save();
@@ -188,13 +237,18 @@ export async function runBisect(env: BisectEnv, request: BisectRequest, resumeId
 function summarise(step: Exclude<Step, { kind: 'test' }>, record: BisectRecord): string {
   const label = (i: number): string => record.revisions[i]?.label ?? String(i);
   switch (step.kind) {
-    case 'found': return `first bad: ${label(step.index)}`;
-    case 'ambiguous': return `the first bad revision is one of (the others could not be tested): ${step.candidates.map(label).join('; ')}`;
-    case 'error': return step.message;
+    case 'found':
+      return `first bad: ${label(step.index)}`;
+    case 'ambiguous':
+      return `the first bad revision is one of (the others could not be tested): ${step.candidates.map(label).join('; ')}`;
+    case 'error':
+      return step.message;
   }
 }
 
 export function listBisections(resultsDir: string): string[] {
   if (!existsSync(resultsDir)) return [];
-  return readdirSync(resultsDir).filter((d) => d.startsWith('bisect-') && existsSync(join(resultsDir, d, 'bisect.json'))).sort();
+  return readdirSync(resultsDir)
+    .filter((d) => d.startsWith('bisect-') && existsSync(join(resultsDir, d, 'bisect.json')))
+    .sort();
 }

@@ -18,18 +18,26 @@ export function nextStep(count: number, verdicts: ReadonlyMap<number, Verdict>):
   if (count < 2) return { kind: 'error', message: 'a bisection needs a good and a bad revision' };
   const last = count - 1;
   // The ends first: a "good" end that tests bad (or the reverse) would send the search astray.
-  for (const [end, expected] of [[0, 'good'], [last, 'bad']] as const) {
+  for (const [end, expected] of [
+    [0, 'good'],
+    [last, 'bad'],
+  ] as const) {
     const verdict = verdicts.get(end);
     if (verdict === undefined) return { kind: 'test', index: end };
-    if (verdict === 'skip') return { kind: 'error', message: `the ${expected} end (revision ${end}) cannot be tested (skipped): choose another ${expected} revision` };
-    if (verdict !== expected) return { kind: 'error', message: `the ${expected} end (revision ${end}) tested ${verdict}: the predicate does not separate these revisions` };
+    if (verdict === 'skip')
+      return { kind: 'error', message: `the ${expected} end (revision ${end}) cannot be tested (skipped): choose another ${expected} revision` };
+    if (verdict !== expected)
+      return { kind: 'error', message: `the ${expected} end (revision ${end}) tested ${verdict}: the predicate does not separate these revisions` };
   }
   const goods = [...verdicts].filter(([, v]) => v === 'good').map(([i]) => i);
   const bads = [...verdicts].filter(([, v]) => v === 'bad').map(([i]) => i);
   const lastGood = Math.max(...goods);
   const firstBad = Math.min(...bads);
   if (lastGood > firstBad) {
-    return { kind: 'error', message: `inconsistent answers: revision ${lastGood} tested good after revision ${firstBad} tested bad (the behaviour flips back and forth, or the test is not deterministic)` };
+    return {
+      kind: 'error',
+      message: `inconsistent answers: revision ${lastGood} tested good after revision ${firstBad} tested bad (the behaviour flips back and forth, or the test is not deterministic)`,
+    };
   }
   const open = [];
   for (let i = lastGood + 1; i < firstBad; i++) if (!verdicts.has(i)) open.push(i);
@@ -52,7 +60,11 @@ export interface BisectResult<R> {
 }
 
 /** Drive the search with a real (or fake) test; `known` resumes an interrupted bisection. */
-export async function bisect<R>(revisions: readonly R[], test: (revision: R, index: number) => Promise<Verdict>, known: ReadonlyMap<number, Verdict> = new Map()): Promise<BisectResult<R>> {
+export async function bisect<R>(
+  revisions: readonly R[],
+  test: (revision: R, index: number) => Promise<Verdict>,
+  known: ReadonlyMap<number, Verdict> = new Map(),
+): Promise<BisectResult<R>> {
   const verdicts = new Map(known);
   const trail: BisectResult<R>['trail'] = [];
   for (;;) {

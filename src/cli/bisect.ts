@@ -46,7 +46,10 @@ export const registerBisect: Registrar = (program: Command) => {
     .option('--series <dir>', 'bisect an ordered patch series (NNNN-*.patch) applied on --kernel instead')
     .option('-k, --kernel <name>', 'recipe for the config fragments (git) or the kernel to patch (series) (default: 6.1)')
     .option('-w, --workload <workload>', 'the one workload measured, with its options', 'async-pf')
-    .option('--kselftest <spec>', 'measure a kernel selftest instead, built from each step\'s own tree: TARGET:TEST[ ARGS] (predicates: "tests.fail == 0", \'test "NAME" == pass\')')
+    .option(
+      '--kselftest <spec>',
+      'measure a kernel selftest instead, built from each step\'s own tree: TARGET:TEST[ ARGS] (predicates: "tests.fail == 0", \'test "NAME" == pass\')',
+    )
     .option('-p, --pages <sizes>', 'sizes in pages', '64,128')
     .option('--predicate <expr>', 'what good means: "__get_user_pages.per_page <= 2", "status != crashed"')
     .option('-f, --functions <list>', 'kernel functions to count', '__get_user_pages,handle_userfault')
@@ -57,7 +60,9 @@ export const registerBisect: Registrar = (program: Command) => {
     .option('--json', 'print the bisection record on stdout');
   addOwnKernelOptions(command, { patch: false, config: true });
   command
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   kexp bisect --kernel-git ~/linux --good v6.1 --bad HEAD --kernel 6.1 --workload async-pf \\
       --predicate "__get_user_pages.per_page >= 3"
@@ -67,64 +72,91 @@ Examples:
 Each step builds the revision incrementally (one working copy and build folder per repository),
 boots it, measures, and judges: good, bad, or skip (does not build, or the workload cannot run).
 The record is results/bisect-*/bisect.json, written after every step.
-Exit code 0 when the first bad revision was found, 1 when the search was ambiguous or inconsistent.`)
-    .action(action('bisect', async (ctx, options: BisectOptions) => {
-      const resultsDir = resultsRoot(ctx.root, options.results);
-      let request: BisectRequest;
-      if (options.resume) {
-        request = loadBisectRequest(resultsDir, options.resume);
-        if (request.root !== undefined) {
-          if (!existsSync(request.root)) throw new InputError(`bisection ${options.resume} was started on ${request.root}, which is gone`, 'start it again with the same --tree or --config');
-          ctx.root = request.root;
+Exit code 0 when the first bad revision was found, 1 when the search was ambiguous or inconsistent.`,
+    )
+    .action(
+      action('bisect', async (ctx, options: BisectOptions) => {
+        const resultsDir = resultsRoot(ctx.root, options.results);
+        let request: BisectRequest;
+        if (options.resume) {
+          request = loadBisectRequest(resultsDir, options.resume);
+          if (request.root !== undefined) {
+            if (!existsSync(request.root))
+              throw new InputError(
+                `bisection ${options.resume} was started on ${request.root}, which is gone`,
+                'start it again with the same --tree or --config',
+              );
+            ctx.root = request.root;
+          }
+        } else {
+          const own = options.tree !== undefined || options.config !== undefined || (options.configAdd?.length ?? 0) > 0;
+          if (options.tree !== undefined && options.kernelGit !== undefined)
+            throw new InputError(
+              '--tree with --kernel-git: the git tree is what is bisected',
+              'bisect a patch series on your tree with --series DIR --tree DIR, or your commits with --kernel-git DIR',
+            );
+          if (own) options.kernel = selectKernel(ctx, options, 'single', { defaultKernel: DEFAULT_BISECT_KERNEL }).kernel;
+          if (!options.predicate) throw new InputError('--predicate is required', 'e.g. --predicate "__get_user_pages.per_page <= 2"');
+          const predicate = parsePredicate(options.predicate);
+          const git = options.kernelGit !== undefined;
+          if (git === (options.series !== undefined)) throw new InputError('give either --kernel-git DIR with --good and --bad, or --series DIR');
+          if (git && (!options.good || !options.bad)) throw new InputError('--kernel-git needs --good REV and --bad REV');
+          const catalog = loadCatalog(ctx.root);
+          const [kernel] = parseKernels(options.kernel ?? DEFAULT_BISECT_KERNEL, catalog, { single: true });
+          const accel = parseAccel(options.accel);
+          // a bisection boots with the default guest memory
+          const sizes = parsePages(options.pages, { memoryMiB: DEFAULT_MEMORY_MIB });
+          const runs =
+            options.kselftest !== undefined ? [kselftestRun(parseKselftestSpec(options.kselftest), sizes)] : parseWorkloads(options.workload, catalog, sizes);
+          if (runs.length !== 1) throw new InputError(`--workload: a bisection measures one workload (with its options), found "${options.workload}"`);
+          const functions = parseFunctionNames('--functions', options.functions);
+          if (predicate.kind === 'figure' && !predicate.target.includes('/') && !functions.includes(predicate.target)) {
+            throw new InputError(
+              `--predicate: "${predicate.target}" is not counted (--functions ${functions.join(',')})`,
+              `add it to --functions, or judge one of ${functions.join(', ')}`,
+            );
+          }
+          request = {
+            source: git ? { mode: 'git', repo: options.kernelGit!, good: options.good!, bad: options.bad! } : { mode: 'series', dir: options.series! },
+            kernel: kernel!,
+            plan: { runs, repetitions: 1, collectors: parseCollectors(options.collect), functions },
+            predicate: options.predicate,
+            accel,
+            ...(own ? { root: ctx.root } : {}),
+          };
+          checkPlanFits(request.plan, 'kexp bisect');
+          loadRecipe(ctx.root, request.kernel);
         }
-      } else {
-        const own = options.tree !== undefined || options.config !== undefined || (options.configAdd?.length ?? 0) > 0;
-        if (options.tree !== undefined && options.kernelGit !== undefined) throw new InputError('--tree with --kernel-git: the git tree is what is bisected', 'bisect a patch series on your tree with --series DIR --tree DIR, or your commits with --kernel-git DIR');
-        if (own) options.kernel = selectKernel(ctx, options, 'single', { defaultKernel: DEFAULT_BISECT_KERNEL }).kernel;
-        if (!options.predicate) throw new InputError('--predicate is required', 'e.g. --predicate "__get_user_pages.per_page <= 2"');
-        const predicate = parsePredicate(options.predicate);
-        const git = options.kernelGit !== undefined;
-        if (git === (options.series !== undefined)) throw new InputError('give either --kernel-git DIR with --good and --bad, or --series DIR');
-        if (git && (!options.good || !options.bad)) throw new InputError('--kernel-git needs --good REV and --bad REV');
-        const catalog = loadCatalog(ctx.root);
-        const [kernel] = parseKernels(options.kernel ?? DEFAULT_BISECT_KERNEL, catalog, { single: true });
-        const accel = parseAccel(options.accel);
-        // a bisection boots with the default guest memory
-        const sizes = parsePages(options.pages, { memoryMiB: DEFAULT_MEMORY_MIB });
-        const runs = options.kselftest !== undefined ? [kselftestRun(parseKselftestSpec(options.kselftest), sizes)] : parseWorkloads(options.workload, catalog, sizes);
-        if (runs.length !== 1) throw new InputError(`--workload: a bisection measures one workload (with its options), found "${options.workload}"`);
-        const functions = parseFunctionNames('--functions', options.functions);
-        if (predicate.kind === 'figure' && !predicate.target.includes('/') && !functions.includes(predicate.target)) {
-          throw new InputError(`--predicate: "${predicate.target}" is not counted (--functions ${functions.join(',')})`, `add it to --functions, or judge one of ${functions.join(', ')}`);
+        await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
+        const progress = createProgress(true);
+        const started = Date.now();
+        const record = await runBisect(
+          {
+            root: ctx.root,
+            layout: ctx.layout,
+            store: ctx.store,
+            logger: ctx.logger,
+            signal: ctx.signal,
+            resultsDir,
+            onProgress: (text) => progress.update(`${text} [${elapsed(started)}]`),
+          },
+          request,
+          options.resume,
+        );
+        const found = record.result?.kind === 'found';
+        if (found) progress.succeed(`${record.result!.summary} (${Object.keys(record.steps).length} steps in ${elapsed(started)})`);
+        else progress.fail(record.result?.summary ?? 'no result');
+        if (ctx.json) {
+          ctx.out(JSON.stringify(record));
+        } else {
+          const rows = record.revisions.map((r) => {
+            const step = record.steps[String(r.index)];
+            return [String(r.index), r.label.slice(0, 50), step?.verdict ?? '', step?.reason ?? ''];
+          });
+          ctx.out(table([['#', 'revision', 'verdict', 'why'], ...rows]));
+          ctx.out(`\n${record.result?.summary ?? ''}\nrecord: ${resultsDir}/${record.id}/bisect.json`);
         }
-        request = {
-          source: git ? { mode: 'git', repo: options.kernelGit!, good: options.good!, bad: options.bad! } : { mode: 'series', dir: options.series! },
-          kernel: kernel!,
-          plan: { runs, repetitions: 1, collectors: parseCollectors(options.collect), functions },
-          predicate: options.predicate,
-          accel,
-          ...(own ? { root: ctx.root } : {}),
-        };
-        checkPlanFits(request.plan, 'kexp bisect');
-        loadRecipe(ctx.root, request.kernel);
-      }
-      await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
-      const progress = createProgress(true);
-      const started = Date.now();
-      const record = await runBisect({ root: ctx.root, layout: ctx.layout, store: ctx.store, logger: ctx.logger, signal: ctx.signal, resultsDir, onProgress: (text) => progress.update(`${text} [${elapsed(started)}]`) }, request, options.resume);
-      const found = record.result?.kind === 'found';
-      if (found) progress.succeed(`${record.result!.summary} (${Object.keys(record.steps).length} steps in ${elapsed(started)})`);
-      else progress.fail(record.result?.summary ?? 'no result');
-      if (ctx.json) {
-        ctx.out(JSON.stringify(record));
-      } else {
-        const rows = record.revisions.map((r) => {
-          const step = record.steps[String(r.index)];
-          return [String(r.index), r.label.slice(0, 50), step?.verdict ?? '', step?.reason ?? ''];
-        });
-        ctx.out(table([['#', 'revision', 'verdict', 'why'], ...rows]));
-        ctx.out(`\n${record.result?.summary ?? ''}\nrecord: ${resultsDir}/${record.id}/bisect.json`);
-      }
-      return found ? 0 : 1;
-    }));
+        return found ? 0 : 1;
+      }),
+    );
 };

@@ -16,8 +16,29 @@ import { createProgress, elapsed } from './progress.js';
 import { describeProgress } from './build.js';
 import { InputError } from '../core/errors.js';
 import type { BootJson } from './json-output.js';
-import { addOwnKernelOptions, checkExternalFlags, importExternal, selectKernel, withExternalKernel, type ExternalChoice, type OwnKernelOptions } from './own-kernel.js';
-import { checkPlanFits, parseAccel, parseCollectors, parseEventNames, parseFunctionNames, parseKernels, parseMemory, parsePages, parseReps, parseVariants, parseWatchdog, parseWorkloads } from './options.js';
+import {
+  addOwnKernelOptions,
+  checkExternalFlags,
+  importExternal,
+  selectKernel,
+  withExternalKernel,
+  type ExternalChoice,
+  type OwnKernelOptions,
+} from './own-kernel.js';
+import {
+  checkPlanFits,
+  parseAccel,
+  parseCollectors,
+  parseEventNames,
+  parseFunctionNames,
+  parseKernels,
+  parseMemory,
+  parsePages,
+  parseReps,
+  parseVariants,
+  parseWatchdog,
+  parseWorkloads,
+} from './options.js';
 
 export const DEFAULT_FUNCTIONS = ['__get_user_pages', '__get_user_pages_remote', 'handle_userfault'];
 
@@ -57,7 +78,10 @@ export function checkBootOptions(flags: BootFlags, catalog: Catalog, command: st
   const memoryMiB = parseMemory(flags.memory);
   const sizes = parsePages(flags.pages, { memoryMiB, memoryFlag: '--memory' });
   // A program after -- and each --kselftest run as they are; kexp's workloads only when asked for then.
-  const programs = [...(command.length > 0 ? [commandRun(command, sizes)] : []), ...(flags.kselftest ?? []).map((k) => kselftestRun(parseKselftestSpec(k), sizes))];
+  const programs = [
+    ...(command.length > 0 ? [commandRun(command, sizes)] : []),
+    ...(flags.kselftest ?? []).map((k) => kselftestRun(parseKselftestSpec(k), sizes)),
+  ];
   const plan: GuestPlan = {
     runs: [...(flags.workload !== undefined || programs.length === 0 ? parseWorkloads(flags.workload ?? 'uffd-populate', catalog, sizes) : []), ...programs],
     repetitions: parseReps(flags.reps),
@@ -65,7 +89,15 @@ export function checkBootOptions(flags: BootFlags, catalog: Catalog, command: st
     functions: parseFunctionNames('--functions', flags.functions),
   };
   if (flags.events !== undefined) plan.events = parseEventNames('--events', flags.events);
-  const choice = { kernel: kernel!, variant: variant!, plan, accel: parseAccel(flags.accel), memoryMiB, watchdogSeconds: parseWatchdog(flags.watchdog), ...(flags.overlay !== undefined ? { overlay: checkOverlay(flags.overlay) } : {}) };
+  const choice = {
+    kernel: kernel!,
+    variant: variant!,
+    plan,
+    accel: parseAccel(flags.accel),
+    memoryMiB,
+    watchdogSeconds: parseWatchdog(flags.watchdog),
+    ...(flags.overlay !== undefined ? { overlay: checkOverlay(flags.overlay) } : {}),
+  };
   checkPlanFits(plan, 'kexp boot');
   return choice;
 }
@@ -76,22 +108,42 @@ export const registerBoot: Registrar = (program: Command) => {
     .description('boot a kernel variant with the guest image under QEMU, run workloads, print samples and per-page figures')
     .option('-k, --kernel <name>', 'kernel recipe from kernels/')
     .option('-V, --variant <name>', 'variant from patches/ (default: baseline, or the --patch); NAME=PATH is a patch')
-    .option('--bzimage <file>', 'boot a kernel built elsewhere (arch/x86/boot/bzImage), checked first against what kexp needs, from its embedded config or --config')
+    .option(
+      '--bzimage <file>',
+      'boot a kernel built elsewhere (arch/x86/boot/bzImage), checked first against what kexp needs, from its embedded config or --config',
+    )
     .argument('[command...]', 'a program to run as the workload, after --: kexp boot --kernel 6.12 -- /usr/bin/prog --size {n}M ({n}: each size of --pages)')
-    .option('-w, --workload <list>', 'workloads, comma-separated, each with its options: "uffd-populate,uffd-populate --write" (default: uffd-populate, unless a program or --kselftest is given)')
-    .option('--kselftest <spec>', 'a kernel selftest built from this kernel\'s own tree and variant, TARGET:TEST[ ARGS] ({n}: each size of --pages); repeatable', (v: string, all: string[] = []) => [...all, v])
+    .option(
+      '-w, --workload <list>',
+      'workloads, comma-separated, each with its options: "uffd-populate,uffd-populate --write" (default: uffd-populate, unless a program or --kselftest is given)',
+    )
+    .option(
+      '--kselftest <spec>',
+      "a kernel selftest built from this kernel's own tree and variant, TARGET:TEST[ ARGS] ({n}: each size of --pages); repeatable",
+      (v: string, all: string[] = []) => [...all, v],
+    )
     .option('--overlay <dir|tar>', 'files put into the guest image (DIR/usr/bin/x lands at /usr/bin/x); dynamic executables bring their libraries')
-    .option('-p, --pages <sizes>', `sizes in pages, comma-separated (two or more for a per-page figure), each at most half the guest memory (${maxPagesFor(DEFAULT_MEMORY_MIB)} at ${DEFAULT_MEMORY_MIB} MiB)`, '64,128')
+    .option(
+      '-p, --pages <sizes>',
+      `sizes in pages, comma-separated (two or more for a per-page figure), each at most half the guest memory (${maxPagesFor(DEFAULT_MEMORY_MIB)} at ${DEFAULT_MEMORY_MIB} MiB)`,
+      '64,128',
+    )
     .option('-r, --reps <n>', `repetitions of every workload and size (${REPETITIONS.min} to ${REPETITIONS.max})`, '1')
     .option('-c, --collect <list>', `collectors: ${collectorNames.join(', ')}`, 'ftrace,kprobe')
     .option('-f, --functions <list>', 'kernel functions to count (C identifiers), comma-separated', DEFAULT_FUNCTIONS.join(','))
-    .option('-e, --events <list>', 'tracepoints (group/name) to count besides the workloads\' own, comma-separated')
+    .option('-e, --events <list>', "tracepoints (group/name) to count besides the workloads' own, comma-separated")
     .option('--accel <accel>', 'auto, kvm or tcg', 'auto')
     .option('--memory <MiB>', `guest memory (${MEMORY_MIB.min} to ${MEMORY_MIB.max})`, String(DEFAULT_MEMORY_MIB))
-    .option('--watchdog <seconds>', `hung when the result channel is silent this long (${WATCHDOG_SECONDS.min} to ${WATCHDOG_SECONDS.max})`, String(DEFAULT_WATCHDOG_SECONDS))
+    .option(
+      '--watchdog <seconds>',
+      `hung when the result channel is silent this long (${WATCHDOG_SECONDS.min} to ${WATCHDOG_SECONDS.max})`,
+      String(DEFAULT_WATCHDOG_SECONDS),
+    )
     .option('--json', 'print {status, reason, accel, samples, figures, ...} on stdout');
   addOwnKernelOptions(command)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   kexp boot --kernel 6.12 --variant continue
   kexp boot --kernel 6.1 --variant early-break --workload "uffd-populate --write" --pages 64,128,256 --json
@@ -103,87 +155,127 @@ Examples:
   kexp boot --bzimage ~/linux/arch/x86/boot/bzImage --config ~/linux/.config
 
 The kernel console goes to console.log and the agent's samples to results.jsonl in the boot
-folder that is printed at the end. Exit code 1 when a sample failed or the VM crashed or hung.`)
-    .action(action('boot', async (ctx, flags: BootFlags & OwnKernelOptions & { bzimage?: string }, command) => {
-      let external: ExternalChoice | undefined;
-      let checked: BootChoice;
-      if (flags.bzimage !== undefined) {
-        external = checkExternalFlags(ctx, flags, 'boot');
-        checked = checkBootOptions({ ...flags, kernel: external.name, variant: 'bzimage' }, withExternalKernel(loadCatalog(ctx.root), external.name), command);
-        if (flags.kselftest?.length) throw new InputError('--kselftest with --bzimage: a kselftest is built from the kernel\'s own tree', 'boot your tree with --tree DIR instead, or leave --kselftest out');
-      } else {
-        const selected = selectKernel(ctx, flags, 'single');
-        checked = checkBootOptions({ ...flags, kernel: selected.kernel, variant: selected.variant }, loadCatalog(ctx.root), command);
-        loadRecipe(ctx.root, checked.kernel);
-      }
-      await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
-      const externalKernel = external ? await importExternal(ctx, external) : undefined;
-      if (!externalKernel) await preflightPlan(ctx.root, ctx.layout, [checked.kernel], checked.plan, ctx.signal);
-      const { plan, accel: accelRequest } = checked;
-      const reps = plan.repetitions;
-      const progress = createProgress(true);
-      const started = Date.now();
-      const total = plan.runs.reduce((n, r) => n + r.sizes.length, 0) * reps;
-      let done = 0;
-      const what = `${checked.kernel}/${checked.variant}`;
-      const cell = await runBootCell(
-        { kernel: checked.kernel, variant: checked.variant, plan, accel: accelRequest, memoryMiB: checked.memoryMiB, watchdogSeconds: checked.watchdogSeconds, ...(checked.overlay ? { overlay: checked.overlay } : {}) },
-        {
-          root: ctx.root,
-          layout: ctx.layout,
-          store: ctx.store,
-          logger: ctx.logger,
-          signal: ctx.signal,
-          outDir: cellOutDir(ctx.layout.logs, checked.kernel, checked.variant),
-          ...(externalKernel ? { kernel: externalKernel } : {}),
-          onBuildProgress: (p) => progress.update(describeProgress(p, started)),
-          onStage: (stage) => progress.update(`${what}: ${stage} [${elapsed(started)}]`),
-          onMessage: (m) => {
-            if (m.type === 'sample') done++;
-            progress.update(`${what}: ${done}/${total} samples [${elapsed(started)}]`);
+folder that is printed at the end. Exit code 1 when a sample failed or the VM crashed or hung.`,
+    )
+    .action(
+      action('boot', async (ctx, flags: BootFlags & OwnKernelOptions & { bzimage?: string }, command) => {
+        let external: ExternalChoice | undefined;
+        let checked: BootChoice;
+        if (flags.bzimage !== undefined) {
+          external = checkExternalFlags(ctx, flags, 'boot');
+          checked = checkBootOptions(
+            { ...flags, kernel: external.name, variant: 'bzimage' },
+            withExternalKernel(loadCatalog(ctx.root), external.name),
+            command,
+          );
+          if (flags.kselftest?.length)
+            throw new InputError(
+              "--kselftest with --bzimage: a kselftest is built from the kernel's own tree",
+              'boot your tree with --tree DIR instead, or leave --kselftest out',
+            );
+        } else {
+          const selected = selectKernel(ctx, flags, 'single');
+          checked = checkBootOptions({ ...flags, kernel: selected.kernel, variant: selected.variant }, loadCatalog(ctx.root), command);
+          loadRecipe(ctx.root, checked.kernel);
+        }
+        await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
+        const externalKernel = external ? await importExternal(ctx, external) : undefined;
+        if (!externalKernel) await preflightPlan(ctx.root, ctx.layout, [checked.kernel], checked.plan, ctx.signal);
+        const { plan, accel: accelRequest } = checked;
+        const reps = plan.repetitions;
+        const progress = createProgress(true);
+        const started = Date.now();
+        const total = plan.runs.reduce((n, r) => n + r.sizes.length, 0) * reps;
+        let done = 0;
+        const what = `${checked.kernel}/${checked.variant}`;
+        const cell = await runBootCell(
+          {
+            kernel: checked.kernel,
+            variant: checked.variant,
+            plan,
+            accel: accelRequest,
+            memoryMiB: checked.memoryMiB,
+            watchdogSeconds: checked.watchdogSeconds,
+            ...(checked.overlay ? { overlay: checked.overlay } : {}),
           },
-        },
-      );
-      const { outcome, figures, accel: choice, kernel, image } = cell;
-      const findings = outcome.status !== 'ok' || outcome.samples.some((s) => s.status === 'failed' || s.status === 'crashed' || s.status === 'hung');
-      const summary = `${checked.kernel}/${checked.variant}: ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''} in ${(outcome.durationMs / 1000).toFixed(1)} s under ${choice.accel}`;
-      if (findings) progress.fail(summary);
-      else progress.succeed(summary);
-      if (ctx.json) {
-        ctx.out(JSON.stringify({
-          kernel: checked.kernel,
-          variant: checked.variant,
-          status: outcome.status,
-          reason: outcome.reason ?? null,
-          excerpt: outcome.excerpt ?? null,
-          accel: choice.accel,
-          accelReason: choice.reason,
-          kernelKey: kernel.key,
-          imageKey: image.key,
-          seconds: outcome.durationMs / 1000,
-          guestKernel: outcome.hello?.kernel ?? null,
-          traceable: outcome.hello?.traceable ?? null,
-          warnings: outcome.warnings.map((w) => ({ title: w.title, excerpt: w.excerpt })),
-          agentErrors: outcome.agentErrors,
-          notes: cell.notes,
-          ...(cell.programs ? { kselftests: cell.programs.kselftests.map((k) => ({ label: k.label, dir: k.dir, program: k.program, key: k.key, cached: k.cached, seconds: k.seconds })), layerKey: cell.programs.layer?.key ?? null } : {}),
-          samples: outcome.samples,
-          figures,
-          consoleLog: outcome.consoleLog,
-          resultLog: outcome.resultLog,
-        } satisfies BootJson));
-      } else {
-        ctx.out(`accelerator: ${choice.reason}`);
-        if (outcome.excerpt && outcome.status !== 'ok') ctx.out(`\n${outcome.status}: ${outcome.reason}\n${outcome.excerpt.map((l) => `  | ${l}`).join('\n')}`);
-        for (const w of outcome.warnings) ctx.out(`\nkernel warning: ${w.title}\n${w.excerpt.slice(0, 12).map((l) => `  | ${l}`).join('\n')}`);
-        for (const e of outcome.agentErrors) ctx.out(`agent: ${e}`);
-        for (const n of cell.notes) ctx.out(`note: ${n}`);
-        ctx.out(`\nsamples:\n${formatSamples(outcome.samples, cell.targets)}`);
-        const tests = formatTests(outcome.samples);
-        if (tests) ctx.out(`\ntests:\n${tests}`);
-        ctx.out(`\nper-page figures (calls = fixed + per_page x pages):\n${formatFigures(figures)}`);
-        ctx.out(`\nconsole: ${outcome.consoleLog}\nresults: ${outcome.resultLog}`);
-      }
-      return findings ? 1 : 0;
-    }));
+          {
+            root: ctx.root,
+            layout: ctx.layout,
+            store: ctx.store,
+            logger: ctx.logger,
+            signal: ctx.signal,
+            outDir: cellOutDir(ctx.layout.logs, checked.kernel, checked.variant),
+            ...(externalKernel ? { kernel: externalKernel } : {}),
+            onBuildProgress: (p) => progress.update(describeProgress(p, started)),
+            onStage: (stage) => progress.update(`${what}: ${stage} [${elapsed(started)}]`),
+            onMessage: (m) => {
+              if (m.type === 'sample') done++;
+              progress.update(`${what}: ${done}/${total} samples [${elapsed(started)}]`);
+            },
+          },
+        );
+        const { outcome, figures, accel: choice, kernel, image } = cell;
+        const findings = outcome.status !== 'ok' || outcome.samples.some((s) => s.status === 'failed' || s.status === 'crashed' || s.status === 'hung');
+        const summary = `${checked.kernel}/${checked.variant}: ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''} in ${(outcome.durationMs / 1000).toFixed(1)} s under ${choice.accel}`;
+        if (findings) progress.fail(summary);
+        else progress.succeed(summary);
+        if (ctx.json) {
+          ctx.out(
+            JSON.stringify({
+              kernel: checked.kernel,
+              variant: checked.variant,
+              status: outcome.status,
+              reason: outcome.reason ?? null,
+              excerpt: outcome.excerpt ?? null,
+              accel: choice.accel,
+              accelReason: choice.reason,
+              kernelKey: kernel.key,
+              imageKey: image.key,
+              seconds: outcome.durationMs / 1000,
+              guestKernel: outcome.hello?.kernel ?? null,
+              traceable: outcome.hello?.traceable ?? null,
+              warnings: outcome.warnings.map((w) => ({ title: w.title, excerpt: w.excerpt })),
+              agentErrors: outcome.agentErrors,
+              notes: cell.notes,
+              ...(cell.programs
+                ? {
+                    kselftests: cell.programs.kselftests.map((k) => ({
+                      label: k.label,
+                      dir: k.dir,
+                      program: k.program,
+                      key: k.key,
+                      cached: k.cached,
+                      seconds: k.seconds,
+                    })),
+                    layerKey: cell.programs.layer?.key ?? null,
+                  }
+                : {}),
+              samples: outcome.samples,
+              figures,
+              consoleLog: outcome.consoleLog,
+              resultLog: outcome.resultLog,
+            } satisfies BootJson),
+          );
+        } else {
+          ctx.out(`accelerator: ${choice.reason}`);
+          if (outcome.excerpt && outcome.status !== 'ok')
+            ctx.out(`\n${outcome.status}: ${outcome.reason}\n${outcome.excerpt.map((l) => `  | ${l}`).join('\n')}`);
+          for (const w of outcome.warnings)
+            ctx.out(
+              `\nkernel warning: ${w.title}\n${w.excerpt
+                .slice(0, 12)
+                .map((l) => `  | ${l}`)
+                .join('\n')}`,
+            );
+          for (const e of outcome.agentErrors) ctx.out(`agent: ${e}`);
+          for (const n of cell.notes) ctx.out(`note: ${n}`);
+          ctx.out(`\nsamples:\n${formatSamples(outcome.samples, cell.targets)}`);
+          const tests = formatTests(outcome.samples);
+          if (tests) ctx.out(`\ntests:\n${tests}`);
+          ctx.out(`\nper-page figures (calls = fixed + per_page x pages):\n${formatFigures(figures)}`);
+          ctx.out(`\nconsole: ${outcome.consoleLog}\nresults: ${outcome.resultLog}`);
+        }
+        return findings ? 1 : 0;
+      }),
+    );
 };

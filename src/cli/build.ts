@@ -54,13 +54,15 @@ export function checkBuildOptions(flags: BuildFlags, catalog: Catalog): BuildCho
 export const registerBuild: Registrar = (program: Command) => {
   const command = program
     .command('build')
-    .description('build the bzImage of a kernel recipe with a variant\'s patches (from the store when built before)')
+    .description("build the bzImage of a kernel recipe with a variant's patches (from the store when built before)")
     .option('-k, --kernel <names>', 'kernel recipe(s) from kernels/, comma-separated, or "all"')
     .option('-V, --variant <names>', 'variant(s) from patches/, comma-separated, or "all"; NAME=PATH is a patch (see --patch)', 'baseline')
     .option('-j, --jobs <n>', 'make -j (default: number of cores)')
     .option('--json', 'print one JSON object per build on stdout (schemas/build.v1.schema.json)');
   addOwnKernelOptions(command)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   kexp build --kernel 6.1 --variant early-break
   kexp build --kernel 6.12 --variant all --json
@@ -70,30 +72,41 @@ Examples:
 
 The first build of a kernel extracts its source once into the cache and compiles it (minutes);
 a variant of a kernel built before recompiles only the files its patches touch (seconds);
-a build whose inputs are unchanged is a store hit (well under a second).`)
-    .action(action('build', async (ctx, flags: BuildFlags & OwnKernelOptions) => {
-      const selected = selectKernel(ctx, flags, 'build');
-      const { builds, jobs } = checkBuildOptions({ ...flags, kernel: selected.kernel, variant: selected.variant }, loadCatalog(ctx.root));
-      for (const kernel of new Set(builds.map((b) => b.kernel))) loadRecipe(ctx.root, kernel);
-      await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
-      const progress = createProgress(true);
-      for (const { kernel, variant } of builds) {
-        const started = Date.now();
-        try {
-          const artifact = await buildKernel(
-            { root: ctx.root, layout: ctx.layout, store: ctx.store, logger: ctx.logger, jobs, signal: ctx.signal, onProgress: (p) => progress.update(describeProgress(p, started)) },
-            kernel,
-            variant,
-          );
-          const how = artifact.cached ? 'from the store' : `built in ${artifact.seconds.toFixed(1)} s, ${artifact.record.objectsCompiled} objects compiled`;
-          progress.succeed(`${kernel}/${variant}: ${how} (key ${shortKey(artifact.key)})`);
-          if (ctx.json) ctx.out(JSON.stringify(buildJson(artifact)));
-          else ctx.out(artifact.bzImage);
-        } catch (error) {
-          progress.fail(`${kernel}/${variant}: failed after ${elapsed(started)}`);
-          throw error;
+a build whose inputs are unchanged is a store hit (well under a second).`,
+    )
+    .action(
+      action('build', async (ctx, flags: BuildFlags & OwnKernelOptions) => {
+        const selected = selectKernel(ctx, flags, 'build');
+        const { builds, jobs } = checkBuildOptions({ ...flags, kernel: selected.kernel, variant: selected.variant }, loadCatalog(ctx.root));
+        for (const kernel of new Set(builds.map((b) => b.kernel))) loadRecipe(ctx.root, kernel);
+        await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
+        const progress = createProgress(true);
+        for (const { kernel, variant } of builds) {
+          const started = Date.now();
+          try {
+            const artifact = await buildKernel(
+              {
+                root: ctx.root,
+                layout: ctx.layout,
+                store: ctx.store,
+                logger: ctx.logger,
+                jobs,
+                signal: ctx.signal,
+                onProgress: (p) => progress.update(describeProgress(p, started)),
+              },
+              kernel,
+              variant,
+            );
+            const how = artifact.cached ? 'from the store' : `built in ${artifact.seconds.toFixed(1)} s, ${artifact.record.objectsCompiled} objects compiled`;
+            progress.succeed(`${kernel}/${variant}: ${how} (key ${shortKey(artifact.key)})`);
+            if (ctx.json) ctx.out(JSON.stringify(buildJson(artifact)));
+            else ctx.out(artifact.bzImage);
+          } catch (error) {
+            progress.fail(`${kernel}/${variant}: failed after ${elapsed(started)}`);
+            throw error;
+          }
         }
-      }
-      return 0;
-    }));
+        return 0;
+      }),
+    );
 };

@@ -30,7 +30,10 @@ export function createContext(command: string, options: GlobalOptions, signal: A
   const root = projectRoot(options.root);
   const given = options.root ?? process.env.KEXP_ROOT;
   if (given !== undefined && !(existsSync(root) && statSync(root).isDirectory())) {
-    throw new InputError(`the project folder ${root} (from ${options.root !== undefined ? '--root' : '$KEXP_ROOT'}) is not a folder`, 'give a folder with kernels/, patches/, images/ or experiments/ of your own (kexp\'s own are always found below it), or leave --root out');
+    throw new InputError(
+      `the project folder ${root} (from ${options.root !== undefined ? '--root' : '$KEXP_ROOT'}) is not a folder`,
+      "give a folder with kernels/, patches/, images/ or experiments/ of your own (kexp's own are always found below it), or leave --root out",
+    );
   }
   // Checked before anything is created there (a path under /proc, a file, a read-only folder).
   const layout = cacheLayout(ensureCacheRoot(chooseCacheRoot(options.cache)));

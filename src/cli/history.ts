@@ -12,20 +12,25 @@ export const registerHistory: Registrar = (program: Command) => {
     .option('-f, --format <format>', historyFormats.join(', '), (value: string) => parseHistoryFormat(value), 'text')
     .option('--results <dir>', 'where run records are (default: $KEXP_RESULTS or results/)')
     .option('--json', 'same as --format json')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   kexp history nightly                       the table of every run of experiments/nightly.json
   kexp history nightly --format html > history.html   one self-contained page, a trend chart per cell
 
 A step is a figure or a status that changed from one run to the next; each names the runs and
 commits on either side, and the first bad commit when kexp nightly --bisect found it.
-A run whose record is damaged is left out with a warning on stderr; the rest still shows.`)
-    .action(action('history', async (ctx, options: { format: string; results?: string }, args) => {
-      const resultsDir = resultsRoot(ctx.root, options.results);
-      const experiment = historyExperiment(ctx.root, resultsDir, args[0]);
-      const { history, warnings } = loadHistory(resultsDir, experiment);
-      for (const warning of warnings) ctx.err(`kexp: warning: ${warning}`);
-      ctx.out(renderHistory(ctx.json ? 'json' : parseHistoryFormat(options.format), history).replace(/\n$/, ''));
-      return 0;
-    }));
+A run whose record is damaged is left out with a warning on stderr; the rest still shows.`,
+    )
+    .action(
+      action('history', async (ctx, options: { format: string; results?: string }, args) => {
+        const resultsDir = resultsRoot(ctx.root, options.results);
+        const experiment = historyExperiment(ctx.root, resultsDir, args[0]);
+        const { history, warnings } = loadHistory(resultsDir, experiment);
+        for (const warning of warnings) ctx.err(`kexp: warning: ${warning}`);
+        ctx.out(renderHistory(ctx.json ? 'json' : parseHistoryFormat(options.format), history).replace(/\n$/, ''));
+        return 0;
+      }),
+    );
 };

@@ -16,13 +16,23 @@ export const registerImage: Registrar = (program: Command) => {
     .command('image')
     .description('build the guest initramfs (busybox, static workloads, agent) or take it from the store; print its path')
     .option('--json', 'print {key, initramfs, cached, workloads, seconds} on stdout (schemas/image.v1.schema.json)')
-    .action(action('image', async (ctx) => {
-      await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
-      const progress = createProgress(true);
-      const image = await buildImage({ root: ctx.root, layout: ctx.layout, store: ctx.store, signal: ctx.signal, onStage: (s) => progress.update(`image: ${s}`) });
-      progress.succeed(`image ${shortKey(image.key)}: ${image.cached ? 'from the store' : `built in ${image.seconds.toFixed(1)} s`} (workloads: ${image.workloads.join(', ')})`);
-      if (ctx.json) ctx.out(JSON.stringify(imageJson(image)));
-      else ctx.out(image.initramfs);
-      return 0;
-    }));
+    .action(
+      action('image', async (ctx) => {
+        await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
+        const progress = createProgress(true);
+        const image = await buildImage({
+          root: ctx.root,
+          layout: ctx.layout,
+          store: ctx.store,
+          signal: ctx.signal,
+          onStage: (s) => progress.update(`image: ${s}`),
+        });
+        progress.succeed(
+          `image ${shortKey(image.key)}: ${image.cached ? 'from the store' : `built in ${image.seconds.toFixed(1)} s`} (workloads: ${image.workloads.join(', ')})`,
+        );
+        if (ctx.json) ctx.out(JSON.stringify(imageJson(image)));
+        else ctx.out(image.initramfs);
+        return 0;
+      }),
+    );
 };

@@ -31,12 +31,14 @@ export const imageJsonSchema = z.strictObject({
 export const doctorJsonSchema = z.strictObject({
   ok: z.boolean(),
   missing: z.array(z.string()).describe('Debian packages to install'),
-  checks: z.array(z.strictObject({
-    name: z.string(),
-    ok: z.boolean(),
-    detail: z.string(),
-    package: z.string(),
-  })),
+  checks: z.array(
+    z.strictObject({
+      name: z.string(),
+      ok: z.boolean(),
+      detail: z.string(),
+      package: z.string(),
+    }),
+  ),
 });
 
 const countSourceSchema = z.enum(['ftrace', 'kprobe', 'perf', 'tracepoint']);
@@ -46,7 +48,7 @@ const programRunSchema = z.strictObject({
   program: z.string().describe('the program as the guest ran it'),
   argv: z.array(z.string()).describe('its arguments, {n} replaced'),
   exit: z.number().int(),
-  tail: z.array(z.string()).describe('the last lines it wrote: stdout\'s, then stderr\'s'),
+  tail: z.array(z.string()).describe("the last lines it wrote: stdout's, then stderr's"),
   stdoutBytes: z.number().int(),
   stderrBytes: z.number().int(),
   outputFile: z.string().optional().describe('whole output (as far as the guest kept it), beside console.log'),
@@ -55,12 +57,14 @@ const programRunSchema = z.strictObject({
 const testStatusSchema = z.enum(['pass', 'fail', 'skip', 'xfail', 'error']);
 
 const sampleTestsSchema = z.strictObject({
-  results: z.array(z.strictObject({
-    number: z.number().int().describe('the test\'s number in the program\'s output (1-based)'),
-    name: z.string(),
-    status: testStatusSchema,
-    reason: z.string().optional(),
-  })),
+  results: z.array(
+    z.strictObject({
+      number: z.number().int().describe("the test's number in the program's output (1-based)"),
+      name: z.string(),
+      status: testStatusSchema,
+      reason: z.string().optional(),
+    }),
+  ),
   totals: z.strictObject({ pass: z.number().int(), fail: z.number().int(), skip: z.number().int(), xfail: z.number().int(), error: z.number().int() }),
   problems: z.array(z.string()),
 });
@@ -78,18 +82,19 @@ const workloadResultSchema = z.looseObject({
 const sampleSchema = z.strictObject({
   workload: z.string(),
   args: z.array(z.string()),
-  pages: z.number().int().describe('pages; a program\'s pages of its size ({n}M: n x 256), its own n, or 0 when it has no size'),
+  pages: z.number().int().describe("pages; a program's pages of its size ({n}M: n x 256), its own n, or 0 when it has no size"),
   rep: z.number().int(),
   status: statusSchema,
   reason: z.string().optional(),
-  counts: z.partialRecord(countSourceSchema, z.record(z.string(), z.number().int().nonnegative()))
-    .describe('collector -> function -> calls in the sample\'s window; an untraceable function is absent, never 0'),
-  result: workloadResultSchema.nullable().describe('the workload\'s own JSON report (ret, errno, faults, verified, ok, error, ...)'),
+  counts: z
+    .partialRecord(countSourceSchema, z.record(z.string(), z.number().int().nonnegative()))
+    .describe("collector -> function -> calls in the sample's window; an untraceable function is absent, never 0"),
+  result: workloadResultSchema.nullable().describe("the workload's own JSON report (ret, errno, faults, verified, ok, error, ...)"),
   notes: z.array(z.string()).optional().describe('what a collector could not count (perf\'s "<not supported>", ...): said, not fatal'),
   program: programRunSchema.optional().describe('a program run as the workload (-- CMD, --kselftest)'),
-  tests: sampleTestsSchema.optional().describe('a program\'s per-test results (its KTAP/TAP lines, or the program as one test)'),
-  unit: z.enum(['page', 'n', 'run']).optional().describe('a program\'s sample: what pages counts (n: the program\'s own unit; run: no size)'),
-  size: z.number().int().optional().describe('a program\'s value of {n}'),
+  tests: sampleTestsSchema.optional().describe("a program's per-test results (its KTAP/TAP lines, or the program as one test)"),
+  unit: z.enum(['page', 'n', 'run']).optional().describe("a program's sample: what pages counts (n: the program's own unit; run: no size)"),
+  size: z.number().int().optional().describe("a program's value of {n}"),
 });
 
 const fitSchema = z.strictObject({
@@ -108,14 +113,20 @@ const figureSchema = z.strictObject({
   reason: z.string().optional(),
   per_page: z.number().nullable().describe('slope of calls = fixed + per_page x pages; null unless status is ok'),
   fixed: z.number().nullable(),
-  residual: z.number().nullable().describe('RMS of the fit\'s residuals; non-zero is flagged'),
-  collectors: z.partialRecord(countSourceSchema, z.union([fitSchema, z.strictObject({ error: z.string() })]))
+  residual: z.number().nullable().describe("RMS of the fit's residuals; non-zero is flagged"),
+  collectors: z
+    .partialRecord(countSourceSchema, z.union([fitSchema, z.strictObject({ error: z.string() })]))
     .describe('collector -> its own fit (or why it could not fit); untraceable functions are absent, with a flag'),
   flags: z.array(z.string()).describe('non-integral slope, residual, collectors disagreeing, untraceable in a collector'),
   samples: z.number().int(),
   // "page" is in the measure stage's type, but a figure per page leaves unit out: never printed.
-  unit: z.enum(['page', 'n', 'run']).optional().describe('a program\'s figure: per unit of its own {n} (n), or per run (run, see per_run); absent: per page (never "page")'),
-  per_run: z.strictObject({ mean: z.number(), min: z.number(), max: z.number(), runs: z.number().int() }).optional()
+  unit: z
+    .enum(['page', 'n', 'run'])
+    .optional()
+    .describe('a program\'s figure: per unit of its own {n} (n), or per run (run, see per_run); absent: per page (never "page")'),
+  per_run: z
+    .strictObject({ mean: z.number(), min: z.number(), max: z.number(), runs: z.number().int() })
+    .optional()
     .describe('unit run: mean calls per run, min, max, runs'),
 });
 
@@ -123,7 +134,7 @@ export const bootJsonSchema = z.strictObject({
   kernel: z.string(),
   variant: z.string(),
   status: z.enum(['ok', 'crashed', 'hung', 'failed']).describe('how the VM run ended; per-sample statuses are in samples'),
-  reason: z.string().nullable().describe('why the run was not ok (the panic line, the watchdog, QEMU\'s error)'),
+  reason: z.string().nullable().describe("why the run was not ok (the panic line, the watchdog, QEMU's error)"),
   excerpt: z.array(z.string()).nullable().describe('console lines around what ended the run'),
   accel: z.enum(['kvm', 'tcg']).describe('accelerator actually used'),
   accelReason: z.string().describe('why that accelerator (asked, or what the KVM probe found)'),
@@ -135,15 +146,24 @@ export const bootJsonSchema = z.strictObject({
   warnings: z.array(z.strictObject({ title: z.string(), excerpt: z.array(z.string()) })).describe('kernel WARNINGs seen on the console: attached, not fatal'),
   agentErrors: z.array(z.string()),
   notes: z.array(z.string()).describe('said, not failed: collectors that were unavailable, host programs carried into the image, ...'),
-  kselftests: z.array(z.strictObject({
-    label: z.string().describe('TARGET:TEST as given'),
-    dir: z.string().describe('its folder under tools/testing/selftests'),
-    program: z.string(),
-    key: z.string().describe('store key of the built program'),
-    cached: z.boolean(),
-    seconds: z.number().describe('this program\'s build (make only), 0 for a store hit'),
-  })).optional().describe('present when the boot carried programs (kselftests, -- CMD, --overlay): the kselftests built (or taken from the store) for this kernel variant'),
-  layerKey: z.string().nullable().optional().describe('present with kselftests: the image layer (overlay, kselftests, host programs) booted over the base image, null when none was needed'),
+  kselftests: z
+    .array(
+      z.strictObject({
+        label: z.string().describe('TARGET:TEST as given'),
+        dir: z.string().describe('its folder under tools/testing/selftests'),
+        program: z.string(),
+        key: z.string().describe('store key of the built program'),
+        cached: z.boolean(),
+        seconds: z.number().describe("this program's build (make only), 0 for a store hit"),
+      }),
+    )
+    .optional()
+    .describe('present when the boot carried programs (kselftests, -- CMD, --overlay): the kselftests built (or taken from the store) for this kernel variant'),
+  layerKey: z
+    .string()
+    .nullable()
+    .optional()
+    .describe('present with kselftests: the image layer (overlay, kselftests, host programs) booted over the base image, null when none was needed'),
   samples: z.array(sampleSchema),
   figures: z.array(figureSchema),
   consoleLog: z.string(),
@@ -161,7 +181,9 @@ export type BootJson = z.infer<typeof bootJsonSchema>;
  * field of those types in the schema: a field added there and not here fails to compile.
  * SampleRecord's explain and hist are left out: only kexp explain's cells have them, never boot.
  */
-type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : { onlyInType: Exclude<keyof A, keyof B>; onlyInSchema: Exclude<keyof B, keyof A> };
+type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never]
+  ? true
+  : { onlyInType: Exclude<keyof A, keyof B>; onlyInSchema: Exclude<keyof B, keyof A> };
 const keysCovered: [
   SameKeys<Omit<SampleRecord, 'explain' | 'hist'>, BootJson['samples'][number]>,
   SameKeys<Figure, BootJson['figures'][number]>,
@@ -174,7 +196,11 @@ void keysCovered;
 /** The JSON Schema files (schemas/<name>) of these outputs. */
 export function cliJsonSchemas(): Record<string, unknown> {
   return {
-    'build.v1.schema.json': { $id: 'kexp/build.v1.schema.json', title: 'kexp build --json: one object per line, one line per build', ...z.toJSONSchema(buildJsonSchema) },
+    'build.v1.schema.json': {
+      $id: 'kexp/build.v1.schema.json',
+      title: 'kexp build --json: one object per line, one line per build',
+      ...z.toJSONSchema(buildJsonSchema),
+    },
     'boot.v1.schema.json': { $id: 'kexp/boot.v1.schema.json', title: 'kexp boot --json: one object', ...z.toJSONSchema(bootJsonSchema) },
     'image.v1.schema.json': { $id: 'kexp/image.v1.schema.json', title: 'kexp image --json', ...z.toJSONSchema(imageJsonSchema) },
     'doctor.v1.schema.json': { $id: 'kexp/doctor.v1.schema.json', title: 'kexp doctor --json', ...z.toJSONSchema(doctorJsonSchema) },

@@ -21,15 +21,31 @@ export function createProgram(): Command {
     .description('kernel experiments: build patched kernels, boot them under QEMU, count kernel function calls')
     // --version only: -V is --variant of build, boot and explain, and a global -V would take it
     // (commander reads the program's options after the subcommand too).
-    .version(kexpVersion(), '--version', 'print kexp\'s version')
+    .version(kexpVersion(), '--version', "print kexp's version")
     .option('--cache <dir>', 'artifact cache (default: $KEXP_CACHE or ~/.cache/kexp)')
-    .option('--root <dir>', 'project folder with kernels/, patches/, images/, experiments/ (default: $KEXP_ROOT or kexp\'s own)')
+    .option('--root <dir>', "project folder with kernels/, patches/, images/, experiments/ (default: $KEXP_ROOT or kexp's own)")
     .showHelpAfterError('(kexp <command> --help shows the options)')
     .exitOverride()
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Exit codes: 0 ok, 1 an experiment found a failure or regression, 2 usage or input error,
-3 environment problem (missing tool, package, permission), 4 kexp itself failed, 130 interrupted.`);
-  for (const register of [registerDoctor, registerBuild, registerImage, registerBoot, registerRun, registerReport, registerHistory, registerBisect, registerExplain, registerWorker, registerSchemas]) register(program);
+3 environment problem (missing tool, package, permission), 4 kexp itself failed, 130 interrupted.`,
+    );
+  for (const register of [
+    registerDoctor,
+    registerBuild,
+    registerImage,
+    registerBoot,
+    registerRun,
+    registerReport,
+    registerHistory,
+    registerBisect,
+    registerExplain,
+    registerWorker,
+    registerSchemas,
+  ])
+    register(program);
   return program;
 }
 

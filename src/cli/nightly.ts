@@ -41,7 +41,10 @@ export interface NightlyWatch {
 /** Checked before the run starts: the flags, and the branches' commits as they are now. */
 export async function prepareNightly(root: string, experimentFile: string, flags: NightlyFlags): Promise<NightlyWatch> {
   if (flags.notify !== undefined && flags.notify.trim() === '') {
-    throw new InputError('--notify: the command is empty', 'give a command line, run by /bin/sh -c with the summary on its standard input, e.g. --notify "/usr/sbin/sendmail you@example.org"');
+    throw new InputError(
+      '--notify: the command is empty',
+      'give a command line, run by /bin/sh -c with the summary on its standard input, e.g. --notify "/usr/sbin/sendmail you@example.org"',
+    );
   }
   let kernels: string[] = [];
   try {
@@ -68,7 +71,8 @@ function compareAllFunctions(previousDir: string, dir: string): { comparison: Co
   const changes: CellChange[] = [];
   for (const fn of functions) {
     const compared = fn === b.function ? comparison : compareRuns(a.input, b.input, { function: fn });
-    for (const c of compared.changes) changes.push({ kernel: c.kernel, variant: c.variant, workload: c.workload, function: fn, before: c.before, after: c.after });
+    for (const c of compared.changes)
+      changes.push({ kernel: c.kernel, variant: c.variant, workload: c.workload, function: fn, before: c.before, after: c.after });
   }
   return { comparison, damaged: [...a.damaged, ...b.damaged], changes };
 }
@@ -101,7 +105,12 @@ export async function finishNightly(ctx: CommandContext, watch: NightlyWatch, ni
   const otherChanges = changes.filter((c) => c.function !== comparison?.function);
   if (watch.bisect && nightly.previous && changes.length > 0) {
     const previousNightly = readNightlyRecord(nightly.previous).record;
-    const planned = await planNightlyBisections(ctx.root, { id: previousId!, manifest: new RunStore(nightly.previous).manifest(), ...(previousNightly ? { nightly: previousNightly } : {}) }, { id: manifest.id, manifest, nightly: record }, changes);
+    const planned = await planNightlyBisections(
+      ctx.root,
+      { id: previousId!, manifest: new RunStore(nightly.previous).manifest(), ...(previousNightly ? { nightly: previousNightly } : {}) },
+      { id: manifest.id, manifest, nightly: record },
+      changes,
+    );
     record.bisections = planned.bisections;
     record.notes = planned.notes;
   }
@@ -111,14 +120,29 @@ export async function finishNightly(ctx: CommandContext, watch: NightlyWatch, ni
   if (!ctx.json) {
     if (comparison) ctx.out(getRenderer('text').render(comparison).replace(/\n$/, ''));
     else ctx.out(`no earlier complete run of "${manifest.experiment}" to compare with: this run is the reference from now on`);
-    if (otherChanges.length > 0) ctx.out(['', 'Other counted functions that changed:', ...otherChanges.map((c) => `  ${c.kernel} ${c.variant}, ${c.workload}, ${c.function}: ${c.before.label} → ${c.after.label}`)].join('\n'));
+    if (otherChanges.length > 0)
+      ctx.out(
+        [
+          '',
+          'Other counted functions that changed:',
+          ...otherChanges.map((c) => `  ${c.kernel} ${c.variant}, ${c.workload}, ${c.function}: ${c.before.label} → ${c.after.label}`),
+        ].join('\n'),
+      );
   }
 
   const resumed: NightlyRecord[] = [];
   if (watch.bisect) {
     const progress = createProgress(true);
     const started = Date.now();
-    const env = { root: ctx.root, layout: ctx.layout, store: ctx.store, logger: ctx.logger, signal: ctx.signal, resultsDir, onProgress: (text: string) => progress.update(`${text} [${elapsed(started)}]`) };
+    const env = {
+      root: ctx.root,
+      layout: ctx.layout,
+      store: ctx.store,
+      logger: ctx.logger,
+      signal: ctx.signal,
+      resultsDir,
+      onProgress: (text: string) => progress.update(`${text} [${elapsed(started)}]`),
+    };
     for (const earlier of unfinishedBisections(resultsDir, manifest.experiment, manifest.id)) {
       ctx.err(`resuming the unfinished bisection(s) of run ${earlier.record.run}`);
       const earlierComparison = earlier.record.previous ? safeComparison(join(resultsDir, earlier.record.previous), earlier.dir) : undefined;
@@ -146,7 +170,8 @@ export async function finishNightly(ctx: CommandContext, watch: NightlyWatch, ni
 
   if (!ctx.json) {
     const lines = bisectionTextLines(record, recordPath);
-    for (const earlier of resumed) lines.push(...(lines.length > 0 ? [''] : []), `Resumed from the nightly of run ${earlier.run}:`, ...bisectionTextLines(earlier, recordPath));
+    for (const earlier of resumed)
+      lines.push(...(lines.length > 0 ? [''] : []), `Resumed from the nightly of run ${earlier.run}:`, ...bisectionTextLines(earlier, recordPath));
     if (lines.length > 0) ctx.out(['', ...lines].join('\n'));
     ctx.out(`\nhistory: ${displayPath(historyFile)}`);
   }
@@ -166,24 +191,38 @@ export async function finishNightly(ctx: CommandContext, watch: NightlyWatch, ni
       files: { comparison: comparison ? displayPath(join(dir, 'comparison.txt')) : null, history: displayPath(historyFile) },
       recordPath,
     });
-    notified = await runNotify(watch.notify, summary, { KEXP_RUN: manifest.id, KEXP_RUN_DIR: dir, KEXP_EXPERIMENT: manifest.experiment }, { signal: ctx.signal, logger: ctx.logger, warn: (text) => ctx.err(`kexp: warning: ${text}`) });
+    notified = await runNotify(
+      watch.notify,
+      summary,
+      { KEXP_RUN: manifest.id, KEXP_RUN_DIR: dir, KEXP_EXPERIMENT: manifest.experiment },
+      { signal: ctx.signal, logger: ctx.logger, warn: (text) => ctx.err(`kexp: warning: ${text}`) },
+    );
   }
 
   if (ctx.json) {
-    ctx.out(JSON.stringify({
-      run: manifest.id,
-      dir,
-      previous: nightly.previous ?? null,
-      changed,
-      newFailures,
-      findings: outcome.findings,
-      otherChanges: otherChanges.map((c) => ({ kernel: c.kernel, variant: c.variant, workload: c.workload, function: c.function, before: c.before.label, after: c.after.label })),
-      bisections: record.bisections,
-      notBisected: record.notes,
-      resumed: resumed.map((r) => ({ run: r.run, bisections: r.bisections })),
-      history: historyFile,
-      notified,
-    }));
+    ctx.out(
+      JSON.stringify({
+        run: manifest.id,
+        dir,
+        previous: nightly.previous ?? null,
+        changed,
+        newFailures,
+        findings: outcome.findings,
+        otherChanges: otherChanges.map((c) => ({
+          kernel: c.kernel,
+          variant: c.variant,
+          workload: c.workload,
+          function: c.function,
+          before: c.before.label,
+          after: c.after.label,
+        })),
+        bisections: record.bisections,
+        notBisected: record.notes,
+        resumed: resumed.map((r) => ({ run: r.run, bisections: r.bisections })),
+        history: historyFile,
+        notified,
+      }),
+    );
   }
   return code;
 }
@@ -202,9 +241,20 @@ function safeComparison(previousDir: string, dir: string): Comparison | undefine
  * input and KEXP_RUN, KEXP_RUN_DIR, KEXP_EXPERIMENT in its environment. A command that fails is
  * a warning (the nightly's own exit code already says something changed), never a lost result.
  */
-export async function runNotify(command: string, summary: string, env: Record<string, string>, options: { signal?: AbortSignal; logger?: Logger; warn: (text: string) => void }): Promise<boolean> {
+export async function runNotify(
+  command: string,
+  summary: string,
+  env: Record<string, string>,
+  options: { signal?: AbortSignal; logger?: Logger; warn: (text: string) => void },
+): Promise<boolean> {
   try {
-    await run('/bin/sh', ['-c', command], { input: summary, env, timeoutMs: 5 * 60_000, ...(options.signal ? { signal: options.signal } : {}), ...(options.logger ? { logger: options.logger } : {}) });
+    await run('/bin/sh', ['-c', command], {
+      input: summary,
+      env,
+      timeoutMs: 5 * 60_000,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
     return true;
   } catch (error) {
     if (!(error instanceof ProcessError)) throw error;

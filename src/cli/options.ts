@@ -95,17 +95,28 @@ export function parsePages(text: string, options: { memoryMiB: number; minSizes?
     const pages = Number(item);
     if (pages > max) {
       const guest = options.memoryFlag ? `${options.memoryFlag} ${options.memoryMiB}` : `the guest's ${options.memoryMiB}`;
-      const fix = pages > WORKLOAD_MAX_PAGES
-        ? `the workloads take at most ${WORKLOAD_MAX_PAGES} pages`
-        : options.memoryFlag ? `raise ${options.memoryFlag} (up to ${MEMORY_MIB.max}), or use fewer pages` : 'use fewer pages';
-      throw new InputError(`${flag}: ${pages} pages do not fit the guest: expected at most ${max} (half of ${guest} MiB, in 4 KiB pages), found "${text}"`, fix);
+      const fix =
+        pages > WORKLOAD_MAX_PAGES
+          ? `the workloads take at most ${WORKLOAD_MAX_PAGES} pages`
+          : options.memoryFlag
+            ? `raise ${options.memoryFlag} (up to ${MEMORY_MIB.max}), or use fewer pages`
+            : 'use fewer pages';
+      throw new InputError(
+        `${flag}: ${pages} pages do not fit the guest: expected at most ${max} (half of ${guest} MiB, in 4 KiB pages), found "${text}"`,
+        fix,
+      );
     }
     return pages;
   });
   const unique = [...new Set(sizes)];
   const minSizes = options.minSizes ?? 1;
   if (unique.length < minSizes) {
-    throw optionError(flag, text, `${minSizes} different sizes or more (the per-page figure is the slope of calls = fixed + per_page x pages)`, 'e.g. --pages 64,128');
+    throw optionError(
+      flag,
+      text,
+      `${minSizes} different sizes or more (the per-page figure is the slope of calls = fixed + per_page x pages)`,
+      'e.g. --pages 64,128',
+    );
   }
   return unique;
 }
@@ -117,7 +128,11 @@ export function parseFunctionNames(flag: string, text: string | undefined, optio
   if (names.length === 0) throw optionError(flag, text ?? '', `${accepted}, comma-separated`);
   for (const name of names) {
     const ok = isFunctionName(name) || (options.events === true && isEventName(name));
-    if (!ok) throw new InputError(`${flag}: "${name}" is not ${accepted}${names.length > 1 ? ` (in "${text}")` : ''}`, 'names are comma-separated, e.g. __get_user_pages,handle_userfault');
+    if (!ok)
+      throw new InputError(
+        `${flag}: "${name}" is not ${accepted}${names.length > 1 ? ` (in "${text}")` : ''}`,
+        'names are comma-separated, e.g. __get_user_pages,handle_userfault',
+      );
   }
   return [...new Set(names)];
 }
@@ -125,7 +140,9 @@ export function parseFunctionNames(flag: string, text: string | undefined, optio
 export function parseEventNames(flag: string, text: string | undefined): string[] {
   const names = splitList(text);
   if (names.length === 0) throw optionError(flag, text ?? '', `${EVENT_NAME_TEXT}s, comma-separated`);
-  for (const name of names) if (!isEventName(name)) throw new InputError(`${flag}: "${name}" is not ${EVENT_NAME_TEXT}`, 'e.g. --events kvm/kvm_async_pf_ready,kvm/kvm_try_async_get_page');
+  for (const name of names)
+    if (!isEventName(name))
+      throw new InputError(`${flag}: "${name}" is not ${EVENT_NAME_TEXT}`, 'e.g. --events kvm/kvm_async_pf_ready,kvm/kvm_try_async_get_page');
   return [...new Set(names)];
 }
 
@@ -133,7 +150,9 @@ export function parseCollectors(text: string, flag = '--collect'): CollectorName
   const names = splitList(text);
   const accepted = `collectors from ${collectorNames.join(', ')}, comma-separated`;
   if (names.length === 0) throw optionError(flag, text, accepted);
-  for (const name of names) if (!(collectorNames as readonly string[]).includes(name)) throw new InputError(`${flag}: unknown collector "${name}"`, `known collectors: ${collectorNames.join(', ')}`);
+  for (const name of names)
+    if (!(collectorNames as readonly string[]).includes(name))
+      throw new InputError(`${flag}: unknown collector "${name}"`, `known collectors: ${collectorNames.join(', ')}`);
   return [...new Set(names)] as CollectorName[];
 }
 
@@ -167,7 +186,11 @@ function checkDistinct(flag: string, names: string[], what: string): void {
     const cleaned = cleanName(name);
     const other = seen.get(cleaned);
     if (other === name) throw new InputError(`${flag}: ${what} "${name}" is given twice`, `name each ${what} once`);
-    if (other !== undefined) throw new InputError(`${flag}: ${what}s "${other}" and "${name}" both become "${cleaned}" in cell ids and folder names`, 'rename one of them (letters, digits, _ . - are kept, the rest becomes -)');
+    if (other !== undefined)
+      throw new InputError(
+        `${flag}: ${what}s "${other}" and "${name}" both become "${cleaned}" in cell ids and folder names`,
+        'rename one of them (letters, digits, _ . - are kept, the rest becomes -)',
+      );
     seen.set(cleaned, name);
   }
 }
@@ -215,7 +238,10 @@ export function parseVariants(text: string, catalog: Catalog, kernels: string[],
 export function checkPlanFits(plan: GuestPlan, what: string): void {
   const append = kernelCommandLine({ params: { ...encodePlan(plan), 'kexp.out': '/dev/ttyS1' }, tscKhz: 99_999_999 });
   if (append.length >= MAX_COMMAND_LINE) {
-    throw new InputError(`${what}: the guest plan is too long for the kernel command line (${append.length} of ${MAX_COMMAND_LINE} bytes)`, 'run fewer sizes, workloads, functions or repetitions per boot');
+    throw new InputError(
+      `${what}: the guest plan is too long for the kernel command line (${append.length} of ${MAX_COMMAND_LINE} bytes)`,
+      'run fewer sizes, workloads, functions or repetitions per boot',
+    );
   }
 }
 

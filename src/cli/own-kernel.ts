@@ -30,11 +30,22 @@ const collect = (value: string, all: string[] = []): string[] => [...all, value]
 
 /** --tree, and unless left out --patch, --config and --config-add. */
 export function addOwnKernelOptions(command: Command, parts: { patch?: boolean; config?: boolean } = { patch: true, config: true }): Command {
-  command.option('-t, --tree <dir>', 'your kernel source tree as it is on disk (uncommitted and untracked files included), instead of --kernel; built in kexp\'s cache, never written to');
-  if (parts.patch !== false) command.option('-P, --patch <file|dir>', 'a patch as a variant of its own: a mail, an mbox of several, or a folder of NNNN-*.patch, named after the file (or --variant NAME=PATH); repeatable', collect);
+  command.option(
+    '-t, --tree <dir>',
+    "your kernel source tree as it is on disk (uncommitted and untracked files included), instead of --kernel; built in kexp's cache, never written to",
+  );
+  if (parts.patch !== false)
+    command.option(
+      '-P, --patch <file|dir>',
+      'a patch as a variant of its own: a mail, an mbox of several, or a folder of NNNN-*.patch, named after the file (or --variant NAME=PATH); repeatable',
+      collect,
+    );
   if (parts.config !== false) {
-    command.option('--config <file|target>', 'the configuration\'s base instead of tinyconfig: a full .config, or a make target such as defconfig (kexp\'s fragments still go on top)');
-    command.option('--config-add <CONFIG_X=y|file>', 'a setting or a fragment file on top of the base (kexp\'s fragments go last); repeatable', collect);
+    command.option(
+      '--config <file|target>',
+      "the configuration's base instead of tinyconfig: a full .config, or a make target such as defconfig (kexp's fragments still go on top)",
+    );
+    command.option('--config-add <CONFIG_X=y|file>', "a setting or a fragment file on top of the base (kexp's fragments go last); repeatable", collect);
   }
   return command;
 }
@@ -62,7 +73,12 @@ export function splitVariantFlag(text: string | undefined): { names: string[]; p
  * Apply the own-kernel flags: check them, write the layer (nothing for bad input), point ctx at
  * it. `defaultKernel` is the kernel when neither --kernel nor --tree is given (none: one is required).
  */
-export function selectKernel(ctx: CommandContext, flags: OwnKernelOptions, use: VariantUse, options: { defaultKernel?: string; experiment?: ExperimentOverride } = {}): OwnKernelSelection {
+export function selectKernel(
+  ctx: CommandContext,
+  flags: OwnKernelOptions,
+  use: VariantUse,
+  options: { defaultKernel?: string; experiment?: ExperimentOverride } = {},
+): OwnKernelSelection {
   const { names, patches } = splitVariantFlag(flags.variant);
   const own: OwnKernelFlags = {
     ...(flags.kernel !== undefined ? { kernels: flags.kernel === 'all' ? listKernelNames(ctx.root) : splitList(flags.kernel) } : {}),
@@ -72,13 +88,21 @@ export function selectKernel(ctx: CommandContext, flags: OwnKernelOptions, use: 
     patches: [...patches, ...(flags.patch ?? [])],
   };
   if (flags.kernel === undefined && flags.tree === undefined && !options.defaultKernel && !options.experiment) {
-    throw new InputError('which kernel? give --kernel NAME (a recipe of kernels/) or --tree DIR (your source tree)', 'kexp build --kernel 6.12, or kexp build --tree ~/linux');
+    throw new InputError(
+      'which kernel? give --kernel NAME (a recipe of kernels/) or --tree DIR (your source tree)',
+      'kexp build --kernel 6.12, or kexp build --tree ~/linux',
+    );
   }
   let kernel = flags.kernel ?? options.defaultKernel ?? '';
   let patchVariants: string[] = [];
   let experiment: string | undefined;
   if (wantsOwnKernel(own) || (options.experiment && (flags.kernel !== undefined || names.length > 0))) {
-    const choice = ownKernelLayer(ctx.root, join(ctx.layout.root, 'layers'), { ...own, ...(own.kernels === undefined && own.tree === undefined && options.defaultKernel ? { kernels: [options.defaultKernel] } : {}) }, options.experiment ? { ...options.experiment, variants: names } : undefined);
+    const choice = ownKernelLayer(
+      ctx.root,
+      join(ctx.layout.root, 'layers'),
+      { ...own, ...(own.kernels === undefined && own.tree === undefined && options.defaultKernel ? { kernels: [options.defaultKernel] } : {}) },
+      options.experiment ? { ...options.experiment, variants: names } : undefined,
+    );
     ctx.root = choice.root;
     kernel = choice.kernels.join(',');
     patchVariants = choice.patchVariants;
@@ -113,18 +137,39 @@ export interface ExternalChoice {
 /** The flags that go with --bzimage, checked (exit 2 for those that do not), the header read. */
 export function checkExternalFlags(ctx: CommandContext, flags: OwnKernelOptions & { bzimage?: string }, command: 'boot' | 'explain'): ExternalChoice {
   const file = flags.bzimage!;
-  const clash = [flags.patch?.length ? '--patch' : '', flags.configAdd?.length ? '--config-add' : '', flags.variant !== undefined ? '--variant' : '', command === 'boot' && flags.kernel !== undefined ? '--kernel' : '', command === 'boot' && flags.tree !== undefined ? '--tree' : ''].filter(Boolean);
+  const clash = [
+    flags.patch?.length ? '--patch' : '',
+    flags.configAdd?.length ? '--config-add' : '',
+    flags.variant !== undefined ? '--variant' : '',
+    command === 'boot' && flags.kernel !== undefined ? '--kernel' : '',
+    command === 'boot' && flags.tree !== undefined ? '--tree' : '',
+  ].filter(Boolean);
   if (clash.length > 0) {
-    throw new InputError(`--bzimage ${file} with ${clash.join(', ')}: a kernel built elsewhere is booted as it is`, command === 'explain' ? 'explain --bzimage takes --kernel NAME or --tree DIR only to say which source it was built from, and --config for its .config' : 'give --config FILE for its .config, nothing else about the kernel');
+    throw new InputError(
+      `--bzimage ${file} with ${clash.join(', ')}: a kernel built elsewhere is booted as it is`,
+      command === 'explain'
+        ? 'explain --bzimage takes --kernel NAME or --tree DIR only to say which source it was built from, and --config for its .config'
+        : 'give --config FILE for its .config, nothing else about the kernel',
+    );
   }
   const header = readBzImageHeader(file);
   const series = /^(\d+\.\d+)/.exec(header.release ?? '')?.[1];
   let sourceKernel: string | undefined;
   if (command === 'explain') {
-    if (flags.kernel === undefined && flags.tree === undefined) throw new InputError(`explain --bzimage ${file}: which source was it built from? explain reads the probed functions' parameters and the FOLL_* flags from it`, 'add --tree DIR (the tree it was built from) or --kernel NAME (a recipe of the same source)');
+    if (flags.kernel === undefined && flags.tree === undefined)
+      throw new InputError(
+        `explain --bzimage ${file}: which source was it built from? explain reads the probed functions' parameters and the FOLL_* flags from it`,
+        'add --tree DIR (the tree it was built from) or --kernel NAME (a recipe of the same source)',
+      );
     sourceKernel = flags.tree !== undefined ? selectKernel(ctx, { tree: flags.tree }, 'single').kernel : flags.kernel;
   }
-  return { file, name: externalKernelName(header.release), ...(series ? { series } : {}), ...(flags.config !== undefined ? { configFile: flags.config } : {}), ...(sourceKernel ? { sourceKernel } : {}) };
+  return {
+    file,
+    name: externalKernelName(header.release),
+    ...(series ? { series } : {}),
+    ...(flags.config !== undefined ? { configFile: flags.config } : {}),
+    ...(sourceKernel ? { sourceKernel } : {}),
+  };
 }
 
 /** The catalog with the external kernel in it, so that the usual option checks take its name. */
@@ -134,9 +179,15 @@ export function withExternalKernel(catalog: Catalog, name: string): Catalog {
 
 /** Check the image against what kexp needs and put it in the store; for explain, its source tree made ready. */
 export async function importExternal(ctx: CommandContext, choice: ExternalChoice): Promise<KernelArtifact> {
-  const source = choice.sourceKernel !== undefined
-    ? await sourceTreeOf(loadRecipe(ctx.root, choice.sourceKernel), { layout: ctx.layout, logger: ctx.logger, signal: ctx.signal, onStage: (text) => ctx.err(`${choice.sourceKernel}: ${text}`) })
-    : undefined;
+  const source =
+    choice.sourceKernel !== undefined
+      ? await sourceTreeOf(loadRecipe(ctx.root, choice.sourceKernel), {
+          layout: ctx.layout,
+          logger: ctx.logger,
+          signal: ctx.signal,
+          onStage: (text) => ctx.err(`${choice.sourceKernel}: ${text}`),
+        })
+      : undefined;
   return importBzImage(ctx.store, {
     bzImage: choice.file,
     ...(choice.configFile !== undefined ? { configFile: choice.configFile } : {}),

@@ -38,46 +38,73 @@ export function compareDirs(dirA: string, dirB: string, fn?: string): { comparis
   return { comparison: compareRuns(a.input, b.input, { function: fn ?? b.function }), damaged: [...a.damaged, ...b.damaged] };
 }
 
-
 export const registerReport: Registrar = (program: Command) => {
   program
     .command('report')
-    .description('print the tables of a run: workloads × variants per kernel, per-page calls of one function; with kexp explain data, which buckets changed from the first variant')
+    .description(
+      'print the tables of a run: workloads × variants per kernel, per-page calls of one function; with kexp explain data, which buckets changed from the first variant',
+    )
     .argument('[run]', 'run id or folder (default: the latest run)')
     .option('-f, --format <format>', `${rendererNames.join(', ')}`, formatOption, 'text')
-    .option('--function <name>', 'the function (or group/tracepoint) to show (default: the experiment\'s report.function)')
+    .option('--function <name>', "the function (or group/tracepoint) to show (default: the experiment's report.function)")
     .option('--results <dir>', 'where run records are (default: $KEXP_RESULTS or results/)')
     .option('--json', 'same as --format json')
-    .addHelpText('after', '\nExit code 2 when the run record is damaged; a damaged cell record is named under the tables and on stderr, and the other cells are still shown.')
-    .action(action('report', async (ctx, options: { format: string; function?: string; results?: string }, args) => {
-      const dir = pickRun(resultsRoot(ctx.root, options.results), args[0]);
-      const loaded = loadReportInput(dir);
-      if (options.function !== undefined) checkReportedFunction('--function', options.function, loaded.input.rows.map((r) => r.function), [loaded.function, ...loaded.counted]);
-      const tables = buildTables(loaded.input, { function: options.function ?? loaded.function });
-      ctx.out(getRenderer(ctx.json ? 'json' : options.format).render(tables).replace(/\n$/, ''));
-      // A damaged cell record: the rest is reported above, then the command fails naming it.
-      if (loaded.damaged.length > 0) throw damagedCellsError(loaded.damaged);
-      return 0;
-    }));
+    .addHelpText(
+      'after',
+      '\nExit code 2 when the run record is damaged; a damaged cell record is named under the tables and on stderr, and the other cells are still shown.',
+    )
+    .action(
+      action('report', async (ctx, options: { format: string; function?: string; results?: string }, args) => {
+        const dir = pickRun(resultsRoot(ctx.root, options.results), args[0]);
+        const loaded = loadReportInput(dir);
+        if (options.function !== undefined)
+          checkReportedFunction(
+            '--function',
+            options.function,
+            loaded.input.rows.map((r) => r.function),
+            [loaded.function, ...loaded.counted],
+          );
+        const tables = buildTables(loaded.input, { function: options.function ?? loaded.function });
+        ctx.out(
+          getRenderer(ctx.json ? 'json' : options.format)
+            .render(tables)
+            .replace(/\n$/, ''),
+        );
+        // A damaged cell record: the rest is reported above, then the command fails naming it.
+        if (loaded.damaged.length > 0) throw damagedCellsError(loaded.damaged);
+        return 0;
+      }),
+    );
 
   program
     .command('compare')
-    .description('compare two runs cell by cell: before → after, every changed figure or status flagged; the buckets that changed where both runs explained the function')
+    .description(
+      'compare two runs cell by cell: before → after, every changed figure or status flagged; the buckets that changed where both runs explained the function',
+    )
     .argument('<runA>', 'the earlier run (id or folder)')
     .argument('<runB>', 'the later run (id or folder)')
     .option('-f, --format <format>', `${rendererNames.join(', ')}`, formatOption, 'text')
-    .option('--function <name>', 'the function to compare (default: the later run\'s report.function)')
+    .option('--function <name>', "the function to compare (default: the later run's report.function)")
     .option('--results <dir>', 'where run records are (default: $KEXP_RESULTS or results/)')
     .option('--json', 'same as --format json')
-    .addHelpText('after', '\nExit code 1 when any cell changed; 2 when a run record is damaged (the cells that can be read are compared first, the damaged ones named).')
-    .action(action('compare', async (ctx, options: { format: string; function?: string; results?: string }, args) => {
-      if (options.function !== undefined) parseFunctionNames('--function', options.function, { events: true });
-      const resultsDir = resultsRoot(ctx.root, options.results);
-      const { comparison, damaged } = compareDirs(RunStore.open(resultsDir, args[0]!).dir, RunStore.open(resultsDir, args[1]!).dir, options.function);
-      ctx.out(getRenderer(ctx.json ? 'json' : options.format).render(comparison).replace(/\n$/, ''));
-      if (damaged.length > 0) throw damagedCellsError(damaged);
-      return comparison.counts.changed > 0 ? 1 : 0;
-    }));
+    .addHelpText(
+      'after',
+      '\nExit code 1 when any cell changed; 2 when a run record is damaged (the cells that can be read are compared first, the damaged ones named).',
+    )
+    .action(
+      action('compare', async (ctx, options: { format: string; function?: string; results?: string }, args) => {
+        if (options.function !== undefined) parseFunctionNames('--function', options.function, { events: true });
+        const resultsDir = resultsRoot(ctx.root, options.results);
+        const { comparison, damaged } = compareDirs(RunStore.open(resultsDir, args[0]!).dir, RunStore.open(resultsDir, args[1]!).dir, options.function);
+        ctx.out(
+          getRenderer(ctx.json ? 'json' : options.format)
+            .render(comparison)
+            .replace(/\n$/, ''),
+        );
+        if (damaged.length > 0) throw damagedCellsError(damaged);
+        return comparison.counts.changed > 0 ? 1 : 0;
+      }),
+    );
 
   program
     .command('nightly')
@@ -88,7 +115,9 @@ export const registerReport: Registrar = (program: Command) => {
     .option('--bisect', 'when a figure changed or a cell started failing, bisect the commits between the two runs (kernels that follow a git branch)')
     .option('--notify <command>', 'when something changed, run this command line (/bin/sh -c) with a summary on its standard input')
     .option('--json', 'print {run, previous, changed, newFailures, findings, otherChanges, bisections, notBisected, history} on stdout')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Exit code 1 on any changed figure or status (of any counted function), any new failure, or a
 sample that failed in this run.
 The comparison is written as results/<run>/comparison.{txt,md,csv,json,html}, the experiment's
@@ -99,12 +128,15 @@ unfinished one is resumed by the next nightly); the first bad commit goes into t
 the history and the summary. A rewritten branch gets a note and no bisection.
 --notify: the summary starts with a Subject: line, so sendmail takes it as it is.
 cron:    30 2 * * * cd /srv/kexp && npx kexp nightly --bisect --notify "/usr/sbin/sendmail you@example.org"
-systemd: see README.md (a oneshot service and a timer).`)
-    .action(action('nightly', async (ctx, options: RunCommandOptions & NightlyFlags, args) => {
-      const watch = await prepareNightly(ctx.root, resolveExperimentFile(ctx.root, args[0]), options);
-      const outcome = await runExperimentCommand(ctx, args[0], options);
-      const resultsDir = resultsRoot(ctx.root, options.results);
-      const previous = lastCompleteRun(resultsDir, outcome.manifest.experiment, outcome.manifest.id);
-      return finishNightly(ctx, watch, { outcome, resultsDir, previous });
-    }));
+systemd: see README.md (a oneshot service and a timer).`,
+    )
+    .action(
+      action('nightly', async (ctx, options: RunCommandOptions & NightlyFlags, args) => {
+        const watch = await prepareNightly(ctx.root, resolveExperimentFile(ctx.root, args[0]), options);
+        const outcome = await runExperimentCommand(ctx, args[0], options);
+        const resultsDir = resultsRoot(ctx.root, options.results);
+        const previous = lastCompleteRun(resultsDir, outcome.manifest.experiment, outcome.manifest.id);
+        return finishNightly(ctx, watch, { outcome, resultsDir, previous });
+      }),
+    );
 };

@@ -16,11 +16,13 @@ export const registerSchemas: Registrar = (program: Command) => {
   program
     .command('schemas', { hidden: true })
     .description('regenerate schemas/ for the data files and the --json outputs from the code (for kexp developers)')
-    .action(action('schemas', async (ctx) => {
-      for (const [name, schema] of Object.entries(generatedSchemas())) {
-        writeFileSync(join(packageRoot(), 'schemas', name), renderSchema(schema));
-        ctx.err(`wrote schemas/${name}`);
-      }
-      return 0;
-    }));
+    .action(
+      action('schemas', async (ctx) => {
+        for (const [name, schema] of Object.entries(generatedSchemas())) {
+          writeFileSync(join(packageRoot(), 'schemas', name), renderSchema(schema));
+          ctx.err(`wrote schemas/${name}`);
+        }
+        return 0;
+      }),
+    );
 };

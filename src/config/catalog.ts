@@ -5,7 +5,7 @@
  * is checked against it before anything slow starts; the checks themselves are pure functions of
  * this data.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { listKernelNames, loadRecipe } from './recipe.js';
 import { listVariants, variantDir } from './variants.js';
@@ -39,7 +39,11 @@ export function loadCatalog(root: string): Catalog {
   const variantSeries: Record<string, string[]> = {};
   for (const variant of variants) {
     const dir = variantDir(root, variant);
-    variantSeries[variant] = dir ? readdirSync(dir).filter((name) => statSync(join(dir, name)).isDirectory()).sort() : [];
+    variantSeries[variant] = dir
+      ? readdirSync(dir)
+          .filter((name) => statSync(join(dir, name)).isDirectory())
+          .sort()
+      : [];
   }
   const workloadOptions: Record<string, WorkloadOption[] | undefined> = {};
   for (const workload of workloads) workloadOptions[workload] = loadWorkloadOptions(root, workload);

@@ -7,8 +7,16 @@ import { workloadManifestSchema } from './workloads.js';
 export function dataFileSchemas(): Record<string, unknown> {
   return {
     'kernel-recipe.schema.json': { $id: 'kexp/kernel-recipe.schema.json', title: 'kexp kernel recipe (kernels/<name>.json)', ...z.toJSONSchema(recipeSchema) },
-    'experiment.schema.json': { $id: 'kexp/experiment.schema.json', title: 'kexp experiment (experiments/<name>.json)', ...z.toJSONSchema(experimentSchema, { io: 'input' }) },
-    'workload.schema.json': { $id: 'kexp/workload.schema.json', title: 'kexp workload manifest (images/workloads/<name>.json)', ...z.toJSONSchema(workloadManifestSchema, { io: 'input' }) },
+    'experiment.schema.json': {
+      $id: 'kexp/experiment.schema.json',
+      title: 'kexp experiment (experiments/<name>.json)',
+      ...z.toJSONSchema(experimentSchema, { io: 'input' }),
+    },
+    'workload.schema.json': {
+      $id: 'kexp/workload.schema.json',
+      title: 'kexp workload manifest (images/workloads/<name>.json)',
+      ...z.toJSONSchema(workloadManifestSchema, { io: 'input' }),
+    },
   };
 }
 

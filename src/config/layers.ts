@@ -55,10 +55,12 @@ function belowOf(dir: string): string | undefined {
     throw new InputError(`${file}: not valid JSON (${(error as Error).message})`, 'a layer file is {"below": "/the/root/under/it"}');
   }
   if (below === undefined) return undefined;
-  if (typeof below !== 'string' || below === '') throw new InputError(`${file}: below: expected the path of a folder`, 'a layer file is {"below": "/the/root/under/it"}');
+  if (typeof below !== 'string' || below === '')
+    throw new InputError(`${file}: below: expected the path of a folder`, 'a layer file is {"below": "/the/root/under/it"}');
   const path = resolve(dir, below);
   // A typo (or a root deleted since) would otherwise leave that layer out without a word.
-  if (!existsSync(path) || !statSync(path).isDirectory()) throw new InputError(`${file}: below: ${path} is not a folder`, 'name the root folder this layer goes on top of, or remove the layer');
+  if (!existsSync(path) || !statSync(path).isDirectory())
+    throw new InputError(`${file}: below: ${path} is not a folder`, 'name the root folder this layer goes on top of, or remove the layer');
   return path;
 }
 
@@ -89,7 +91,9 @@ export function findInRoot(root: string, ...path: string[]): string | undefined 
 
 /** Every layer's copy of a folder inside the root, top first (those that exist). */
 export function foldersInRoot(root: string, ...path: string[]): string[] {
-  return rootLayers(root).map((layer) => join(layer, ...path)).filter((dir) => existsSync(dir));
+  return rootLayers(root)
+    .map((layer) => join(layer, ...path))
+    .filter((dir) => existsSync(dir));
 }
 
 /** The entries of a folder across the layers (names, each once), filtered. */
@@ -103,5 +107,7 @@ export function listInRoot(root: string, path: string[], keep: (name: string, di
 
 /** For a message: where a root's layers are, "A over B". */
 export function describeLayers(root: string, ...path: string[]): string {
-  return rootLayers(root).map((layer) => join(layer, ...path)).join(', then ');
+  return rootLayers(root)
+    .map((layer) => join(layer, ...path))
+    .join(', then ');
 }

@@ -82,10 +82,18 @@ export function ownKernelLayer(root: string, home: string, flags: OwnKernelFlags
   const config = base ? (base.file ? { file: 'base.config' } : base.target) : undefined;
 
   if (flags.tree !== undefined) {
-    if (flags.kernels?.length) throw new InputError(`--tree ${flags.tree} and --kernel ${flags.kernels.join(',')}: one kernel source at a time`, 'give --tree DIR for your tree, or --kernel NAME for a recipe');
+    if (flags.kernels?.length)
+      throw new InputError(
+        `--tree ${flags.tree} and --kernel ${flags.kernels.join(',')}: one kernel source at a time`,
+        'give --tree DIR for your tree, or --kernel NAME for a recipe',
+      );
     const dir = resolve(flags.tree);
     const problem = kernelTreeProblem(dir);
-    if (problem) throw new InputError(`--tree ${flags.tree}: ${problem}`, 'give the top folder of a Linux source tree (the one whose Makefile says VERSION = and PATCHLEVEL =)');
+    if (problem)
+      throw new InputError(
+        `--tree ${flags.tree}: ${problem}`,
+        'give the top folder of a Linux source tree (the one whose Makefile says VERSION = and PATCHLEVEL =)',
+      );
     const series = kernelSeriesOf(dir);
     const name = flags.name ?? treeKernelName(dir);
     recipes.push({
@@ -108,7 +116,9 @@ export function ownKernelLayer(root: string, home: string, flags: OwnKernelFlags
         description: `${original.description ?? kernel}, configured from the command line`,
         source: absoluteSource(original.source, dirname(recipe.file)),
         // The copy lives in the layer: a base .config relative to the original recipe must still point there.
-        ...(original.config !== undefined && typeof original.config !== 'string' ? { config: { file: resolve(dirname(recipe.file), original.config.file) } } : {}),
+        ...(original.config !== undefined && typeof original.config !== 'string'
+          ? { config: { file: resolve(dirname(recipe.file), original.config.file) } }
+          : {}),
         fragments: [...addFragments, ...original.fragments],
         ...(config !== undefined ? { config } : {}),
       });
@@ -134,12 +144,16 @@ export function ownKernelLayer(root: string, home: string, flags: OwnKernelFlags
     }
     const name = named ?? variantNameFor(path, patches);
     if (known.has(name)) throw new InputError(`--patch ${path}: a variant "${name}" exists already`, `name the patch's variant: --variant NAME=${path}`);
-    if (patchVariants.includes(name)) throw new InputError(`--patch ${path}: two patches would both be the variant "${name}"`, `name one of them: --variant NAME=${path}`);
+    if (patchVariants.includes(name))
+      throw new InputError(`--patch ${path}: two patches would both be the variant "${name}"`, `name one of them: --variant NAME=${path}`);
     patchVariants.push(name);
     if (allSeries.length === 0) throw new InputError(`--patch ${path}: which kernel does it patch?`, 'name it with --kernel NAME or --tree DIR');
     for (const series of allSeries) {
       for (const patch of patches) files.push({ path: `patches/${name}/${series}/${patch.name}`, content: patch.content });
-      files.push({ path: `patches/${name}/${series}/${ORIGINS_FILE}`, content: `${JSON.stringify(Object.fromEntries(patches.map((p) => [p.name, resolve(p.path)])), null, 2)}\n` });
+      files.push({
+        path: `patches/${name}/${series}/${ORIGINS_FILE}`,
+        content: `${JSON.stringify(Object.fromEntries(patches.map((p) => [p.name, resolve(p.path)])), null, 2)}\n`,
+      });
     }
   }
   for (const recipe of recipes) files.push({ path: `kernels/${recipe.name}.json`, content: `${JSON.stringify(recipe, null, 2)}\n` });
@@ -185,13 +199,15 @@ function modelRecipe(root: string, series: string | undefined): KernelRecipe {
   });
   const bySeries = (a: string, b: string): number => b.localeCompare(a, undefined, { numeric: true });
   const model = recipes.find((r) => r.series === series) ?? [...recipes].sort((a, b) => bySeries(a.series, b.series))[0];
-  if (!model) throw new InputError('no kernel recipe to take kexp\'s configuration fragments from', 'kexp\'s own kernels/ folder has them: is the installation complete?');
+  if (!model)
+    throw new InputError("no kernel recipe to take kexp's configuration fragments from", "kexp's own kernels/ folder has them: is the installation complete?");
   return model;
 }
 
 function absoluteSource(source: RecipeFile['source'], dir: string): RecipeFile['source'] {
   if (source.type === 'git' || source.type === 'tree') return { ...source, path: isAbsolute(source.path) ? source.path : resolve(dir, source.path) };
-  if (source.type === 'tarball' && !/^https?:\/\//.test(source.location)) return { ...source, location: isAbsolute(source.location) ? source.location : resolve(dir, source.location) };
+  if (source.type === 'tarball' && !/^https?:\/\//.test(source.location))
+    return { ...source, location: isAbsolute(source.location) ? source.location : resolve(dir, source.location) };
   return source;
 }
 
@@ -200,11 +216,18 @@ function baseConfigOf(given: string): { target?: string; file?: { path: string; 
   if (existsSync(given) && statSync(given).isFile()) {
     const text = readFileSync(given, 'utf8');
     const problem = configFileProblem(text);
-    if (problem) throw new InputError(`--config ${given}: ${problem}`, 'give a full kernel .config (a build folder\'s .config, /boot/config-<version>) or a make target such as defconfig');
+    if (problem)
+      throw new InputError(
+        `--config ${given}: ${problem}`,
+        "give a full kernel .config (a build folder's .config, /boot/config-<version>) or a make target such as defconfig",
+      );
     return { file: { path: resolve(given), text } };
   }
   if (BASE_CONFIG_TARGET.test(given)) return { target: given };
-  throw new InputError(`--config ${given}: no such file, and not a make target that writes a whole .config`, 'give a full kernel .config, or one of tinyconfig, defconfig, allnoconfig, alldefconfig, allyesconfig, allmodconfig, NAME_defconfig (a fragment such as kvm_guest.config goes in --config-add)');
+  throw new InputError(
+    `--config ${given}: no such file, and not a make target that writes a whole .config`,
+    'give a full kernel .config, or one of tinyconfig, defconfig, allnoconfig, alldefconfig, allyesconfig, allmodconfig, NAME_defconfig (a fragment such as kvm_guest.config goes in --config-add)',
+  );
 }
 
 /** --config-add CONFIG_X=y (or X=y, CONFIG_X=n) or a fragment file: the fragment's text. */
@@ -224,7 +247,8 @@ function configAddOf(given: string, index: number): string {
   try {
     if (parseConfigText(text, `--config-add #${index + 1}`).length === 0) throw new FragmentSyntaxError(`${given}: no CONFIG_X= lines`);
   } catch (error) {
-    if (error instanceof FragmentSyntaxError) throw new InputError(`${flag}: ${error.message}`, 'a fragment holds lines CONFIG_X=y or "# CONFIG_X is not set", and comments');
+    if (error instanceof FragmentSyntaxError)
+      throw new InputError(`${flag}: ${error.message}`, 'a fragment holds lines CONFIG_X=y or "# CONFIG_X is not set", and comments');
     throw error;
   }
   return `# --config-add ${given}\n${text}`;
@@ -253,4 +277,3 @@ function writeLayer(below: string, home: string, files: LayerFile[]): string {
   }
   return dir;
 }
-

@@ -76,11 +76,14 @@ export function variantNameFor(path: string, patches: PatchFile[]): string {
  * with a quoted-printable or base64 body (or a multipart mail's patch attachment) decoded.
  */
 export function readPatchInput(path: string): PatchFile[] {
-  let stat;
+  let stat: ReturnType<typeof statSync>;
   try {
     stat = statSync(path);
   } catch {
-    throw new InputError(`${path}: no such file or folder`, 'give a patch file (git format-patch output, an mbox of mails, or a diff) or a folder of NNNN-*.patch files');
+    throw new InputError(
+      `${path}: no such file or folder`,
+      'give a patch file (git format-patch output, an mbox of mails, or a diff) or a folder of NNNN-*.patch files',
+    );
   }
   if (stat.isDirectory()) return readPatchFolder(path);
   if (!stat.isFile()) {
@@ -101,12 +104,18 @@ function readPatchFolder(dir: string): PatchFile[] {
     const mails = parseMails(entry.path, text);
     const kept = selectMails(entry.path, mails, text, true);
     if (kept.length > 1) {
-      throw new InputError(`${entry.path}: holds ${kept.length} patches (mails ${kept.map((m) => m.index).join(', ')}); a file in a patch folder holds one`, 'split it with `git mailsplit`, or give the file alone with --patch FILE');
+      throw new InputError(
+        `${entry.path}: holds ${kept.length} patches (mails ${kept.map((m) => m.index).join(', ')}); a file in a patch folder holds one`,
+        'split it with `git mailsplit`, or give the file alone with --patch FILE',
+      );
     }
     if (kept.length === 1) patches.push({ file: { name: entry.name, path: entry.path, content: kept[0]!.content }, mail: kept[0]! });
   }
   if (patches.length === 0) throw new InputError(`${dir}: only a cover letter, no patch`, fix);
-  checkSeries(dir, patches.map((p) => ({ ...p.mail, label: basename(p.file.path) })));
+  checkSeries(
+    dir,
+    patches.map((p) => ({ ...p.mail, label: basename(p.file.path) })),
+  );
   return patches.map((p) => p.file);
 }
 
@@ -114,7 +123,10 @@ function readPatchFolder(dir: string): PatchFile[] {
 export function patchesFromText(source: string, text: string): PatchFile[] {
   const mails = parseMails(source, text);
   const kept = selectMails(source, mails, text, false);
-  const ordered = checkSeries(source, kept.map((m) => ({ ...m, label: `mail ${m.index}` })));
+  const ordered = checkSeries(
+    source,
+    kept.map((m) => ({ ...m, label: `mail ${m.index}` })),
+  );
   const stem = variantNameFor(source, []);
   return ordered.map((mail, i) => ({
     name: `${String(i + 1).padStart(4, '0')}-${subjectSlug(mail.subject) || stem}.patch`,
@@ -128,7 +140,10 @@ export function patchesFromText(source: string, text: string): PatchFile[] {
 
 function readText(path: string, size: number): string {
   if (size > MAX_PATCH_INPUT_BYTES) {
-    throw new InputError(`${path}: ${Math.round(size / 2 ** 20)} MiB is too large for a patch (at most ${MAX_PATCH_INPUT_BYTES / 2 ** 20} MiB)`, 'give the patch series, not a whole mailing-list archive');
+    throw new InputError(
+      `${path}: ${Math.round(size / 2 ** 20)} MiB is too large for a patch (at most ${MAX_PATCH_INPUT_BYTES / 2 ** 20} MiB)`,
+      'give the patch series, not a whole mailing-list archive',
+    );
   }
   return decodeFileBytes(path, readFileSync(path));
 }
@@ -147,7 +162,10 @@ function decodeFileBytes(path: string, bytes: Uint8Array): string {
   }
   for (const [magic, kind, tool] of compressed) {
     if (magic.every((b, i) => bytes[i] === b)) {
-      throw new InputError(`${path}: a ${kind}-compressed file, not a patch`, `uncompress it first (${tool} ${path}; lore's t.mbox.gz is one) and give the result`);
+      throw new InputError(
+        `${path}: a ${kind}-compressed file, not a patch`,
+        `uncompress it first (${tool} ${path}; lore's t.mbox.gz is one) and give the result`,
+      );
     }
   }
   const nul = bytes.indexOf(0);
@@ -160,7 +178,10 @@ function decodeFileBytes(path: string, bytes: Uint8Array): string {
     return text;
   } catch (error) {
     if (error instanceof InputError) throw error;
-    throw new InputError(`${path}: not UTF-8 text (invalid at ${firstInvalidUtf8(bytes)})`, 'a patch file must be UTF-8 (or ASCII): save the mail as it is sent (git format-patch output, or the raw message from lore), or convert it with iconv');
+    throw new InputError(
+      `${path}: not UTF-8 text (invalid at ${firstInvalidUtf8(bytes)})`,
+      'a patch file must be UTF-8 (or ASCII): save the mail as it is sent (git format-patch output, or the raw message from lore), or convert it with iconv',
+    );
   }
 }
 
@@ -347,7 +368,10 @@ function selectMails(source: string, mails: Mail[], text: string, inFolder: bool
     const onlyCover = mails.every((m) => m.kind === 'cover');
     if (onlyCover && inFolder) return [];
     if (onlyCover) {
-      throw new InputError(`${source}: only a cover letter ("${mails[0]!.subject}"), no patch found (no 'diff --git' or '--- a/' '+++ b/' hunks)`, 'give the mails of the series (git format-patch --stdout, or the thread\'s mbox from lore), not only its [PATCH 0/N]');
+      throw new InputError(
+        `${source}: only a cover letter ("${mails[0]!.subject}"), no patch found (no 'diff --git' or '--- a/' '+++ b/' hunks)`,
+        "give the mails of the series (git format-patch --stdout, or the thread's mbox from lore), not only its [PATCH 0/N]",
+      );
     }
     const notes = mails.flatMap((m) => (m.note ? [`mail ${m.index}: ${m.note}`] : []));
     throw new InputError(
@@ -379,15 +403,25 @@ function checkSeries<M extends Mail & { label: string }>(source: string, mails: 
   const total = numbered[0]!.number.total;
   const other = numbered.find((m) => m.number.total !== total);
   if (other) {
-    throw new InputError(`${source}: patches of different series: ${numbered[0]!.label} is ${numbered[0]!.number.n}/${total}, ${other.label} is ${other.number.n}/${other.number.total}`, 'keep one version of the series (one [PATCH n/N] numbering) in the input');
+    throw new InputError(
+      `${source}: patches of different series: ${numbered[0]!.label} is ${numbered[0]!.number.n}/${total}, ${other.label} is ${other.number.n}/${other.number.total}`,
+      'keep one version of the series (one [PATCH n/N] numbering) in the input',
+    );
   }
   const beyond = numbered.find((m) => m.number.n > total);
-  if (beyond) throw new InputError(`${source}: ${beyond.label} is numbered ${beyond.number.n}/${total}, beyond the series' ${total}`, 'fix the [PATCH n/N] numbering of its Subject');
+  if (beyond)
+    throw new InputError(
+      `${source}: ${beyond.label} is numbered ${beyond.number.n}/${total}, beyond the series' ${total}`,
+      'fix the [PATCH n/N] numbering of its Subject',
+    );
   const byNumber = new Map<number, M>();
   for (const mail of numbered) {
     const seen = byNumber.get(mail.number.n);
     if (seen) {
-      throw new InputError(`${source}: two patches are ${mail.number.n}/${total} (${seen.label} and ${mail.label})`, 'the input holds two versions of that patch (a resend, a v2?): keep one');
+      throw new InputError(
+        `${source}: two patches are ${mail.number.n}/${total} (${seen.label} and ${mail.label})`,
+        'the input holds two versions of that patch (a resend, a v2?): keep one',
+      );
     }
     byNumber.set(mail.number.n, mail);
   }
@@ -395,10 +429,13 @@ function checkSeries<M extends Mail & { label: string }>(source: string, mails: 
   for (let n = 1; n <= total; n++) if (!byNumber.has(n)) missing.push(n);
   if (missing.length > 0) {
     const list = missing.map((n) => `${n}/${total}`).join(', ');
-    const have = [...byNumber.keys()].sort((a, b) => a - b).map((n) => `${n}/${total}`).join(', ');
+    const have = [...byNumber.keys()]
+      .sort((a, b) => a - b)
+      .map((n) => `${n}/${total}`)
+      .join(', ');
     throw new InputError(
       `${source}: the series is incomplete: ${missing.length === 1 ? `patch ${list} is` : `patches ${list} are`} missing (it has ${have})`,
-      'save the whole series (git format-patch --stdout of all its commits, or the thread\'s mbox from lore)',
+      "save the whole series (git format-patch --stdout of all its commits, or the thread's mbox from lore)",
     );
   }
   return [...numbered].sort((a, b) => a.number.n - b.number.n);
@@ -474,10 +511,17 @@ function decodeMultipart(where: string, parts: MailParts, contentType: MimeType)
   const withDiff = leaves.filter((l) => PATCH_TYPES.has(l.type) && hasDiff(l.text));
   const describe = (l: Leaf): string => `${l.type}${l.filename ? ` "${l.filename}"` : ''}`;
   if (withDiff.length > 1) {
-    throw new InputError(`${where}: ${withDiff.length} attachments hold a diff (${withDiff.map(describe).join(', ')}); kexp takes one patch per mail`, 'save each attachment as a NNNN-*.patch file in one folder and give the folder with --patch DIR');
+    throw new InputError(
+      `${where}: ${withDiff.length} attachments hold a diff (${withDiff.map(describe).join(', ')}); kexp takes one patch per mail`,
+      'save each attachment as a NNNN-*.patch file in one folder and give the folder with --patch DIR',
+    );
   }
   if (withDiff.length === 0) {
-    return { content: parts.body, hasDiff: false, note: `a multipart mail with no diff in a text/plain, text/x-patch or text/x-diff part (parts: ${leaves.map(describe).join(', ') || 'none'})` };
+    return {
+      content: parts.body,
+      hasDiff: false,
+      note: `a multipart mail with no diff in a text/plain, text/x-patch or text/x-diff part (parts: ${leaves.map(describe).join(', ') || 'none'})`,
+    };
   }
   const patch = withDiff[0]!;
   const message = leaves.find((l) => l.type === 'text/plain' && l !== patch);
@@ -487,8 +531,16 @@ function decodeMultipart(where: string, parts: MailParts, contentType: MimeType)
 
 function collectLeaves(where: string, body: string, contentType: MimeType, leaves: Leaf[], depth: number): void {
   const boundary = contentType.params.get('boundary');
-  if (!boundary) throw new InputError(`${where}: a ${contentType.type} mail without a boundary parameter; kexp cannot split it into its parts`, 'save the patch attachment as a file and give that file');
-  if (depth > 8) throw new InputError(`${where}: multipart parts nested more than 8 deep; kexp cannot read this mail`, 'save the patch attachment as a file and give that file');
+  if (!boundary)
+    throw new InputError(
+      `${where}: a ${contentType.type} mail without a boundary parameter; kexp cannot split it into its parts`,
+      'save the patch attachment as a file and give that file',
+    );
+  if (depth > 8)
+    throw new InputError(
+      `${where}: multipart parts nested more than 8 deep; kexp cannot read this mail`,
+      'save the patch attachment as a file and give that file',
+    );
   const lines = body.split('\n');
   const open = `--${boundary}`;
   const close = `--${boundary}--`;
@@ -512,7 +564,8 @@ function collectLeaves(where: string, body: string, contentType: MimeType, leave
 
 function addPart(where: string, lines: string[], leaves: Leaf[], depth: number): void {
   const parts = lines[0] === '' ? { fromLine: undefined, headers: [], body: lines.slice(1).join('\n') } : splitHeaders(lines, false);
-  if (!parts) throw new InputError(`${where}: a MIME part without a header block; kexp cannot read this mail`, 'save the patch attachment as a file and give that file');
+  if (!parts)
+    throw new InputError(`${where}: a MIME part without a header block; kexp cannot read this mail`, 'save the patch attachment as a file and give that file');
   const contentType = parseContentType(header(parts.headers, 'content-type'));
   if (contentType.type.startsWith('multipart/')) {
     collectLeaves(where, parts.body, contentType, leaves, depth + 1);
@@ -534,7 +587,10 @@ function decodeTransfer(where: string, body: string, encoding: string, charset: 
   else if (encoding === 'base64') bytes = decodeBase64(where, body);
   else if (['7bit', '8bit', 'binary'].includes(encoding)) return body;
   else {
-    throw new InputError(`${where}: Content-Transfer-Encoding "${encoding}" cannot be decoded (kexp reads quoted-printable and base64)`, 'save the patch as plain text (git format-patch output) and give that file');
+    throw new InputError(
+      `${where}: Content-Transfer-Encoding "${encoding}" cannot be decoded (kexp reads quoted-printable and base64)`,
+      'save the patch as plain text (git format-patch output) and give that file',
+    );
   }
   return decodeCharset(where, bytes, charset);
 }
@@ -550,7 +606,10 @@ function decodeCharset(where: string, bytes: Uint8Array, charset: string | undef
   try {
     return decoder.decode(bytes);
   } catch {
-    throw new InputError(`${where}: the decoded body is not valid ${label} text; kexp will not guess`, 'save the patch as UTF-8 text (git format-patch output) and give that file');
+    throw new InputError(
+      `${where}: the decoded body is not valid ${label} text; kexp will not guess`,
+      'save the patch as UTF-8 text (git format-patch output) and give that file',
+    );
   }
 }
 
@@ -585,7 +644,10 @@ export function decodeQuotedPrintable(where: string, body: string): Uint8Array {
     }
     const hex = body.slice(i + 1, i + 3);
     if (!/^[0-9A-Fa-f]{2}$/.test(hex)) {
-      throw new InputError(`${where}: broken quoted-printable at body line ${line}: "=${hex.replace(/\n.*/s, '')}" is neither "=XX" nor a soft line break`, 'the mail was damaged on the way; save the raw mail again (on lore: its "raw" link)');
+      throw new InputError(
+        `${where}: broken quoted-printable at body line ${line}: "=${hex.replace(/\n.*/s, '')}" is neither "=XX" nor a soft line break`,
+        'the mail was damaged on the way; save the raw mail again (on lore: its "raw" link)',
+      );
     }
     out.push(parseInt(hex, 16));
     i += 2;
@@ -597,7 +659,10 @@ function decodeBase64(where: string, body: string): Uint8Array {
   const compact = body.replace(/[\s]+/g, '');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 === 1) {
     const bad = compact.search(/[^A-Za-z0-9+/=]/);
-    throw new InputError(`${where}: broken base64 body${bad >= 0 ? ` ("${compact[bad]}" at character ${bad + 1})` : ''}`, 'the mail was damaged on the way; save the raw mail again (on lore: its "raw" link)');
+    throw new InputError(
+      `${where}: broken base64 body${bad >= 0 ? ` ("${compact[bad]}" at character ${bad + 1})` : ''}`,
+      'the mail was damaged on the way; save the raw mail again (on lore: its "raw" link)',
+    );
   }
   return Uint8Array.from(Buffer.from(compact, 'base64'));
 }

@@ -9,31 +9,39 @@ import { describeLayers, findInRoot, foldersInRoot, listInRoot } from './layers.
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
 
 export const sourceSchema = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('debian-package'),
-    /** A linux-source-X.Y package; it installs /usr/src/<package>.tar.xz. */
-    package: z.string().regex(/^linux-source-[\d.]+$/, 'expected a package name like linux-source-6.1'),
-  }).strict(),
-  z.object({
-    type: z.literal('tarball'),
-    /** A local path (relative to the recipe) or an http(s) URL of a kernel.org-style tarball. */
-    location: z.string().min(1),
-    sha256: sha256Hex,
-  }).strict(),
-  z.object({
-    type: z.literal('git'),
-    /** A local git tree. */
-    path: z.string().min(1),
-    ref: z.string().min(1),
-  }).strict(),
-  z.object({
-    type: z.literal('tree'),
-    /**
-     * A kernel source folder (absolute, or relative to the recipe), taken as it is on disk:
-     * uncommitted changes and untracked files included, what its .gitignore files ignore left out.
-     */
-    path: z.string().min(1),
-  }).strict(),
+  z
+    .object({
+      type: z.literal('debian-package'),
+      /** A linux-source-X.Y package; it installs /usr/src/<package>.tar.xz. */
+      package: z.string().regex(/^linux-source-[\d.]+$/, 'expected a package name like linux-source-6.1'),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('tarball'),
+      /** A local path (relative to the recipe) or an http(s) URL of a kernel.org-style tarball. */
+      location: z.string().min(1),
+      sha256: sha256Hex,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('git'),
+      /** A local git tree. */
+      path: z.string().min(1),
+      ref: z.string().min(1),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('tree'),
+      /**
+       * A kernel source folder (absolute, or relative to the recipe), taken as it is on disk:
+       * uncommitted changes and untracked files included, what its .gitignore files ignore left out.
+       */
+      path: z.string().min(1),
+    })
+    .strict(),
 ]);
 
 /** make targets that write a whole .config, without asking (menuconfig, oldconfig and the like would wait for a person). */
@@ -41,27 +49,39 @@ export const BASE_CONFIG_TARGET = /^(tinyconfig|defconfig|allnoconfig|alldefconf
 
 /** What the configuration starts from before the fragments go on top: tinyconfig (the default), a make target, or a full .config. */
 export const baseConfigSchema = z.union([
-  z.string().regex(BASE_CONFIG_TARGET, 'a make target that writes a whole .config: tinyconfig, defconfig, allnoconfig, alldefconfig, allyesconfig, allmodconfig or NAME_defconfig (a fragment target such as kvm_guest.config goes in "fragments"), or {"file": PATH}'),
-  z.object({
-    /** A full .config (absolute, or relative to the recipe). */
-    file: z.string().min(1),
-  }).strict(),
+  z
+    .string()
+    .regex(
+      BASE_CONFIG_TARGET,
+      'a make target that writes a whole .config: tinyconfig, defconfig, allnoconfig, alldefconfig, allyesconfig, allmodconfig or NAME_defconfig (a fragment target such as kvm_guest.config goes in "fragments"), or {"file": PATH}',
+    ),
+  z
+    .object({
+      /** A full .config (absolute, or relative to the recipe). */
+      file: z.string().min(1),
+    })
+    .strict(),
 ]);
 
-export const recipeSchema = z.object({
-  $schema: z.string().optional(),
-  name: z.string().regex(/^[\w.-]+$/, 'expected letters, digits, dot, dash or underscore'),
-  description: z.string().optional(),
-  /** Which patches/<variant>/<series>/ folder applies; defaults to the name. */
-  series: z.string().regex(/^[\w.-]+$/).optional(),
-  source: sourceSchema,
-  /** Kconfig fragments from kernels/fragments/, applied in order on top of tinyconfig. */
-  fragments: z.array(z.string().regex(/^[\w.-]+$/)).min(1),
-  /** The configuration's base before the fragments: "tinyconfig" (default), "defconfig" or another make target, or {"file": ".config"}. */
-  config: baseConfigSchema.optional(),
-  /** Extra make variables, e.g. { "KCFLAGS": "-g" }. */
-  makeVariables: z.record(z.string(), z.string()).optional(),
-}).strict();
+export const recipeSchema = z
+  .object({
+    $schema: z.string().optional(),
+    name: z.string().regex(/^[\w.-]+$/, 'expected letters, digits, dot, dash or underscore'),
+    description: z.string().optional(),
+    /** Which patches/<variant>/<series>/ folder applies; defaults to the name. */
+    series: z
+      .string()
+      .regex(/^[\w.-]+$/)
+      .optional(),
+    source: sourceSchema,
+    /** Kconfig fragments from kernels/fragments/, applied in order on top of tinyconfig. */
+    fragments: z.array(z.string().regex(/^[\w.-]+$/)).min(1),
+    /** The configuration's base before the fragments: "tinyconfig" (default), "defconfig" or another make target, or {"file": ".config"}. */
+    config: baseConfigSchema.optional(),
+    /** Extra make variables, e.g. { "KCFLAGS": "-g" }. */
+    makeVariables: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
 
 /** The base a recipe's configuration starts from. */
 export type BaseConfig = { kind: 'target'; target: string } | { kind: 'file'; file: string; text: string };
@@ -108,7 +128,17 @@ export function parseRecipe(file: string, text: string, fragmentsDirs: string | 
   const fragments = recipe.fragments.map((name, index) => {
     const fragmentFile = dirs.map((dir) => join(dir, `${name}.config`)).find((f) => existsSync(f));
     if (!fragmentFile) {
-      const known = [...new Set(dirs.filter((dir) => existsSync(dir)).flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.config')).map((f) => basename(f, '.config'))))].sort();
+      const known = [
+        ...new Set(
+          dirs
+            .filter((dir) => existsSync(dir))
+            .flatMap((dir) =>
+              readdirSync(dir)
+                .filter((f) => f.endsWith('.config'))
+                .map((f) => basename(f, '.config')),
+            ),
+        ),
+      ].sort();
       throw new InputError(`${file}: fragments.${index}: no fragment "${name}" in ${dirs.join(' or ')}`, `known fragments: ${known.join(', ') || '(none)'}`);
     }
     return { name, file: fragmentFile };
@@ -132,10 +162,17 @@ function readBaseConfig(recipeFile: string, config: RecipeFile['config']): BaseC
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new InputError(`${recipeFile}: config.file: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'give the path of a full kernel .config');
+    throw new InputError(
+      `${recipeFile}: config.file: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      'give the path of a full kernel .config',
+    );
   }
   const problem = configFileProblem(text);
-  if (problem) throw new InputError(`${recipeFile}: config.file: ${file} ${problem}`, 'give a full kernel .config (the .config of a build folder, or /boot/config-<version>), or a make target such as "defconfig"');
+  if (problem)
+    throw new InputError(
+      `${recipeFile}: config.file: ${file} ${problem}`,
+      'give a full kernel .config (the .config of a build folder, or /boot/config-<version>), or a make target such as "defconfig"',
+    );
   return { kind: 'file', file, text };
 }
 
@@ -152,9 +189,13 @@ export function configFileProblem(text: string): string | undefined {
 }
 
 export function loadRecipe(root: string, name: string): KernelRecipe {
-  const known = (): string => `known kernels: ${listKernelNames(root).join(', ') || '(none)'}; a kernel is a recipe file kernels/<name>.json, named without the folder or .json`;
+  const known = (): string =>
+    `known kernels: ${listKernelNames(root).join(', ') || '(none)'}; a kernel is a recipe file kernels/<name>.json, named without the folder or .json`;
   if (!KERNEL_NAME.test(name)) {
-    throw new InputError(`kernel "${name}": not a kernel name (letters, digits, dot, dash, underscore; no slash, not starting with a dot)`, `${known()}; a recipe of your own goes in kernels/ of a folder given with --root`);
+    throw new InputError(
+      `kernel "${name}": not a kernel name (letters, digits, dot, dash, underscore; no slash, not starting with a dot)`,
+      `${known()}; a recipe of your own goes in kernels/ of a folder given with --root`,
+    );
   }
   const file = findInRoot(root, 'kernels', `${name}.json`);
   if (!file) throw new InputError(`unknown kernel "${name}" (looked in ${describeLayers(root, 'kernels')})`, known());
@@ -163,7 +204,7 @@ export function loadRecipe(root: string, name: string): KernelRecipe {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') throw new EnvironmentError(`${file}: cannot be read (permission denied)`, 'check the file\'s owner and mode');
+    if (code === 'EACCES' || code === 'EPERM') throw new EnvironmentError(`${file}: cannot be read (permission denied)`, "check the file's owner and mode");
     throw new InputError(`${file}: cannot be read (${(error as Error).message})`, 'a kernel recipe is a JSON file');
   }
   return parseRecipe(file, text, foldersInRoot(root, 'kernels', 'fragments'));

@@ -49,7 +49,10 @@ export function resolveVariantNames(root: string, requested: string): string[] {
   const names = splitList(requested);
   for (const name of names) {
     if (!known.includes(name)) {
-      throw new InputError(`unknown variant "${name}"`, `known variants: ${known.join(', ') || '(none)'}; a variant is a folder patches/<variant>/<series>/ (looked in ${describeLayers(root, 'patches')}), or give a patch with --patch FILE`);
+      throw new InputError(
+        `unknown variant "${name}"`,
+        `known variants: ${known.join(', ') || '(none)'}; a variant is a folder patches/<variant>/<series>/ (looked in ${describeLayers(root, 'patches')}), or give a patch with --patch FILE`,
+      );
     }
   }
   return names;
@@ -58,7 +61,9 @@ export function resolveVariantNames(root: string, requested: string): string[] {
 export function loadSeries(variantDir: string, variant: string, series: string): VariantSeries {
   const dir = join(variantDir, series);
   if (!existsSync(dir)) return { variant, series, patches: [] };
-  const files = readdirSync(dir).filter((f) => f.endsWith('.patch') || f.endsWith('.diff')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.patch') || f.endsWith('.diff'))
+    .sort();
   const misnamed = files.filter((f) => !/^\d{4}-/.test(f));
   if (misnamed.length > 0) {
     throw new InputError(`${dir}: patch file names must start with a 4-digit order, e.g. 0001-what-it-does.patch`, `rename: ${misnamed.join(', ')}`);
@@ -69,7 +74,10 @@ export function loadSeries(variantDir: string, variant: string, series: string):
     const path = join(dir, name);
     const kind = fileKind(path);
     if (kind !== 'regular file') {
-      throw new InputError(`${path}: a patch must be a regular file, this is ${kind}`, kind === 'a symbolic link' ? 'copy the patch into the folder instead of linking to it' : 'remove it or replace it with the patch file');
+      throw new InputError(
+        `${path}: a patch must be a regular file, this is ${kind}`,
+        kind === 'a symbolic link' ? 'copy the patch into the folder instead of linking to it' : 'remove it or replace it with the patch file',
+      );
     }
   }
   const origins = readOrigins(join(dir, ORIGINS_FILE));
@@ -87,7 +95,9 @@ function readOrigins(file: string): Record<string, string> {
   if (!existsSync(file)) return {};
   try {
     const data = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-    return data && typeof data === 'object' ? Object.fromEntries(Object.entries(data).filter(([, v]) => typeof v === 'string')) as Record<string, string> : {};
+    return data && typeof data === 'object'
+      ? (Object.fromEntries(Object.entries(data).filter(([, v]) => typeof v === 'string')) as Record<string, string>)
+      : {};
   } catch {
     return {};
   }

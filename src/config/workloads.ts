@@ -3,7 +3,7 @@
  * images/workloads/<name>.json says which tracepoints prove that it exercised the path it is
  * about, and how to word it when it did not.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseJsonFile } from './issues.js';
@@ -12,18 +12,23 @@ import { findInRoot, foldersInRoot, listInRoot } from './layers.js';
 
 const eventName = z.string().regex(/^[\w-]+\/[\w-]+$/, 'expected a tracepoint as group/name, e.g. kvm/kvm_async_pf_ready');
 
-export const workloadManifestSchema = z.object({
-  $schema: z.string().optional(),
-  description: z.string().optional(),
-  /** Tracepoints counted in every sample of this workload. */
-  events: z.array(eventName).default([]),
-  /** The sample only counts when at least one of these events fired in it. */
-  evidence: z.object({
-    anyOf: z.array(eventName).min(1),
-    /** Said of a sample without the evidence, e.g. "async page fault path not exercised". */
-    missing: z.string().min(1),
-  }).strict().optional(),
-}).strict();
+export const workloadManifestSchema = z
+  .object({
+    $schema: z.string().optional(),
+    description: z.string().optional(),
+    /** Tracepoints counted in every sample of this workload. */
+    events: z.array(eventName).default([]),
+    /** The sample only counts when at least one of these events fired in it. */
+    evidence: z
+      .object({
+        anyOf: z.array(eventName).min(1),
+        /** Said of a sample without the evidence, e.g. "async page fault path not exercised". */
+        missing: z.string().min(1),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
 
 export type WorkloadManifest = z.infer<typeof workloadManifestSchema>;
 
@@ -48,7 +53,9 @@ export function workloadIncludeDirs(root: string): string[] {
 
 /** The workloads that exist: images/workloads/<name>.c in any layer of the root. */
 export function listWorkloadNames(root: string): string[] {
-  return listInRoot(root, ['images', 'workloads'], (f) => f.endsWith('.c')).map((f) => f.slice(0, -2)).sort();
+  return listInRoot(root, ['images', 'workloads'], (f) => f.endsWith('.c'))
+    .map((f) => f.slice(0, -2))
+    .sort();
 }
 
 /** One option a workload takes, as its usage line states it: `--write`, or `--timeout SECONDS`. */
@@ -117,7 +124,8 @@ export function workloadArgsProblem(workload: string, args: string[], options: W
     if (!option.value) continue;
     const value = args[i + 1];
     if (value === undefined || value.startsWith('--')) return `${arg} needs a value (${arg} ${option.value})`;
-    if (NUMERIC_VALUES.has(option.value) && !/^[1-9]\d{0,8}$/.test(value)) return `${arg} ${option.value}: expected a whole number of 1 or more, found "${value}"`;
+    if (NUMERIC_VALUES.has(option.value) && !/^[1-9]\d{0,8}$/.test(value))
+      return `${arg} ${option.value}: expected a whole number of 1 or more, found "${value}"`;
     i++;
   }
   return undefined;

@@ -79,9 +79,12 @@ const PSEUDO_PREFIXES = ['/proc', '/sys'];
  */
 export function ensureCacheRoot(choice: CacheChoice): string {
   const root = choice.path;
-  const fix = choice.from === '--cache' ? 'give --cache a folder you can write, e.g. --cache ~/.cache/kexp'
-    : choice.from === '$KEXP_CACHE' ? 'set $KEXP_CACHE to a folder you can write (or unset it for ~/.cache/kexp), or give --cache DIR'
-    : `give --cache DIR or set $KEXP_CACHE to a folder you can write`;
+  const fix =
+    choice.from === '--cache'
+      ? 'give --cache a folder you can write, e.g. --cache ~/.cache/kexp'
+      : choice.from === '$KEXP_CACHE'
+        ? 'set $KEXP_CACHE to a folder you can write (or unset it for ~/.cache/kexp), or give --cache DIR'
+        : `give --cache DIR or set $KEXP_CACHE to a folder you can write`;
   const what = `the cache folder ${root} (from ${choice.from})`;
   if (PSEUDO_PREFIXES.some((p) => root === p || root.startsWith(`${p}/`))) {
     throw new InputError(`${what} is under ${root.startsWith('/proc') ? '/proc' : '/sys'}, a kernel pseudo file system where nothing can be stored`, fix);

@@ -78,7 +78,12 @@ export function redactValue(value: unknown, depth = 8, seen = new WeakSet<object
   if (Array.isArray(value)) return value.map((item) => redactValue(item, depth - 1, seen));
   if (value instanceof Error) {
     const code = (value as { code?: unknown }).code;
-    return { type: value.name, message: redactSecrets(value.message), ...(code !== undefined ? { code } : {}), ...(value.stack ? { stack: redactSecrets(value.stack) } : {}) };
+    return {
+      type: value.name,
+      message: redactSecrets(value.message),
+      ...(code !== undefined ? { code } : {}),
+      ...(value.stack ? { stack: redactSecrets(value.stack) } : {}),
+    };
   }
   if (Buffer.isBuffer(value) || value instanceof Date || value instanceof URL) return redactValue(String(value), depth, seen);
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactValue(item, depth - 1, seen)]));

@@ -40,10 +40,27 @@ export function baseChecks(): Check[] {
     command('git', 'git', 'records pristine source trees and applies patches'),
     { name: 'libelf headers', why: 'objtool and resolve_btfids', probe: { type: 'file', path: '/usr/include/libelf.h' }, debianPackage: 'libelf-dev' },
     { name: 'libssl headers', why: 'kernel signing tools', probe: { type: 'file', path: '/usr/include/openssl/ssl.h' }, debianPackage: 'libssl-dev' },
-    { name: 'static libc', why: 'links the guest workloads with gcc -static', probe: { type: 'file', path: '/usr/lib/x86_64-linux-gnu/libc.a' }, debianPackage: 'libc6-dev' },
-    { name: 'static busybox', why: 'the guest image\'s shell and tools', probe: { type: 'static-elf', path: '/bin/busybox' }, debianPackage: 'busybox-static' },
-    { name: 'perf', why: 'the perf collector (optional: without it, perf is reported unavailable)', probe: { type: 'command', command: 'perf' }, debianPackage: 'linux-perf', optional: true },
-    { name: 'redis-server', why: 'the queue of a kexp fleet, on the machine that hosts it, and the fleet tests (optional: kexp run without a fleet needs none)', probe: { type: 'command', command: 'redis-server' }, debianPackage: 'redis-server', optional: true },
+    {
+      name: 'static libc',
+      why: 'links the guest workloads with gcc -static',
+      probe: { type: 'file', path: '/usr/lib/x86_64-linux-gnu/libc.a' },
+      debianPackage: 'libc6-dev',
+    },
+    { name: 'static busybox', why: "the guest image's shell and tools", probe: { type: 'static-elf', path: '/bin/busybox' }, debianPackage: 'busybox-static' },
+    {
+      name: 'perf',
+      why: 'the perf collector (optional: without it, perf is reported unavailable)',
+      probe: { type: 'command', command: 'perf' },
+      debianPackage: 'linux-perf',
+      optional: true,
+    },
+    {
+      name: 'redis-server',
+      why: 'the queue of a kexp fleet, on the machine that hosts it, and the fleet tests (optional: kexp run without a fleet needs none)',
+      probe: { type: 'command', command: 'redis-server' },
+      debianPackage: 'redis-server',
+      optional: true,
+    },
   ];
 }
 

@@ -80,7 +80,10 @@ export async function ensureHost(root: string, options: { install?: boolean; onI
     missing = missingPackages(results);
   }
   if (missing.length > 0) {
-    throw new EnvironmentError(`this host lacks what kexp needs:\n${formatReport(results.filter((r) => !r.ok))}`, `run as root: kexp doctor --fix   (or: ${installCommand(missing)})`);
+    throw new EnvironmentError(
+      `this host lacks what kexp needs:\n${formatReport(results.filter((r) => !r.ok))}`,
+      `run as root: kexp doctor --fix   (or: ${installCommand(missing)})`,
+    );
   }
 }
 

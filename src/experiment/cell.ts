@@ -100,7 +100,13 @@ export async function runBootCell(spec: CellSpec, env: CellEnv): Promise<CellRes
     notes.push(`perf collector unavailable: no ${PERF} on this host (apt-get install linux-perf)`);
     plan = { ...plan, collectors: plan.collectors.filter((c) => c !== 'perf') };
   }
-  const kernel = env.kernel ?? await buildKernel({ root: env.root, layout: env.layout, store: env.store, logger: env.logger, signal: env.signal, onProgress: env.onBuildProgress }, spec.kernel, spec.variant);
+  const kernel =
+    env.kernel ??
+    (await buildKernel(
+      { root: env.root, layout: env.layout, store: env.store, logger: env.logger, signal: env.signal, onProgress: env.onBuildProgress },
+      spec.kernel,
+      spec.variant,
+    ));
   let explain: ExplainSetup | undefined;
   if (spec.explain && spec.explain.functions.length > 0) {
     env.onStage?.('reading the kernel source for explain');
@@ -108,17 +114,38 @@ export async function runBootCell(spec: CellSpec, env: CellEnv): Promise<CellRes
     notes.push(...explain.notes);
     plan = { ...plan, explain: explain.probes };
   }
-  const image = env.image ?? await buildImage({ root: env.root, layout: env.layout, store: env.store, signal: env.signal, onStage: (s) => env.onStage?.(`image: ${s}`) }, { perf: imageNeedsPerf(plan.collectors) });
+  const image =
+    env.image ??
+    (await buildImage(
+      { root: env.root, layout: env.layout, store: env.store, signal: env.signal, onStage: (s) => env.onStage?.(`image: ${s}`) },
+      { perf: imageNeedsPerf(plan.collectors) },
+    ));
   let initrd = image.initramfs;
   let programs: ProgramImage | undefined;
   if (needsPrograms(plan, spec.overlay)) {
-    programs = await preparePrograms({ root: env.root, layout: env.layout, store: env.store, logger: env.logger, ...(env.signal ? { signal: env.signal } : {}), onStage: (s) => env.onStage?.(s) }, kernel, image, plan, spec.overlay, env.kernelSource);
+    programs = await preparePrograms(
+      {
+        root: env.root,
+        layout: env.layout,
+        store: env.store,
+        logger: env.logger,
+        ...(env.signal ? { signal: env.signal } : {}),
+        onStage: (s) => env.onStage?.(s),
+      },
+      kernel,
+      image,
+      plan,
+      spec.overlay,
+      env.kernelSource,
+    );
     plan = programs.plan;
     initrd = programs.initramfs;
     notes.push(...programs.notes);
   }
   env.onStage?.('choosing accelerator');
-  const accel = env.accel ?? await chooseAccel(spec.accel, { kernel: kernel.bzImage, initrd: image.initramfs, cacheDir: env.layout.root, logger: env.logger, signal: env.signal });
+  const accel =
+    env.accel ??
+    (await chooseAccel(spec.accel, { kernel: kernel.bzImage, initrd: image.initramfs, cacheDir: env.layout.root, logger: env.logger, signal: env.signal }));
   env.logger.info(accel, 'accelerator');
   env.onStage?.(`booting under ${accel.accel}`);
   const outcome = await boot({
@@ -142,7 +169,18 @@ export async function runBootCell(spec: CellSpec, env: CellEnv): Promise<CellRes
   notes.push(...(outcome.hello?.notes ?? []).filter((n) => /unavailable|^explain:/.test(n)));
   const targets = [...plan.functions, ...(plan.events ?? [])];
   const figures = computeFigures(samples, targets, outcome.hello);
-  return { spec: { ...spec, plan }, kernel, image, accel, outcome: { ...outcome, samples }, figures, targets, notes, ...(explain ? { explained: explain.where } : {}), ...(programs ? { programs: { ...(programs.layer ? { layer: programs.layer } : {}), kselftests: programs.kselftests } } : {}) };
+  return {
+    spec: { ...spec, plan },
+    kernel,
+    image,
+    accel,
+    outcome: { ...outcome, samples },
+    figures,
+    targets,
+    notes,
+    ...(explain ? { explained: explain.where } : {}),
+    ...(programs ? { programs: { ...(programs.layer ? { layer: programs.layer } : {}), kselftests: programs.kselftests } } : {}),
+  };
 }
 
 /**

@@ -83,7 +83,9 @@ export function checkCellIds(cells: Pick<CellJob, 'id' | 'kernel' | 'variant' | 
         same
           ? `kernel "${cell.kernel}" with variant "${cell.variant}" is planned twice (cell ${cell.id})`
           : `kernel "${other.kernel}" with variant "${other.variant}" and kernel "${cell.kernel}" with variant "${cell.variant}" both make the cell id "${cell.id}"`,
-        same ? 'list each kernel and each variant once' : 'cell ids keep letters, digits, _ . and - of the names (the rest becomes -, and _ joins kernel and variant): rename one of them',
+        same
+          ? 'list each kernel and each variant once'
+          : 'cell ids keep letters, digits, _ . and - of the names (the rest becomes -, and _ joins kernel and variant): rename one of them',
       );
     }
     seen.set(cell.id, cell);
@@ -93,7 +95,8 @@ export function checkCellIds(cells: Pick<CellJob, 'id' | 'kernel' | 'variant' | 
 export function planRun(experiment: Experiment, only: OnlyFilter = {}): RunPlan {
   const pick = <T extends string>(all: T[], wanted: string[] | undefined, what: string): T[] => {
     if (!wanted) return all;
-    for (const w of wanted) if (!all.includes(w as T)) throw new InputError(`--only: ${what} "${w}" is not in this experiment`, `its ${what}s: ${all.join(', ')}`);
+    for (const w of wanted)
+      if (!all.includes(w as T)) throw new InputError(`--only: ${what} "${w}" is not in this experiment`, `its ${what}s: ${all.join(', ')}`);
     return all.filter((x) => wanted.includes(x));
   };
   const kernels = pick(experiment.kernels, only.kernel, 'kernel');

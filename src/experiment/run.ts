@@ -62,7 +62,9 @@ export function defaultJobs(memoryMiB: number): number {
 async function provenance(): Promise<Pick<RunManifest, 'kexp' | 'host' | 'qemu'>> {
   const commit = await capture('git', ['-C', packageRoot(), 'rev-parse', 'HEAD']).catch(() => null);
   const dirty = commit ? (await capture('git', ['-C', packageRoot(), 'status', '--porcelain', '--untracked-files=no']).catch(() => '')) !== '' : false;
-  const qemu = await capture('qemu-system-x86_64', ['--version']).then((v) => v.split('\n')[0] ?? null).catch(() => null);
+  const qemu = await capture('qemu-system-x86_64', ['--version'])
+    .then((v) => v.split('\n')[0] ?? null)
+    .catch(() => null);
   return {
     kexp: { version: kexpVersion(), commit: commit ? `${commit}${dirty ? '-dirty' : ''}` : null },
     host: { hostname: hostname(), kernel: release(), cpus: cpus().length, memoryMiB: Math.round(totalmem() / 2 ** 20) },
@@ -114,10 +116,13 @@ export async function resumeRun(given: RunEnv, runId: string): Promise<RunOutcom
   const manifest = store.manifest();
   const experiment = recordedExperiment(env, store);
   const plan = planRun(experiment, (manifest.only ?? {}) as OnlyFilter);
-  if (manifest.cancelledAt) throw new InputError(`run ${runId} was cancelled (${manifest.cancelledAt}): it is not resumed`, `start a new run: kexp run ${store.dir}/experiment.json`);
+  if (manifest.cancelledAt)
+    throw new InputError(`run ${runId} was cancelled (${manifest.cancelledAt}): it is not resumed`, `start a new run: kexp run ${store.dir}/experiment.json`);
   const choice = await checkedExecutor(env, experiment);
   if (manifest.executor?.name === 'bullmq' && choice.name === 'local') {
-    env.say?.(`run ${runId} was started on a fleet (${manifest.executor.redis ?? 'Redis'}); resuming it here runs its unfinished cells locally, while the fleet may still run the queued ones (--redis URL collects them instead)`);
+    env.say?.(
+      `run ${runId} was started on a fleet (${manifest.executor.redis ?? 'Redis'}); resuming it here runs its unfinished cells locally, while the fleet may still run the queued ones (--redis URL collects them instead)`,
+    );
   }
   // A cell the manifest calls done whose record is missing or damaged is run again.
   for (const id of store.damagedCells()) manifest.cells[id]!.state = 'pending';
@@ -135,15 +140,24 @@ export async function cancelRun(given: RunEnv, runId: string): Promise<{ removed
   const store = RunStore.open(given.resultsDir, runId);
   const env = { ...given, root: runRoot(given.root, store.dir) };
   const manifest = store.manifest();
-  if (manifest.executor?.name !== 'bullmq') throw new InputError(`run ${runId} ran ${manifest.executor ? `with the ${manifest.executor.name} executor` : 'here'}: nothing of it is queued`, 'a local run stops with Ctrl-C; --cancel is for runs on a kexp worker fleet');
+  if (manifest.executor?.name !== 'bullmq')
+    throw new InputError(
+      `run ${runId} ran ${manifest.executor ? `with the ${manifest.executor.name} executor` : 'here'}: nothing of it is queued`,
+      'a local run stops with Ctrl-C; --cancel is for runs on a kexp worker fleet',
+    );
   if (manifest.state === 'complete') throw new InputError(`run ${runId} is complete: there is nothing to cancel`);
   const experiment = recordedExperiment(env, store);
   const choice = chooseExecutor({ executor: 'bullmq', ...env.executor }, experiment);
-  if (choice.name !== 'bullmq') throw new InputError('--cancel needs the fleet\'s Redis', '--redis URL or KEXP_REDIS');
+  if (choice.name !== 'bullmq') throw new InputError("--cancel needs the fleet's Redis", '--redis URL or KEXP_REDIS');
   const plan = planRun(experiment, (manifest.only ?? {}) as OnlyFilter);
   const open = plan.cells.filter((c) => manifest.cells[c.id]?.state !== 'done');
   const { cancelFleetRun } = await import('../fleet/cancel.js');
-  const outcome = await cancelFleetRun(choice.redis, runId, plan.builds.filter((b) => open.some((c) => c.kernel === b.kernel && c.variant === b.variant)), open.map((c) => c.id));
+  const outcome = await cancelFleetRun(
+    choice.redis,
+    runId,
+    plan.builds.filter((b) => open.some((c) => c.kernel === b.kernel && c.variant === b.variant)),
+    open.map((c) => c.id),
+  );
   const m = store.manifest();
   m.state = 'incomplete';
   m.cancelledAt = new Date().toISOString();
@@ -183,65 +197,69 @@ async function execute(env: RunEnv, store: RunStore, experiment: Experiment, pla
   const cellSeconds: number[] = [];
   const running = new Set<string>();
   try {
-    await executor.run(units, {
-      onPhase: (phase) => {
-        progress.phase = phase;
-        emit();
+    await executor.run(
+      units,
+      {
+        onPhase: (phase) => {
+          progress.phase = phase;
+          emit();
+        },
+        onBuildStart: (build) => {
+          progress.builds.current = `${build.kernel}/${build.variant}`;
+          emit();
+        },
+        onBuildProgress: (_build, p: BuildProgress) => {
+          progress.builds.detail = p.stage === 'compiling' ? `compiling, ${p.objects ?? 0} objects` : p.stage;
+          emit();
+        },
+        onBuild: (build, provenance, worker) => {
+          updateManifest(store, (m) => {
+            m.artifacts.kernels[`${build.kernel}/${build.variant}`] = { ...provenance, ...(worker !== 'local' ? { worker } : {}) };
+          });
+          progress.builds.done++;
+          delete progress.builds.current;
+          delete progress.builds.detail;
+          emit();
+        },
+        onImage: (image) => {
+          updateManifest(store, (m) => {
+            m.artifacts.image = { key: image.key, cached: image.cached };
+          });
+        },
+        onAccel: (accel, worker) => {
+          updateManifest(store, (m) => {
+            m.accel = { accel: accel.accel, reason: worker === 'local' ? accel.reason : `${accel.reason} (chosen by worker ${worker})` };
+          });
+        },
+        onCellStart: (cell) => {
+          running.add(cell.id);
+          progress.cells.running = running.size;
+          emit();
+        },
+        onCellResult: (cell, record, files) => {
+          // The single writer: a result that arrives twice (a job run again after its worker was
+          // lost) is recorded once.
+          if (store.manifest().cells[cell.id]?.state === 'done') {
+            env.logger.warn({ cell: cell.id, worker: record.worker }, 'duplicate cell result ignored');
+            return;
+          }
+          if (files) store.writeCellFiles(cell.id, files);
+          store.recordCell(record);
+          running.delete(cell.id);
+          // A cell that never started (its kernel did not build) records 0 s: the estimate skips it.
+          cellSeconds.push(record.seconds);
+          progress.cells.running = running.size;
+          progress.cells.done++;
+          if (record.status !== 'ok' || record.samples.some((s) => s.status !== 'ok' && s.status !== 'skipped')) progress.cells.failed++;
+          const eta = estimateSecondsLeft({ finishedCellSeconds: cellSeconds, cellsLeft: progress.cells.total - progress.cells.done, parallel: jobs });
+          if (eta === undefined) delete progress.etaSeconds;
+          else progress.etaSeconds = eta;
+          env.logger.info({ cell: cell.id, status: record.status, worker: record.worker }, 'cell done');
+          emit();
+        },
       },
-      onBuildStart: (build) => {
-        progress.builds.current = `${build.kernel}/${build.variant}`;
-        emit();
-      },
-      onBuildProgress: (_build, p: BuildProgress) => {
-        progress.builds.detail = p.stage === 'compiling' ? `compiling, ${p.objects ?? 0} objects` : p.stage;
-        emit();
-      },
-      onBuild: (build, provenance, worker) => {
-        updateManifest(store, (m) => {
-          m.artifacts.kernels[`${build.kernel}/${build.variant}`] = { ...provenance, ...(worker !== 'local' ? { worker } : {}) };
-        });
-        progress.builds.done++;
-        delete progress.builds.current;
-        delete progress.builds.detail;
-        emit();
-      },
-      onImage: (image) => {
-        updateManifest(store, (m) => {
-          m.artifacts.image = { key: image.key, cached: image.cached };
-        });
-      },
-      onAccel: (accel, worker) => {
-        updateManifest(store, (m) => {
-          m.accel = { accel: accel.accel, reason: worker === 'local' ? accel.reason : `${accel.reason} (chosen by worker ${worker})` };
-        });
-      },
-      onCellStart: (cell) => {
-        running.add(cell.id);
-        progress.cells.running = running.size;
-        emit();
-      },
-      onCellResult: (cell, record, files) => {
-        // The single writer: a result that arrives twice (a job run again after its worker was
-        // lost) is recorded once.
-        if (store.manifest().cells[cell.id]?.state === 'done') {
-          env.logger.warn({ cell: cell.id, worker: record.worker }, 'duplicate cell result ignored');
-          return;
-        }
-        if (files) store.writeCellFiles(cell.id, files);
-        store.recordCell(record);
-        running.delete(cell.id);
-        // A cell that never started (its kernel did not build) records 0 s: the estimate skips it.
-        cellSeconds.push(record.seconds);
-        progress.cells.running = running.size;
-        progress.cells.done++;
-        if (record.status !== 'ok' || record.samples.some((s) => s.status !== 'ok' && s.status !== 'skipped')) progress.cells.failed++;
-        const eta = estimateSecondsLeft({ finishedCellSeconds: cellSeconds, cellsLeft: progress.cells.total - progress.cells.done, parallel: jobs });
-        if (eta === undefined) delete progress.etaSeconds;
-        else progress.etaSeconds = eta;
-        env.logger.info({ cell: cell.id, status: record.status, worker: record.worker }, 'cell done');
-        emit();
-      },
-    }, env.signal);
+      env.signal,
+    );
     updateManifest(store, (m) => {
       m.state = 'complete';
       m.finishedAt = new Date().toISOString();
@@ -257,7 +275,9 @@ async function execute(env: RunEnv, store: RunStore, experiment: Experiment, pla
   }
   writeReports(store.dir);
   const final = store.manifest();
-  const findings = store.cellRecords().some((c) => c.status !== 'ok' || c.samples.some((s) => s.status === 'failed' || s.status === 'crashed' || s.status === 'hung'));
+  const findings = store
+    .cellRecords()
+    .some((c) => c.status !== 'ok' || c.samples.some((s) => s.status === 'failed' || s.status === 'crashed' || s.status === 'hung'));
   return { store, manifest: final, experiment, findings };
 }
 

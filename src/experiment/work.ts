@@ -23,13 +23,27 @@ export interface BuildOutcome {
 export function kernelProvenance(artifact: KernelArtifact): ArtifactProvenance {
   const r = artifact.record;
   const commit = /^git-([0-9a-f]{40,64})$/.exec(r.source.sourceId)?.[1];
-  return { key: artifact.key, inputKey: r.inputKey, source: r.source.label, sourceId: r.source.sourceId, ...(commit ? { commit } : {}), patches: r.patches.map((p) => ({ name: p.name, sha256: p.sha256 })), ...(r.configSha256 ? { configSha256: r.configSha256 } : {}), compiler: r.compiler, cached: artifact.cached };
+  return {
+    key: artifact.key,
+    inputKey: r.inputKey,
+    source: r.source.label,
+    sourceId: r.source.sourceId,
+    ...(commit ? { commit } : {}),
+    patches: r.patches.map((p) => ({ name: p.name, sha256: p.sha256 })),
+    ...(r.configSha256 ? { configSha256: r.configSha256 } : {}),
+    compiler: r.compiler,
+    cached: artifact.cached,
+  };
 }
 
 /** Build (or find in the store) one kernel variant. A variant that does not build is a finding, returned, not thrown. */
 export async function runBuild(ws: Workspace, build: BuildJob, onProgress?: (progress: BuildProgress) => void): Promise<BuildOutcome> {
   try {
-    const artifact = await buildKernel({ root: ws.root, layout: ws.layout, store: ws.store, logger: ws.logger, signal: ws.signal, ...(onProgress ? { onProgress } : {}) }, build.kernel, build.variant);
+    const artifact = await buildKernel(
+      { root: ws.root, layout: ws.layout, store: ws.store, logger: ws.logger, signal: ws.signal, ...(onProgress ? { onProgress } : {}) },
+      build.kernel,
+      build.variant,
+    );
     return { build, provenance: kernelProvenance(artifact), artifact };
   } catch (error) {
     if (error instanceof CancelledError || ws.signal.aborted) throw error;
@@ -100,6 +114,33 @@ export async function runCell(ws: Workspace, job: CellJob, setup: CellSetup, sig
 /** A cell that could not run (its kernel did not build, or the infrastructure gave up on it): every sample failed, with the reason. */
 export function failedCellRecord(job: CellJob, reason: string, worker = 'local'): CellRecord {
   // Every planned sample, as the plan sizes it (a program's: its pages, its unit, its {n}).
-  const samples = expandSamples({ ...job.spec.plan, repetitions: 1 }).map((p) => ({ workload: p.workload, args: p.args, pages: p.pages, rep: job.rep, status: 'failed' as const, reason, counts: {}, result: null, ...(p.command ? { unit: figureUnit(p.command.unit), size: p.size ?? 0 } : {}) }));
-  return { schema: 'kexp/cell@1', id: job.id, kernel: job.kernel, variant: job.variant, rep: job.rep, status: 'failed', reason, accel: 'none', kernelKey: null, imageKey: null, seconds: 0, worker, traceable: null, warnings: [], agentErrors: [], samples };
+  const samples = expandSamples({ ...job.spec.plan, repetitions: 1 }).map((p) => ({
+    workload: p.workload,
+    args: p.args,
+    pages: p.pages,
+    rep: job.rep,
+    status: 'failed' as const,
+    reason,
+    counts: {},
+    result: null,
+    ...(p.command ? { unit: figureUnit(p.command.unit), size: p.size ?? 0 } : {}),
+  }));
+  return {
+    schema: 'kexp/cell@1',
+    id: job.id,
+    kernel: job.kernel,
+    variant: job.variant,
+    rep: job.rep,
+    status: 'failed',
+    reason,
+    accel: 'none',
+    kernelKey: null,
+    imageKey: null,
+    seconds: 0,
+    worker,
+    traceable: null,
+    warnings: [],
+    agentErrors: [],
+    samples,
+  };
 }

@@ -53,7 +53,7 @@ export function decodeHist(probe: ExplainProbe, index: number, mode: ProbeMode, 
     dropped += section.dropped ?? 0;
     for (const e of section.entries) {
       const value = flagField !== undefined ? e.fields[flagField] : undefined;
-      const ret = t.fixed.ret === '>0' ? '>0' : t.fixed.ret === 'exact' ? e.fields.ret ?? null : null;
+      const ret = t.fixed.ret === '>0' ? '>0' : t.fixed.ret === 'exact' ? (e.fields.ret ?? null) : null;
       groups.push({
         stack: normaliseCaller(e.stack, probe.function, STACK_KEPT),
         flags: value ?? null,
@@ -152,7 +152,9 @@ export function explainFunction(workload: string, fn: string, samples: SampleRec
     problems.push(`no collector counted ${fn} in every sample, so the buckets cannot be checked against a total`);
   }
   // The total is the collector's (the buckets' sum when there is none to check against).
-  const t = fitPerPage(usable.map((s, i) => ({ pages: s.pages, calls: collector ? s.counts[collector]?.[fn] ?? 0 : buckets.reduce((n, b) => n + (b.calls[i] ?? 0), 0) })));
+  const t = fitPerPage(
+    usable.map((s, i) => ({ pages: s.pages, calls: collector ? (s.counts[collector]?.[fn] ?? 0) : buckets.reduce((n, b) => n + (b.calls[i] ?? 0), 0) })),
+  );
   return {
     workload,
     function: fn,

@@ -22,8 +22,7 @@ export interface CFunction {
   where: string;
 }
 
-const stripComments = (text: string): string =>
-  text.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' ')).replace(/\/\/[^\n]*/g, '');
+const stripComments = (text: string): string => text.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' ')).replace(/\/\/[^\n]*/g, '');
 
 /** The definition (not a declaration or call) of `fn` in `text`: `<type> fn(<params>) {`. */
 export function findDefinition(text: string, fn: string, file: string): CFunction | undefined {
@@ -32,7 +31,10 @@ export function findDefinition(text: string, fn: string, file: string): CFunctio
   for (const m of clean.matchAll(re)) {
     const head = (m[1] ?? '').replace(/\s+/g, ' ').trim();
     if (/^(return|else|if|while|for)\b/.test(head)) continue;
-    const returns = head.replace(/\b(static|inline|__always_inline|noinline|notrace|__weak|__init|__cold)\b/g, '').replace(/\s+/g, ' ').trim();
+    const returns = head
+      .replace(/\b(static|inline|__always_inline|noinline|notrace|__weak|__init|__cold)\b/g, '')
+      .replace(/\s+/g, ' ')
+      .trim();
     const line = clean.slice(0, m.index).split('\n').length;
     return { name: fn, returns, params: parseParams(m[2] ?? ''), where: `${file}:${line}` };
   }
@@ -47,7 +49,15 @@ export function parseParams(list: string): CParam[] {
     const m = /^(.*?)([A-Za-z_]\w*)\s*(\[[^\]]*\])?$/.exec(p);
     const name = m?.[2] ?? `arg${i + 1}`;
     const type = (m?.[1] ?? p).trim() + (m?.[3] ? ' *' : '');
-    return { index: i + 1, name, type: type.replace(/\s*\*\s*/g, ' *').replace(/\s+/g, ' ').trim(), pointer: type.includes('*') || Boolean(m?.[3]) };
+    return {
+      index: i + 1,
+      name,
+      type: type
+        .replace(/\s*\*\s*/g, ' *')
+        .replace(/\s+/g, ' ')
+        .trim(),
+      pointer: type.includes('*') || Boolean(m?.[3]),
+    };
   });
 }
 

@@ -5,7 +5,8 @@ import { describeChange, diffBuckets, type FunctionExplanation } from './buckets
 const num = (n: number | null): string => (n === null ? '-' : String(n));
 
 export function formatExplanation(e: FunctionExplanation): string {
-  const head = `${e.workload} · ${e.function}: ${num(e.total.per_page)} per page, ${num(e.total.fixed)} fixed` +
+  const head =
+    `${e.workload} · ${e.function}: ${num(e.total.per_page)} per page, ${num(e.total.fixed)} fixed` +
     `${e.total.collector ? ` (${e.total.collector})` : ''}; ${e.mode === 'return' ? 'return probe, return values paired' : e.mode === 'entry' ? 'entry probe, return values not paired' : 'not probed'}` +
     `; ${e.adds_up ? 'the buckets add up' : 'THE BUCKETS DO NOT ADD UP'}`;
   if (e.buckets.length === 0) return `${head}\n  (no buckets)${e.problems.map((p) => `\n  ! ${p}`).join('')}`;
@@ -18,7 +19,10 @@ export function formatExplanation(e: FunctionExplanation): string {
     b.ret === null ? '-' : String(b.ret),
     b.caller.join(' < ') || '?',
   ]);
-  const body = table([['per page', 'fixed', 'gup_flags', 'pages', 'nr_pages', 'ret', 'caller'], ...rows]).split('\n').map((l) => `  ${l}`).join('\n');
+  const body = table([['per page', 'fixed', 'gup_flags', 'pages', 'nr_pages', 'ret', 'caller'], ...rows])
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
   return `${head}\n${body}${e.problems.map((p) => `\n  ! ${p}`).join('')}`;
 }
 

@@ -53,7 +53,10 @@ function parseEntry(body: string, hitcount: number): HistEntry {
   let rest = body;
   const st = /(?:common_)?stacktrace:\s*\n([\s\S]*?)\n\s*(,|$)/.exec(body);
   if (st) {
-    stack = (st[1] ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+    stack = (st[1] ?? '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
     rest = body.slice(0, st.index) + body.slice(st.index + st[0].length);
   }
   const fields: Record<string, number> = {};
@@ -62,7 +65,8 @@ function parseEntry(body: string, hitcount: number): HistEntry {
 }
 
 /** Frames that belong to the tracing machinery, not to the kernel path being explained. */
-const MACHINERY = /^(kretprobe_|__kretprobe|kprobe_|__kprobe|rethook|arch_rethook|optimized_callback|aggr_|pre_handler_kretprobe|ftrace_|trace_|event_triggers|event_hist|hist_|perf_|kprobe_ftrace_handler|arch_ftrace|fprobe|__fprobe|0x[0-9a-f]+$)/;
+const MACHINERY =
+  /^(kretprobe_|__kretprobe|kprobe_|__kprobe|rethook|arch_rethook|optimized_callback|aggr_|pre_handler_kretprobe|ftrace_|trace_|event_triggers|event_hist|hist_|perf_|kprobe_ftrace_handler|arch_ftrace|fprobe|__fprobe|0x[0-9a-f]+$)/;
 
 /**
  * The caller of `fn` as the few frames above it: names only (offsets stripped), the tracing
@@ -70,7 +74,14 @@ const MACHINERY = /^(kretprobe_|__kretprobe|kprobe_|__kprobe|rethook|arch_rethoo
  * frame repeated by a recovered return address counted once.
  */
 export function normaliseCaller(stack: readonly string[], fn: string, depth: number): string[] {
-  const names = stack.map((f) => f.replace(/^\?\s*/, '').replace(/[+].*$/, '').trim()).filter((n) => n !== '' && !MACHINERY.test(n));
+  const names = stack
+    .map((f) =>
+      f
+        .replace(/^\?\s*/, '')
+        .replace(/[+].*$/, '')
+        .trim(),
+    )
+    .filter((n) => n !== '' && !MACHINERY.test(n));
   let start = 0;
   while (start < names.length && (names[start] === fn || names[start]?.startsWith(`${fn}.`))) start++;
   const out: string[] = [];

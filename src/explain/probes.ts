@@ -60,10 +60,21 @@ export function explainProbe(fn: CFunction): ExplainProbe {
   const pages = fields.find((f) => f.role === 'pages');
   const count = fields.find((f) => f.role === 'count');
   const notes: string[] = [];
-  if (fn.params.length > 0 && fields.length === 0) notes.push(`${fn.name}: no gup_flags, pages or nr_pages parameter (${fn.where}); its calls split by caller and return value only`);
+  if (fn.params.length > 0 && fields.length === 0)
+    notes.push(`${fn.name}: no gup_flags, pages or nr_pages parameter (${fn.where}); its calls split by caller and return value only`);
   const baseKeys = ['stacktrace', ...(flags ? [flags.name] : [])];
-  const pageSplits: { filter: string; pagesNull?: boolean }[] = pages ? [{ filter: `${pages.name} == 0`, pagesNull: true }, { filter: `${pages.name} != 0`, pagesNull: false }] : [{ filter: '' }];
-  const countSplits: { filter: string; nrPages?: NrPagesClass }[] = count ? [{ filter: `${count.name} == 1`, nrPages: '1' }, { filter: `${count.name} != 1`, nrPages: 'range' }] : [{ filter: '' }];
+  const pageSplits: { filter: string; pagesNull?: boolean }[] = pages
+    ? [
+        { filter: `${pages.name} == 0`, pagesNull: true },
+        { filter: `${pages.name} != 0`, pagesNull: false },
+      ]
+    : [{ filter: '' }];
+  const countSplits: { filter: string; nrPages?: NrPagesClass }[] = count
+    ? [
+        { filter: `${count.name} == 1`, nrPages: '1' },
+        { filter: `${count.name} != 1`, nrPages: 'range' },
+      ]
+    : [{ filter: '' }];
   const triggers: HistTrigger[] = [];
   const add = (mode: ProbeMode, keys: string[], parts: string[], fixed: HistTrigger['fixed']): void => {
     triggers.push({ index: triggers.filter((t) => t.mode === mode).length, mode, keys, filter: parts.filter(Boolean).join(' && '), fixed });

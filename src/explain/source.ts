@@ -26,7 +26,10 @@ const greps = new Map<string, Promise<string[]>>();
 
 export class KernelSource {
   private readonly tree: string;
-  constructor(private readonly kernel: KernelArtifact, layout: CacheLayout) {
+  constructor(
+    private readonly kernel: KernelArtifact,
+    layout: CacheLayout,
+  ) {
     this.tree = join(layout.work, kernel.record.source.treeId, 'src');
   }
 
@@ -50,7 +53,12 @@ export class KernelSource {
     if (!found) {
       found = capture('git', ['-C', this.tree, 'grep', '-l', '-E', pattern, 'HEAD', '--', ...paths])
         .catch(() => '')
-        .then((out) => out.split('\n').filter(Boolean).map((l) => l.replace(/^HEAD:/, '')));
+        .then((out) =>
+          out
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => l.replace(/^HEAD:/, '')),
+        );
       greps.set(memoKey, found);
     }
     return found;
@@ -78,10 +86,13 @@ export class KernelSource {
       }
       return undefined;
     };
-    const def = await lookIn([...new Set(near)]) ?? await lookIn((await this.grep(`^[A-Za-z_].*[ *]${name}\\(`, ['*.c'])).filter((f) => !near.includes(f)));
+    const def = (await lookIn([...new Set(near)])) ?? (await lookIn((await this.grep(`^[A-Za-z_].*[ *]${name}\\(`, ['*.c'])).filter((f) => !near.includes(f))));
     if (def) return def;
     if (!readAny) this.missing(`the definition of ${fn}`);
-    throw new InputError(`${fn}: no definition found in the source of ${this.kernel.kernel}/${this.kernel.variant}`, 'name a function defined in C in this kernel (kexp explain --function)');
+    throw new InputError(
+      `${fn}: no definition found in the source of ${this.kernel.kernel}/${this.kernel.variant}`,
+      'name a function defined in C in this kernel (kexp explain --function)',
+    );
   }
 
   async flags(): Promise<FlagTable> {

@@ -39,7 +39,10 @@ export function cancelKey(run: string): string {
   return `${PREFIX}:cancelled:${jobIdPart(run)}`;
 }
 
-const name = z.string().regex(/^[\w.+-]+$/).max(200);
+const name = z
+  .string()
+  .regex(/^[\w.+-]+$/)
+  .max(200);
 const key = z.string().regex(/^[0-9a-f]{64}$/);
 const onlySchema = z.object({ kernel: z.array(name).optional(), variant: z.array(name).optional(), workload: z.array(name).optional() }).strict();
 
@@ -56,23 +59,27 @@ const runFields = {
 
 const provenanceSchema = z.object({ key: z.string(), error: z.string().optional() }).passthrough();
 
-export const buildJobDataSchema = z.object({
-  ...runFields,
-  kind: z.literal('build'),
-  kernel: name,
-  variant: name,
-  /** The cells this build fans out to (those of the run still to do when it was queued). */
-  cells: z.array(name).min(1),
-  /** Set by the worker once the kernel is there and the cells are queued. */
-  result: z.object({ provenance: provenanceSchema, worker: z.string() }).optional(),
-}).strict();
+export const buildJobDataSchema = z
+  .object({
+    ...runFields,
+    kind: z.literal('build'),
+    kernel: name,
+    variant: name,
+    /** The cells this build fans out to (those of the run still to do when it was queued). */
+    cells: z.array(name).min(1),
+    /** Set by the worker once the kernel is there and the cells are queued. */
+    result: z.object({ provenance: provenanceSchema, worker: z.string() }).optional(),
+  })
+  .strict();
 
-export const cellJobDataSchema = z.object({
-  ...runFields,
-  kind: z.literal('cell'),
-  cell: name,
-  kernelKey: key,
-}).strict();
+export const cellJobDataSchema = z
+  .object({
+    ...runFields,
+    kind: z.literal('cell'),
+    cell: name,
+    kernelKey: key,
+  })
+  .strict();
 
 export type BuildJobData = z.infer<typeof buildJobDataSchema>;
 export type CellJobData = z.infer<typeof cellJobDataSchema>;
@@ -129,7 +136,8 @@ export interface KnownNames {
 }
 
 function checkKexp(data: { kexp: string }, known: KnownNames): void {
-  if (data.kexp !== known.kexp) throw new JobDataError(`the run was planned by kexp ${data.kexp}, this worker is kexp ${known.kexp}: run the same kexp on every machine`);
+  if (data.kexp !== known.kexp)
+    throw new JobDataError(`the run was planned by kexp ${data.kexp}, this worker is kexp ${known.kexp}: run the same kexp on every machine`);
 }
 
 function parse<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
@@ -158,7 +166,8 @@ export function resolveBuildJob(raw: unknown, known: KnownNames): { data: BuildJ
   const { experiment, cells: planned } = replan(data, known);
   const cells = data.cells.map((id) => {
     const cell = planned.find((c) => c.id === id);
-    if (!cell || cell.kernel !== data.kernel || cell.variant !== data.variant) throw new JobDataError(`build job ${data.kernel}/${data.variant}: cell "${id}" is not a cell of that build in run ${data.run}`);
+    if (!cell || cell.kernel !== data.kernel || cell.variant !== data.variant)
+      throw new JobDataError(`build job ${data.kernel}/${data.variant}: cell "${id}" is not a cell of that build in run ${data.run}`);
     return cell;
   });
   return { data, experiment, unit: { build: { kernel: data.kernel, variant: data.variant }, cells } };

@@ -28,7 +28,11 @@ process.stdin.resume();
 /** Marks this process's future children and starts their watcher; returns the marker ("VAR=value"). */
 export function startReaper(): string {
   const marker = `${MARKER_VARIABLE}=${process.pid}`;
-  const child = spawn(process.execPath, ['-e', watcher, marker], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env: { PATH: process.env.PATH ?? '' } });
+  const child = spawn(process.execPath, ['-e', watcher, marker], {
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
+    env: { PATH: process.env.PATH ?? '' },
+  });
   child.unref();
   (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
   process.env[MARKER_VARIABLE] = String(process.pid);

@@ -35,19 +35,30 @@ export function checkRedisUrl(url: string, where: string): string {
   } catch {
     throw new InputError(`${where}: "${redactRedisUrl(url)}" is not a URL`, 'e.g. redis://host:6379, rediss://:password@host:6380/0');
   }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new InputError(`${where}: ${redactRedisUrl(url)}: expected redis:// or rediss://`, 'e.g. redis://host:6379');
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
+    throw new InputError(`${where}: ${redactRedisUrl(url)}: expected redis:// or rediss://`, 'e.g. redis://host:6379');
   if (!parsed.hostname) throw new InputError(`${where}: ${redactRedisUrl(url)}: no host`);
   return url;
 }
 
 function describeFailure(error: Error & { code?: string }): { what: string; hint: string } {
   const text = redactSecrets(error.message);
-  if (/WRONGPASS|invalid password|invalid username-password/i.test(text)) return { what: 'refused the password (WRONGPASS)', hint: 'check the password in the URL (redis://:PASSWORD@host:port or redis://USER:PASSWORD@host:port)' };
+  if (/WRONGPASS|invalid password|invalid username-password/i.test(text))
+    return { what: 'refused the password (WRONGPASS)', hint: 'check the password in the URL (redis://:PASSWORD@host:port or redis://USER:PASSWORD@host:port)' };
   if (/NOAUTH/i.test(text)) return { what: 'needs a password (NOAUTH)', hint: 'put it in the URL: redis://:PASSWORD@host:port' };
-  if (error.code === 'ECONNREFUSED') return { what: 'refused the connection (nothing listens there)', hint: 'is redis-server running on that host and port, and bound to an address this machine reaches?' };
+  if (error.code === 'ECONNREFUSED')
+    return {
+      what: 'refused the connection (nothing listens there)',
+      hint: 'is redis-server running on that host and port, and bound to an address this machine reaches?',
+    };
   if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') return { what: 'has a host name that does not resolve', hint: 'check the host name' };
-  if (/certificate|CERT_|SSL|TLS/i.test(`${error.code ?? ''} ${text}`)) return { what: `refused its TLS certificate (${text.split('\n')[0]})`, hint: 'for a private CA, trust it: NODE_EXTRA_CA_CERTS=/path/to/ca.pem' };
-  if (error.code === 'ETIMEDOUT') return { what: `did not answer within ${CONNECT_TIMEOUT_MS / 1000} s`, hint: 'check the host, the port, a firewall, and rediss:// against a server without TLS (or the reverse)' };
+  if (/certificate|CERT_|SSL|TLS/i.test(`${error.code ?? ''} ${text}`))
+    return { what: `refused its TLS certificate (${text.split('\n')[0]})`, hint: 'for a private CA, trust it: NODE_EXTRA_CA_CERTS=/path/to/ca.pem' };
+  if (error.code === 'ETIMEDOUT')
+    return {
+      what: `did not answer within ${CONNECT_TIMEOUT_MS / 1000} s`,
+      hint: 'check the host, the port, a firewall, and rediss:// against a server without TLS (or the reverse)',
+    };
   return { what: `failed: ${text.split('\n')[0]}`, hint: 'check the URL, and that it is a Redis server' };
 }
 
@@ -57,12 +68,20 @@ function describeFailure(error: Error & { code?: string }): { what: string; hint
  */
 export async function probeRedis(url: string): Promise<void> {
   const Client = await redisClass();
-  const client = new Client(url, { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const client = new Client(url, {
+    lazyConnect: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   let last: (Error & { code?: string }) | undefined;
   client.on('error', (error: Error) => {
     last = error;
   });
-  const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS + 1000).unref());
+  const deadline = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), CONNECT_TIMEOUT_MS + 1000).unref(),
+  );
   try {
     await Promise.race([client.connect().then(() => client.ping()), deadline]);
   } catch (error) {
@@ -75,7 +94,19 @@ export async function probeRedis(url: string): Promise<void> {
 }
 
 /** Errors that say the server cannot be reached at all (as opposed to refusing us). */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH', 'ENETDOWN', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 export interface Reachability {
   /** An error of the connection: the line to say, or nothing when it was said already. */

@@ -24,7 +24,8 @@ function isIndexName(text: string): boolean {
 }
 
 function checkKey(kind: string, key: string): void {
-  if (!isArtifactKey(key)) throw new EnvironmentError(`shared store: ${JSON.stringify(key.slice(0, 80))} is not an artifact key (64 hex digits), refused as ${kind}/<key>`);
+  if (!isArtifactKey(key))
+    throw new EnvironmentError(`shared store: ${JSON.stringify(key.slice(0, 80))} is not an artifact key (64 hex digits), refused as ${kind}/<key>`);
 }
 
 function checkIndexName(name: string): void {
@@ -32,10 +33,12 @@ function checkIndexName(name: string): void {
 }
 
 function filesUnder(dir: string, base = dir): string[] {
-  return readdirSync(dir).sort().flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path, base) : [relative(base, path)];
-  });
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? filesUnder(path, base) : [relative(base, path)];
+    });
 }
 
 function sha256File(path: string): string {
@@ -54,7 +57,10 @@ export function parseSums(text: string): Map<string, string> {
 
 export class SharedStore {
   readonly shared: ArtifactStore;
-  constructor(readonly dir: string, private readonly local: ArtifactStore) {
+  constructor(
+    readonly dir: string,
+    private readonly local: ArtifactStore,
+  ) {
     this.shared = new ArtifactStore(join(dir, 'store'), join(dir, 'locks'));
   }
 
@@ -94,7 +100,10 @@ export class SharedStore {
           copyFileSync(join(from, file), join(dir, file));
           const found = sha256File(join(dir, file));
           if (found !== expected) {
-            throw new EnvironmentError(`shared store: ${kind}/${key}/${file} does not match its sha256 (expected ${expected.slice(0, 16)}…, found ${found.slice(0, 16)}…)`, `the shared copy is damaged: remove ${from}; the next build publishes it again`);
+            throw new EnvironmentError(
+              `shared store: ${kind}/${key}/${file} does not match its sha256 (expected ${expected.slice(0, 16)}…, found ${found.slice(0, 16)}…)`,
+              `the shared copy is damaged: remove ${from}; the next build publishes it again`,
+            );
           }
         }
         writeFileSync(join(dir, SUMS), readFileSync(join(from, SUMS)));
@@ -113,7 +122,10 @@ export class SharedStore {
     checkIndexName(name);
     const value = this.shared.readIndex(name);
     if (value !== undefined && !isArtifactKey(value)) {
-      throw new EnvironmentError(`shared store: ${join(this.shared.root, 'index', name)} holds ${JSON.stringify(value.slice(0, 80))}, not an artifact key (64 hex digits)`, 'remove that file: the next build of that kernel writes it again');
+      throw new EnvironmentError(
+        `shared store: ${join(this.shared.root, 'index', name)} holds ${JSON.stringify(value.slice(0, 80))}, not an artifact key (64 hex digits)`,
+        'remove that file: the next build of that kernel writes it again',
+      );
     }
     return value;
   }

@@ -27,7 +27,19 @@ import type { CellRecord } from '../results/store.js';
 import { imageNeedsPerf, type Workspace } from '../experiment/cell.js';
 import type { BuildJob } from '../experiment/plan.js';
 import { failedCellRecord, kernelProvenance, runBuild, runCell, type BuildOutcome } from '../experiment/work.js';
-import { buildResult, cancelKey, cellJobs, JobDataError, MAX_STALLS, PREFIX, QUEUE, resolveBuildJob, resolveCellJob, type CellJobResult, type KnownNames } from './jobs.js';
+import {
+  buildResult,
+  cancelKey,
+  cellJobs,
+  JobDataError,
+  MAX_STALLS,
+  PREFIX,
+  QUEUE,
+  resolveBuildJob,
+  resolveCellJob,
+  type CellJobResult,
+  type KnownNames,
+} from './jobs.js';
 import { connectRedis, probeRedis, redactRedisUrl } from './redis.js';
 import type { SharedStore } from './shared-store.js';
 import { startReaper } from './reaper.js';
@@ -52,7 +64,11 @@ function readCellFiles(dir: string): Record<string, string> {
     const path = join(dir, name);
     if (!/^[\w.-]+$/.test(name) || !statSync(path).isFile()) continue;
     let content = readFileSync(path);
-    if (content.length > MAX_FILE_BYTES) content = Buffer.concat([Buffer.from(`[kexp: the first ${content.length - MAX_FILE_BYTES} bytes were left out]\n`), content.subarray(content.length - MAX_FILE_BYTES)]);
+    if (content.length > MAX_FILE_BYTES)
+      content = Buffer.concat([
+        Buffer.from(`[kexp: the first ${content.length - MAX_FILE_BYTES} bytes were left out]\n`),
+        content.subarray(content.length - MAX_FILE_BYTES),
+      ]);
     files[name] = gzipSync(content).toString('base64');
   }
   return files;
@@ -113,36 +129,52 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     const hit = await found();
     if (hit) return hit;
     // One builder per key across the fleet; the others wait, then find it.
-    return shared.lock(`build-${inputKey}`, async () => {
-      const hitAfterWait = await found();
-      if (hitAfterWait) return hitAfterWait;
-      const outcome = await runBuild(ws, build);
-      if (outcome.artifact) {
-        await shared.publish('kernels', outcome.artifact.key);
-        shared.writeIndex(`kernel-input-${inputKey}`, outcome.artifact.key);
-      }
-      return outcome;
-    }, ws.signal);
+    return shared.lock(
+      `build-${inputKey}`,
+      async () => {
+        const hitAfterWait = await found();
+        if (hitAfterWait) return hitAfterWait;
+        const outcome = await runBuild(ws, build);
+        if (outcome.artifact) {
+          await shared.publish('kernels', outcome.artifact.key);
+          shared.writeIndex(`kernel-input-${inputKey}`, outcome.artifact.key);
+        }
+        return outcome;
+      },
+      ws.signal,
+    );
   };
 
   const kernelByKey = async (key: string, build: BuildJob): Promise<KernelArtifact> => {
     if (ws.store.has('kernels', key) || (shared && (await shared.fetch('kernels', key)))) return kernelFromStore(ws.store, key);
     const outcome = await runBuild(ws, build);
     if (outcome.artifact?.key === key) return outcome.artifact;
-    throw new EnvironmentError(`kernel ${build.kernel}/${build.variant} ${outcome.artifact ? `builds here as ${outcome.artifact.key.slice(0, 12)}, the run's build made ${key.slice(0, 12)}` : `does not build here (${outcome.provenance.error ?? '?'})`}: this machine's sources, patches or compiler differ`, 'give every machine one shared store: kexp worker --store DIR and kexp run --store DIR');
+    throw new EnvironmentError(
+      `kernel ${build.kernel}/${build.variant} ${outcome.artifact ? `builds here as ${outcome.artifact.key.slice(0, 12)}, the run's build made ${key.slice(0, 12)}` : `does not build here (${outcome.provenance.error ?? '?'})`}: this machine's sources, patches or compiler differ`,
+      'give every machine one shared store: kexp worker --store DIR and kexp run --store DIR',
+    );
   };
 
   const imageByKey = async (key: string, experiment: Experiment): Promise<GuestImage> => {
     if (ws.store.has('images', key) || (shared && (await shared.fetch('images', key)))) return imageFromStore(ws.store, key);
     const built = await buildImage({ root: ws.root, layout: ws.layout, store: ws.store, signal: ws.signal }, { perf: imageNeedsPerf(experiment.collectors) });
     if (built.key === key) return built;
-    throw new EnvironmentError(`the guest image builds here as ${built.key.slice(0, 12)}, the run uses ${key.slice(0, 12)}: this machine's kexp, compiler or busybox differ`, 'give every machine one shared store: kexp worker --store DIR and kexp run --store DIR');
+    throw new EnvironmentError(
+      `the guest image builds here as ${built.key.slice(0, 12)}, the run uses ${key.slice(0, 12)}: this machine's kexp, compiler or busybox differ`,
+      'give every machine one shared store: kexp worker --store DIR and kexp run --store DIR',
+    );
   };
 
   const accelFor = (experiment: Experiment, kernel: KernelArtifact, image: GuestImage): Promise<AccelChoice> => {
     let choice = accels.get(experiment.accel);
     if (!choice) {
-      choice = chooseAccel(experiment.accel, { kernel: kernel.bzImage, initrd: image.initramfs, cacheDir: ws.layout.root, logger: ws.logger, signal: ws.signal });
+      choice = chooseAccel(experiment.accel, {
+        kernel: kernel.bzImage,
+        initrd: image.initramfs,
+        cacheDir: ws.layout.root,
+        logger: ws.logger,
+        signal: ws.signal,
+      });
       accels.set(experiment.accel, choice);
       choice.catch(() => accels.delete(experiment.accel));
     }
@@ -160,11 +192,16 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       result = { provenance: outcome.provenance, worker: name };
       if (outcome.artifact) {
         // The cells become this job's children: one parent each, never shared.
-        const children = cellJobs(data, outcome.artifact.key).map((c) => ({ ...c, opts: { ...c.opts, parent: { id: job.id!, queue: job.queueQualifiedName }, ignoreDependencyOnFailure: true } }));
+        const children = cellJobs(data, outcome.artifact.key).map((c) => ({
+          ...c,
+          opts: { ...c.opts, parent: { id: job.id!, queue: job.queueQualifiedName }, ignoreDependencyOnFailure: true },
+        }));
         await queue.addBulk(children);
       }
       await job.updateData({ ...data, result });
-      say(`${label}: ${outcome.artifact ? `${outcome.artifact.cached ? 'found in the store' : 'built'} in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${unit.cells.length} cells queued` : outcome.provenance.error}`);
+      say(
+        `${label}: ${outcome.artifact ? `${outcome.artifact.cached ? 'found in the store' : 'built'} in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${unit.cells.length} cells queued` : outcome.provenance.error}`,
+      );
     }
     if (result.provenance.key && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
     return result;
@@ -216,9 +253,17 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         }
         if (ws.signal.aborted && !(error instanceof WaitingChildrenError)) {
           // Stopping: the job goes back to the queue for the next worker, not counted as a failure.
-          const handedBack = await within(job.moveToWait(token).then(() => true, () => false), HAND_BACK_MS);
+          const handedBack = await within(
+            job.moveToWait(token).then(
+              () => true,
+              () => false,
+            ),
+            HAND_BACK_MS,
+          );
           if (handedBack !== true) {
-            say(`job ${job.id}: not handed back (Redis ${handedBack === TIMED_OUT ? `did not answer within ${HAND_BACK_MS / 1000} s` : 'refused'}); another worker takes it once its lock expires`);
+            say(
+              `job ${job.id}: not handed back (Redis ${handedBack === TIMED_OUT ? `did not answer within ${HAND_BACK_MS / 1000} s` : 'refused'}); another worker takes it once its lock expires`,
+            );
             throw error;
           }
           say(`job ${job.id}: handed back`);
@@ -227,7 +272,16 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         throw error;
       }
     },
-    { connection, prefix: PREFIX, name, concurrency: Math.max(1, options.jobs), lockDuration: LOCK_MS, stalledInterval: STALL_CHECK_MS, maxStalledCount: MAX_STALLS, autorun: false },
+    {
+      connection,
+      prefix: PREFIX,
+      name,
+      concurrency: Math.max(1, options.jobs),
+      lockDuration: LOCK_MS,
+      stalledInterval: STALL_CHECK_MS,
+      maxStalledCount: MAX_STALLS,
+      autorun: false,
+    },
   );
   worker.on('error', logError);
   worker.on('failed', (job, error) => {

@@ -22,6 +22,8 @@ export function cpioList(entries: CpioEntry[]): string {
         return `slink ${e.path} ${e.target} 777 0 0`;
       case 'nod':
         return `nod ${e.path} ${octal(e.mode)} 0 0 ${e.dev} ${e.major} ${e.minor}`;
+      default:
+        throw new Error(`unknown cpio entry type in ${JSON.stringify(e)}`);
     }
   });
   return `${lines.join('\n')}\n`;
@@ -30,7 +32,10 @@ export function cpioList(entries: CpioEntry[]): string {
 /** The guest's skeleton: mount points, the console node the kernel opens before devtmpfs. */
 export function skeleton(): CpioEntry[] {
   return [
-    ...['/bin', '/sbin', '/dev', '/proc', '/sys', '/tmp', '/etc', '/root', '/usr', '/usr/bin', '/usr/sbin', '/lib', '/lib64', '/var'].map((path) => ({ type: 'dir' as const, path })),
+    ...['/bin', '/sbin', '/dev', '/proc', '/sys', '/tmp', '/etc', '/root', '/usr', '/usr/bin', '/usr/sbin', '/lib', '/lib64', '/var'].map((path) => ({
+      type: 'dir' as const,
+      path,
+    })),
     { type: 'nod', path: '/dev/console', mode: 0o600, dev: 'c', major: 5, minor: 1 },
     { type: 'nod', path: '/dev/null', mode: 0o666, dev: 'c', major: 1, minor: 3 },
   ];

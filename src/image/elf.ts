@@ -22,7 +22,13 @@ export function elfKind(data: Buffer): ElfKind {
     const offset = Number(data.readBigUInt64LE(at + 8));
     const size = Number(data.readBigUInt64LE(at + 32));
     if (offset + size > data.length) return { elf: true, interpreter: null };
-    return { elf: true, interpreter: data.subarray(offset, offset + size).toString('latin1').replace(/\0.*$/s, '') };
+    return {
+      elf: true,
+      interpreter: data
+        .subarray(offset, offset + size)
+        .toString('latin1')
+        .replace(/\0.*$/s, ''),
+    };
   }
   return { elf: true, interpreter: null };
 }

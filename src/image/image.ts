@@ -85,7 +85,9 @@ function readInputs(root: string): ImageInputs {
     agent: { path: agentPath, content: readFileSync(agentPath) },
     workloads: listWorkloads(root).map((name) => {
       const dir = workloadDir(root, name)!;
-      const extra = readdirSync(dir).filter((f) => f.startsWith(`${name}.`) && f.endsWith('.S')).sort();
+      const extra = readdirSync(dir)
+        .filter((f) => f.startsWith(`${name}.`) && f.endsWith('.S'))
+        .sort();
       const files = [`${name}.c`, ...extra].map((f) => ({ path: join(dir, f), content: readFileSync(join(dir, f)) }));
       return { name, files };
     }),
@@ -99,7 +101,9 @@ function listHeaders(root: string): { path: string; content: Buffer }[] {
   const seen = new Set<string>();
   const headers: { path: string; content: Buffer }[] = [];
   for (const dir of workloadIncludeDirs(root)) {
-    for (const f of readdirSync(dir).filter((name) => name.endsWith('.h')).sort()) {
+    for (const f of readdirSync(dir)
+      .filter((name) => name.endsWith('.h'))
+      .sort()) {
       if (seen.has(f)) continue;
       seen.add(f);
       headers.push({ path: join(dir, f), content: readFileSync(join(dir, f)) });
@@ -148,14 +152,38 @@ export async function buildImage(ctx: ImageContext, options: ImageOptions = {}):
       ctx.onStage?.('compiling workloads');
       for (const w of inputs.workloads) {
         try {
-          await run('gcc', ['-static', '-O2', '-Wall', '-Wextra', '-pthread', ...workloadIncludeDirs(ctx.root).flatMap((dir) => ['-I', dir]), '-o', join(bin, w.name), ...w.files.map((f) => f.path)], { logFile, signal: ctx.signal });
+          await run(
+            'gcc',
+            [
+              '-static',
+              '-O2',
+              '-Wall',
+              '-Wextra',
+              '-pthread',
+              ...workloadIncludeDirs(ctx.root).flatMap((dir) => ['-I', dir]),
+              '-o',
+              join(bin, w.name),
+              ...w.files.map((f) => f.path),
+            ],
+            { logFile, signal: ctx.signal },
+          );
         } catch (error) {
-          if (error instanceof ProcessError) throw new BuildError(`workload ${w.files[0]!.path} does not compile:\n${error.tail.slice(-12).map((l) => `  | ${l}`).join('\n')}`, logFile);
+          if (error instanceof ProcessError)
+            throw new BuildError(
+              `workload ${w.files[0]!.path} does not compile:\n${error.tail
+                .slice(-12)
+                .map((l) => `  | ${l}`)
+                .join('\n')}`,
+              logFile,
+            );
           throw error;
         }
       }
       copyFileSync(inputs.agent.path, join(bin, 'init'));
-      const applets = (await capture('busybox', ['--list'])).split('\n').map((s) => s.trim()).filter(Boolean);
+      const applets = (await capture('busybox', ['--list']))
+        .split('\n')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const entries: CpioEntry[] = [
         ...skeleton(),
         { type: 'file', path: '/init', from: join(bin, 'init') },
@@ -169,7 +197,10 @@ export async function buildImage(ctx: ImageContext, options: ImageOptions = {}):
       await run(genInitCpio, ['-t', '0', join(dir, 'files.list')], { signal: ctx.signal, stdoutFile: cpio });
       await pipeline(createReadStream(cpio), createGzip({ level: 6 }), createWriteStream(join(dir, 'initramfs.cpio.gz')));
       rmSync(cpio);
-      writeFileSync(join(dir, 'image.json'), `${JSON.stringify({ key, compiler, workloads: inputs.workloads.map((w) => ({ name: w.name, files: w.files.map((f) => ({ file: basename(f.path), sha256: sha256(f.content) })) })), agentSha256: sha256(inputs.agent.content), busyboxSha256: sha256(inputs.busybox), builtAt: new Date().toISOString() }, null, 2)}\n`);
+      writeFileSync(
+        join(dir, 'image.json'),
+        `${JSON.stringify({ key, compiler, workloads: inputs.workloads.map((w) => ({ name: w.name, files: w.files.map((f) => ({ file: basename(f.path), sha256: sha256(f.content) })) })), agentSha256: sha256(inputs.agent.content), busyboxSha256: sha256(inputs.busybox), builtAt: new Date().toISOString() }, null, 2)}\n`,
+      );
     });
     return done(false);
   });
@@ -177,7 +208,8 @@ export async function buildImage(ctx: ImageContext, options: ImageOptions = {}):
 
 /** perf and every shared library it loads (and the loader), at the same paths as on the host. */
 async function perfClosure(): Promise<string[]> {
-  if (!existsSync(PERF)) throw new EnvironmentError(`${PERF} is missing: the perf collector needs Debian's perf`, 'apt-get install linux-perf, or leave perf out of the collectors');
+  if (!existsSync(PERF))
+    throw new EnvironmentError(`${PERF} is missing: the perf collector needs Debian's perf`, 'apt-get install linux-perf, or leave perf out of the collectors');
   const libs = parseLdd(await capture('ldd', [PERF]));
   return [PERF, ...libs];
 }
@@ -190,7 +222,10 @@ function perfEntries(files: string[]): CpioEntry[] {
   }
   const known = new Set(skeleton().map((e) => e.path));
   return [
-    ...[...dirs].filter((d) => !known.has(d)).sort().map((path): CpioEntry => ({ type: 'dir', path })),
+    ...[...dirs]
+      .filter((d) => !known.has(d))
+      .sort()
+      .map((path): CpioEntry => ({ type: 'dir', path })),
     ...files.map((f): CpioEntry => ({ type: 'file', path: f, from: realpathSync(f) })),
   ];
 }
@@ -232,5 +267,8 @@ async function genInitCpioSource(ctx: ImageContext): Promise<Buffer> {
     await Promise.all([pipeline(xz.stdout!, parser), xz.catch(() => undefined)]);
     if (chunks.length > 0) return Buffer.concat(chunks);
   }
-  throw new EnvironmentError('no kernel source to take usr/gen_init_cpio.c from', 'install a kernel source package (kexp doctor --fix) or build a kernel first');
+  throw new EnvironmentError(
+    'no kernel source to take usr/gen_init_cpio.c from',
+    'install a kernel source package (kexp doctor --fix) or build a kernel first',
+  );
 }

@@ -6,7 +6,21 @@
  * so the base image stays one per run while each kernel variant carries its own tests. Layers and
  * the combined initrds are cached by content in the store.
  */
-import { appendFileSync, copyFileSync, createReadStream, createWriteStream, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { delimiter, join, relative, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -46,7 +60,11 @@ export interface GuestLayer {
 
 /** The directories the guest needs for these paths, parents first, without the skeleton's. Pure. */
 export function parentDirs(paths: readonly string[]): string[] {
-  const known = new Set(skeleton().filter((e) => e.type === 'dir').map((e) => e.path));
+  const known = new Set(
+    skeleton()
+      .filter((e) => e.type === 'dir')
+      .map((e) => e.path),
+  );
   const dirs = new Set<string>();
   for (const p of paths) {
     const parts = p.split('/').slice(1, -1);
@@ -67,15 +85,21 @@ export function guestPathProblem(path: string): string | undefined {
 /** An overlay as given on the command line or in an experiment: an existing folder or tar, as an absolute path. */
 export function checkOverlay(given: string, where = '--overlay'): string {
   const path = resolve(given);
-  if (!existsSync(path)) throw new InputError(`${where}: no such file or folder ${path}`, 'give a folder whose tree is copied into the guest (DIR/usr/bin/x lands at /usr/bin/x), or a tar of one');
-  if (!statSync(path).isDirectory() && !/\.(tar|tar\.gz|tgz|tar\.xz|txz)$/.test(path)) throw new InputError(`${where}: ${path} is neither a folder nor a .tar, .tar.gz, .tgz or .tar.xz`);
+  if (!existsSync(path))
+    throw new InputError(
+      `${where}: no such file or folder ${path}`,
+      'give a folder whose tree is copied into the guest (DIR/usr/bin/x lands at /usr/bin/x), or a tar of one',
+    );
+  if (!statSync(path).isDirectory() && !/\.(tar|tar\.gz|tgz|tar\.xz|txz)$/.test(path))
+    throw new InputError(`${where}: ${path} is neither a folder nor a .tar, .tar.gz, .tgz or .tar.xz`);
   return path;
 }
 
 /** The overlay's content: a folder, or a tar (.tar, .tar.gz, .tgz, .tar.xz) unpacked once into the store by its sha256. */
 export async function readOverlay(ctx: ImageContext, given: string): Promise<LayerContent> {
   const path = resolve(given);
-  if (!existsSync(path)) throw new InputError(`--overlay: no such file or folder ${path}`, 'give a folder whose tree is copied into the guest, or a tar of one');
+  if (!existsSync(path))
+    throw new InputError(`--overlay: no such file or folder ${path}`, 'give a folder whose tree is copied into the guest, or a tar of one');
   const dir = statSync(path).isDirectory() ? path : await unpackTar(ctx, path);
   return walk(dir, path);
 }
@@ -138,17 +162,30 @@ export type ProgramLocation =
  */
 export function locateProgram(program: string, inImage: (p: string) => boolean, onHost: (p: string) => boolean, hostPath: string[]): ProgramLocation {
   if (program.includes('/')) {
-    if (!program.startsWith('/')) return { where: 'missing', message: `program "${program}": a path must be absolute in the guest`, hint: `name it as the guest sees it, e.g. /usr/bin/stress-ng, or by name (searched in ${GUEST_PATH.join(', ')})` };
+    if (!program.startsWith('/'))
+      return {
+        where: 'missing',
+        message: `program "${program}": a path must be absolute in the guest`,
+        hint: `name it as the guest sees it, e.g. /usr/bin/stress-ng, or by name (searched in ${GUEST_PATH.join(', ')})`,
+      };
     if (inImage(program)) return { where: 'image', guestPath: program };
     if (onHost(program)) return { where: 'host', hostPath: program, guestPath: program };
-    return { where: 'missing', message: `program ${program} is not in the guest image and not on this host`, hint: 'put it into the image with --overlay DIR (DIR/usr/bin/... lands at /usr/bin/...), or give a program the host has' };
+    return {
+      where: 'missing',
+      message: `program ${program} is not in the guest image and not on this host`,
+      hint: 'put it into the image with --overlay DIR (DIR/usr/bin/... lands at /usr/bin/...), or give a program the host has',
+    };
   }
   for (const dir of GUEST_PATH) if (inImage(`${dir}/${program}`)) return { where: 'image', guestPath: `${dir}/${program}` };
   for (const dir of hostPath) {
     const p = `${dir}/${program}`;
     if (onHost(p)) return { where: 'host', hostPath: p, guestPath: p };
   }
-  return { where: 'missing', message: `program "${program}" is not in the guest image (searched ${GUEST_PATH.join(', ')}) and not on this host's PATH`, hint: 'put it into the image with --overlay DIR, or give its absolute path' };
+  return {
+    where: 'missing',
+    message: `program "${program}" is not in the guest image (searched ${GUEST_PATH.join(', ')}) and not on this host's PATH`,
+    hint: 'put it into the image with --overlay DIR, or give its absolute path',
+  };
 }
 
 /** Every path of the base image, from its files.list. */
@@ -173,10 +210,21 @@ export async function libraryClosure(hostPath: string, shownAs: string, provided
   const kind = elfKind(data);
   if (!kind.elf || kind.interpreter === null) return [];
   const out = await capture('ldd', [hostPath]).catch((error: Error) => {
-    throw new InputError(`${shownAs}: ldd cannot list its libraries: ${error.message.split('\n')[0]}`, 'carry a static build of it, or its libraries in --overlay');
+    throw new InputError(
+      `${shownAs}: ldd cannot list its libraries: ${error.message.split('\n')[0]}`,
+      'carry a static build of it, or its libraries in --overlay',
+    );
   });
-  const missing = out.split('\n').filter((l) => /=>\s*not found/.test(l)).map((l) => l.trim().split(/\s+/)[0]!).filter((name) => !provided(name));
-  if (missing.length > 0) throw new InputError(`${shownAs} needs libraries that neither this host nor the overlay has: ${missing.join(', ')}`, 'install them on the host, or put them into --overlay (e.g. DIR/lib/x86_64-linux-gnu/)');
+  const missing = out
+    .split('\n')
+    .filter((l) => /=>\s*not found/.test(l))
+    .map((l) => l.trim().split(/\s+/)[0]!)
+    .filter((name) => !provided(name));
+  if (missing.length > 0)
+    throw new InputError(
+      `${shownAs} needs libraries that neither this host nor the overlay has: ${missing.join(', ')}`,
+      'install them on the host, or put them into --overlay (e.g. DIR/lib/x86_64-linux-gnu/)',
+    );
   const libs = parseLdd(out);
   if (!libs.includes(kind.interpreter) && existsSync(kind.interpreter)) libs.push(kind.interpreter);
   return libs.map((lib) => ({ guestPath: lib, hostPath: realpathSync(lib), mode: 0o755 }));
@@ -224,7 +272,11 @@ export async function buildLayer(ctx: ImageContext, content: LayerContent): Prom
     files: content.files.map((f, i) => [f.guestPath, hashes[i], f.mode]),
     links: content.links.map((l) => [l.guestPath, l.target]),
   })}`;
-  const paths = [...parentDirs([...content.files, ...content.links].map((x) => x.guestPath)), ...content.files.map((f) => f.guestPath), ...content.links.map((l) => l.guestPath)];
+  const paths = [
+    ...parentDirs([...content.files, ...content.links].map((x) => x.guestPath)),
+    ...content.files.map((f) => f.guestPath),
+    ...content.links.map((l) => l.guestPath),
+  ];
   const archive = join(ctx.store.path('images', key), 'layer.cpio.gz');
   if (ctx.store.has('images', key)) return { key, archive, paths, cached: true };
   const tool = await genInitCpioTool(ctx);
@@ -238,7 +290,10 @@ export async function buildLayer(ctx: ImageContext, content: LayerContent): Prom
     const cpio = join(dir, 'layer.cpio');
     await run(tool, ['-t', '0', join(dir, 'files.list')], { ...(ctx.signal ? { signal: ctx.signal } : {}), stdoutFile: cpio });
     await pipeline(createReadStream(cpio), createGzip({ level: 6 }), createWriteStream(join(dir, 'layer.cpio.gz')));
-    writeFileSync(join(dir, 'layer.json'), `${JSON.stringify({ key, files: content.files.map((f, i) => ({ path: f.guestPath, from: f.hostPath, sha256: hashes[i], mode: f.mode.toString(8) })), links: content.links, builtAt: new Date().toISOString() }, null, 2)}\n`);
+    writeFileSync(
+      join(dir, 'layer.json'),
+      `${JSON.stringify({ key, files: content.files.map((f, i) => ({ path: f.guestPath, from: f.hostPath, sha256: hashes[i], mode: f.mode.toString(8) })), links: content.links, builtAt: new Date().toISOString() }, null, 2)}\n`,
+    );
   });
   return { key, archive, paths, cached: false };
 }

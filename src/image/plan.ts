@@ -87,16 +87,21 @@ const plainArg = /^[A-Za-z0-9_.,=:/@-]+$/;
 export function encodeArg(arg: string): string {
   if (arg === '') return '%';
   if (plainArg.test(arg)) return arg;
-  return [...Buffer.from(arg, 'utf8')].map((b) => {
-    const c = String.fromCharCode(b);
-    return /[A-Za-z0-9_.,=:/@-]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
-  }).join('');
+  return [...Buffer.from(arg, 'utf8')]
+    .map((b) => {
+      const c = String.fromCharCode(b);
+      return /[A-Za-z0-9_.,=:/@-]/.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+    })
+    .join('');
 }
 
 /** The inverse of encodeArg (what the agent does), for tests and for reading a plan back. */
 export function decodeArg(token: string): string {
   if (token === '%') return '';
-  return Buffer.from(token.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
+  return Buffer.from(
+    token.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
+    'latin1',
+  ).toString('utf8');
 }
 
 export interface GuestPlan {
@@ -128,7 +133,8 @@ export function expandSamples(plan: GuestPlan): PlannedSample[] {
     for (const run of plan.runs) {
       if (run.command) {
         const sizes = run.command.unit.kind === 'run' ? [0] : run.sizes;
-        for (const n of sizes) samples.push({ workload: run.workload, args: run.args, pages: fitSize(n, run.command.unit), rep, size: n, command: run.command });
+        for (const n of sizes)
+          samples.push({ workload: run.workload, args: run.args, pages: fitSize(n, run.command.unit), rep, size: n, command: run.command });
       } else {
         for (const pages of run.sizes) samples.push({ workload: run.workload, args: run.args, pages, rep });
       }
@@ -145,15 +151,18 @@ export function planText(plan: GuestPlan): string {
     if (run.command) {
       const { program, dir } = guestPaths(run.command);
       for (const path of [program, dir]) {
-        if (!/^\/[A-Za-z0-9_.,=+:/@-]*$/.test(path)) throw new InputError(`program "${run.workload}": "${path}" must be an absolute guest path of letters, digits and _.,=+:/@-`);
+        if (!/^\/[A-Za-z0-9_.,=+:/@-]*$/.test(path))
+          throw new InputError(`program "${run.workload}": "${path}" must be an absolute guest path of letters, digits and _.,=+:/@-`);
       }
       continue;
     }
     for (const part of [run.workload, ...run.args]) {
-      if (!token.test(part)) throw new InputError(`workload "${run.workload}": "${part}" has characters the guest plan cannot carry (use letters, digits and _.,=+:/-)`);
+      if (!token.test(part))
+        throw new InputError(`workload "${run.workload}": "${part}" has characters the guest plan cannot carry (use letters, digits and _.,=+:/-)`);
     }
   }
-  for (const event of plan.events ?? []) if (!/^[\w-]+\/[\w-]+$/.test(event)) throw new InputError(`tracepoint "${event}": expected group/name, e.g. kvm/kvm_async_pf_ready`);
+  for (const event of plan.events ?? [])
+    if (!/^[\w-]+\/[\w-]+$/.test(event)) throw new InputError(`tracepoint "${event}": expected group/name, e.g. kvm/kvm_async_pf_ready`);
   const lines = [`funcs ${plan.functions.join(' ')}`, `collect ${plan.collectors.join(' ')}`];
   if (plan.events && plan.events.length > 0) lines.push(`events ${plan.events.join(' ')}`);
   (plan.explain ?? []).forEach((probe, i) => {
@@ -164,8 +173,7 @@ export function planText(plan: GuestPlan): string {
     if (s.command) {
       const { program, dir } = guestPaths(s.command);
       lines.push(['exec', s.size ?? 0, s.rep, dir, program, ...substituteSize(s.args, s.size ?? 0).map(encodeArg)].join(' '));
-    }
-    else lines.push(['sample', s.workload, s.pages, s.rep, ...s.args].join(' '));
+    } else lines.push(['sample', s.workload, s.pages, s.rep, ...s.args].join(' '));
   }
   return `${lines.join('\n')}\n`;
 }
@@ -201,7 +209,11 @@ export function guestPaths(command: CommandSpec): { program: string; dir: string
 
 /** Programs of the plan the cell has not resolved to guest paths yet. */
 export function unresolvedPrograms(plan: GuestPlan): string[] {
-  return plan.runs.filter((r) => r.command && !(r.command.program.startsWith('/') && r.command.dir.startsWith('/') && (r.command.kind === 'command' || r.command.program !== ''))).map((r) => r.workload);
+  return plan.runs
+    .filter(
+      (r) => r.command && !(r.command.program.startsWith('/') && r.command.dir.startsWith('/') && (r.command.kind === 'command' || r.command.program !== '')),
+    )
+    .map((r) => r.workload);
 }
 
 /** Where a command runs when nothing else is said: a writable folder. */
@@ -211,7 +223,11 @@ export const COMMAND_DIR = '/tmp';
 function checkedSizes(label: string, unit: SizeUnit, sizes: number[], where: string): number[] {
   if (unit.kind === 'run') return [0];
   for (const n of sizes) {
-    if (!Number.isInteger(fitSize(n, unit))) throw new InputError(`${where}: ${label}: {n} = ${n} is not a whole number of 4 KiB pages`, 'give sizes that are (for {n}K: multiples of 4), or a larger unit ({n}M)');
+    if (!Number.isInteger(fitSize(n, unit)))
+      throw new InputError(
+        `${where}: ${label}: {n} = ${n} is not a whole number of 4 KiB pages`,
+        'give sizes that are (for {n}K: multiples of 4), or a larger unit ({n}M)',
+      );
   }
   return sizes;
 }
@@ -228,11 +244,20 @@ export function commandRun(argv: readonly string[], sizes: number[], where = 'ke
 export function kselftestRun(spec: { target: string; test: string; args: string[] }, sizes: number[], where = '--kselftest'): WorkloadRun {
   const unit = sizeUnitOf(spec.args);
   const label = `${spec.target}:${spec.test}`;
-  return { workload: label, args: spec.args, sizes: checkedSizes(label, unit, sizes, where), command: { kind: 'kselftest', program: '', dir: '', unit, kselftest: { target: spec.target, test: spec.test } } };
+  return {
+    workload: label,
+    args: spec.args,
+    sizes: checkedSizes(label, unit, sizes, where),
+    command: { kind: 'kselftest', program: '', dir: '', unit, kselftest: { target: spec.target, test: spec.test } },
+  };
 }
 
 /** An experiment's program entry (a command, or a kselftest named TARGET:TEST) as a run. */
-export function programRun(entry: { name: string; args: string[]; sizes?: number[]; program?: 'command' | 'kselftest' }, defaultSizes: number[], where: string): WorkloadRun {
+export function programRun(
+  entry: { name: string; args: string[]; sizes?: number[]; program?: 'command' | 'kselftest' },
+  defaultSizes: number[],
+  where: string,
+): WorkloadRun {
   const sizes = entry.sizes ?? defaultSizes;
   if (entry.program === 'kselftest') {
     const spec = parseKselftestSpec(entry.name, `${where}.kselftest`);

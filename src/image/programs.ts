@@ -12,7 +12,19 @@ import type { KernelArtifact } from '../kernel/build.js';
 import { buildKselftests, type BuiltKselftest, type KernelSource } from '../kselftest/build.js';
 import { elfKind } from './elf.js';
 import type { GuestImage, ImageContext } from './image.js';
-import { buildLayer, combineInitrd, hostSearchPath, imagePaths, interpreterProblem, libraryClosure, locateProgram, mergeContent, readOverlay, type LayerContent, type LayerFile } from './layer.js';
+import {
+  buildLayer,
+  combineInitrd,
+  hostSearchPath,
+  imagePaths,
+  interpreterProblem,
+  libraryClosure,
+  locateProgram,
+  mergeContent,
+  readOverlay,
+  type LayerContent,
+  type LayerFile,
+} from './layer.js';
 import type { GuestPlan, WorkloadRun } from './plan.js';
 
 export interface ProgramImage {
@@ -32,11 +44,30 @@ export function needsPrograms(plan: GuestPlan, overlay: string | undefined): boo
   return overlay !== undefined || plan.runs.some((r) => r.command);
 }
 
-export async function preparePrograms(ctx: ImageContext & { logger: Logger }, kernel: KernelArtifact, image: GuestImage, plan: GuestPlan, overlay: string | undefined, source?: KernelSource): Promise<ProgramImage> {
+export async function preparePrograms(
+  ctx: ImageContext & { logger: Logger },
+  kernel: KernelArtifact,
+  image: GuestImage,
+  plan: GuestPlan,
+  overlay: string | undefined,
+  source?: KernelSource,
+): Promise<ProgramImage> {
   const notes: string[] = [];
   const selftestRuns = plan.runs.filter((r) => r.command?.kind === 'kselftest');
   const specs = selftestRuns.map((r) => ({ target: r.command!.kselftest!.target, test: r.command!.kselftest!.test, args: r.args }));
-  const built = await buildKselftests({ root: ctx.root, layout: ctx.layout, store: ctx.store, logger: ctx.logger, ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.onStage ? { onStage: ctx.onStage } : {}) }, kernel, specs, source);
+  const built = await buildKselftests(
+    {
+      root: ctx.root,
+      layout: ctx.layout,
+      store: ctx.store,
+      logger: ctx.logger,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      ...(ctx.onStage ? { onStage: ctx.onStage } : {}),
+    },
+    kernel,
+    specs,
+    source,
+  );
   const tests: LayerContent = { files: built.map((b): LayerFile => ({ guestPath: b.guestPath, hostPath: b.binary, mode: 0o755 })), links: [] };
   // An experiment's overlay may be relative: to the project root, where its kernels/ and images/ are.
   const over: LayerContent = overlay ? await readOverlay(ctx, resolve(ctx.root, overlay)) : { files: [], links: [] };
@@ -50,7 +81,8 @@ export async function preparePrograms(ctx: ImageContext & { logger: Logger }, ke
   const carry = async (file: LayerFile, shownAs: string): Promise<void> => {
     if (carried.some((c) => c.guestPath === file.guestPath)) return;
     carried.push(file);
-    for (const lib of await libraryClosure(file.hostPath, shownAs)) if (!inImage(lib.guestPath) && !carried.some((c) => c.guestPath === lib.guestPath)) carried.push(lib);
+    for (const lib of await libraryClosure(file.hostPath, shownAs))
+      if (!inImage(lib.guestPath) && !carried.some((c) => c.guestPath === lib.guestPath)) carried.push(lib);
   };
 
   let selftest = 0;
@@ -69,7 +101,9 @@ export async function preparePrograms(ctx: ImageContext & { logger: Logger }, ke
     if (where.where === 'missing') throw new InputError(where.message, where.hint);
     if (where.where === 'host') {
       await carry({ guestPath: where.guestPath, hostPath: where.hostPath, mode: 0o755 }, where.hostPath);
-      notes.push(`${run.command.program}: carried from this host (${where.hostPath}) into the guest image${elfKind(readFileSync(where.hostPath)).elf ? ', with its libraries' : ''}`);
+      notes.push(
+        `${run.command.program}: carried from this host (${where.hostPath}) into the guest image${elfKind(readFileSync(where.hostPath)).elf ? ', with its libraries' : ''}`,
+      );
       const problem = interpreterProblem(where.hostPath, where.guestPath, (p) => inImage(p) || carried.some((c) => c.guestPath === p));
       if (problem) throw new InputError(problem, 'put the interpreter into --overlay, or run a program the image has');
     } else {
@@ -86,7 +120,8 @@ export async function preparePrograms(ctx: ImageContext & { logger: Logger }, ke
   const overlayNames = new Set([...over.files, ...over.links].map((f) => f.guestPath.split('/').pop()!));
   for (const f of over.files) {
     if ((f.mode & 0o111) === 0) continue;
-    for (const lib of await libraryClosure(f.hostPath, `--overlay: ${f.guestPath}`, (name) => overlayNames.has(name))) if (!inImage(lib.guestPath) && !carried.some((c) => c.guestPath === lib.guestPath)) carried.push(lib);
+    for (const lib of await libraryClosure(f.hostPath, `--overlay: ${f.guestPath}`, (name) => overlayNames.has(name)))
+      if (!inImage(lib.guestPath) && !carried.some((c) => c.guestPath === lib.guestPath)) carried.push(lib);
   }
 
   const resolved: GuestPlan = { ...plan, runs };
@@ -95,5 +130,11 @@ export async function preparePrograms(ctx: ImageContext & { logger: Logger }, ke
   ctx.onStage?.('image layer');
   const layer = await buildLayer(ctx, content);
   const initrd = await combineInitrd(ctx, image, layer);
-  return { plan: resolved, initramfs: initrd.initramfs, layer: { key: layer.key, initrdKey: initrd.key, cached: layer.cached, files: content.files.length + content.links.length }, kselftests: built, notes };
+  return {
+    plan: resolved,
+    initramfs: initrd.initramfs,
+    layer: { key: layer.key, initrdKey: initrd.key, cached: layer.cached, files: content.files.length + content.links.length },
+    kselftests: built,
+    notes,
+  };
 }

@@ -13,7 +13,7 @@ import { sha256 } from '../core/hash.js';
 import { capture, ProcessError, run } from '../core/proc.js';
 import type { CacheLayout } from '../core/paths.js';
 import type { Logger } from '../core/log.js';
-import { ArtifactStore, writeJsonAtomic } from '../store/store.js';
+import { type ArtifactStore, writeJsonAtomic } from '../store/store.js';
 import { withLock } from '../store/lock.js';
 import { loadRecipe, type KernelRecipe } from '../config/recipe.js';
 import { loadVariant, type VariantSeries } from '../config/variants.js';
@@ -32,7 +32,18 @@ export const ARCH = 'x86_64';
 export interface BuildProgress {
   kernel: string;
   variant: string;
-  stage: 'lookup' | 'waiting for lock' | 'extracting source' | 'recording pristine tree' | 'cloning source' | 'resetting tree' | 'applying patches' | 'configuring' | 'compiling' | 'storing' | 'done';
+  stage:
+    | 'lookup'
+    | 'waiting for lock'
+    | 'extracting source'
+    | 'recording pristine tree'
+    | 'cloning source'
+    | 'resetting tree'
+    | 'applying patches'
+    | 'configuring'
+    | 'compiling'
+    | 'storing'
+    | 'done';
   /** Objects compiled so far, while compiling. */
   objects?: number;
   /** The object being compiled (e.g. mm/gup.o). */
@@ -114,7 +125,10 @@ function validatePatches(series: VariantSeries, recipe: KernelRecipe): void {
   for (const patch of series.patches) {
     const parsed = parsePatch(patch.content);
     if (parsed.files.length === 0 || parsed.files.every((f) => f.hunks.length === 0)) {
-      throw new InputError(`${patch.origin ?? patch.path}: no diff found (variant ${series.variant}, series ${series.series}, kernel ${recipe.name})`, 'a patch needs unified diff hunks ("--- a/file", "+++ b/file", "@@ ... @@"), e.g. from git format-patch');
+      throw new InputError(
+        `${patch.origin ?? patch.path}: no diff found (variant ${series.variant}, series ${series.series}, kernel ${recipe.name})`,
+        'a patch needs unified diff hunks ("--- a/file", "+++ b/file", "@@ ... @@"), e.g. from git format-patch',
+      );
     }
   }
 }
@@ -126,7 +140,12 @@ export async function buildKernel(ctx: KernelBuildContext, kernel: string, varia
 }
 
 /** What a build's key is made of, before anything is built. */
-async function keyInputs(layout: CacheLayout, recipe: KernelRecipe, series: VariantSeries, signal?: AbortSignal): Promise<{ identity: SourceIdentity; inputs: KernelKeyInputs }> {
+async function keyInputs(
+  layout: CacheLayout,
+  recipe: KernelRecipe,
+  series: VariantSeries,
+  signal?: AbortSignal,
+): Promise<{ identity: SourceIdentity; inputs: KernelKeyInputs }> {
   const identity = await identifySource(recipe, layout, { signal });
   const base = baseConfigKey(recipe.baseConfig);
   const inputs: KernelKeyInputs = {
@@ -164,12 +183,17 @@ export async function buildKernelFrom(ctx: KernelBuildContext, recipe: KernelRec
   }
   const paths = treePaths(ctx.layout, identity);
   progress('waiting for lock');
-  return withLock(ctx.layout.locks, `tree-${identity.treeId}`, async () => {
-    // Another process may have built it while we waited.
-    const hitAfterWait = lookup(ctx.store, inputKey, started);
-    if (hitAfterWait) return hitAfterWait;
-    return buildLocked(ctx, recipe, series, identity, inputs, inputKey, paths, started, progress);
-  }, { signal: ctx.signal });
+  return withLock(
+    ctx.layout.locks,
+    `tree-${identity.treeId}`,
+    async () => {
+      // Another process may have built it while we waited.
+      const hitAfterWait = lookup(ctx.store, inputKey, started);
+      if (hitAfterWait) return hitAfterWait;
+      return buildLocked(ctx, recipe, series, identity, inputs, inputKey, paths, started, progress);
+    },
+    { signal: ctx.signal },
+  );
 }
 
 /**
@@ -215,14 +239,27 @@ export async function prefetchSourceTrees(ctx: KernelBuildContext, builds: reado
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const logFile = join(ctx.layout.logs, 'builds', `${first.recipe.name}-prefetch-${stamp}.log`);
     try {
-      await withLock(ctx.layout.locks, `tree-${treeId}`, async () => {
-        const tree = await openPristineTree(first.identity, paths, { logger: ctx.logger, signal: ctx.signal, logFile, lowPriority: true });
-        await tree.recorded;
-        if (configAhead) {
-          const makeCtx: MakeContext = { src: paths.src, arch: ARCH, cc: await ccacheCommand(), makeVariables: first.recipe.makeVariables, logFile, signal: ctx.signal, lowPriority: true };
-          await configureOnce(ctx.store, configKey, makeCtx, paths.kconfig, first.inputs, first.recipe);
-        }
-      }, { signal: ctx.signal });
+      await withLock(
+        ctx.layout.locks,
+        `tree-${treeId}`,
+        async () => {
+          const tree = await openPristineTree(first.identity, paths, { logger: ctx.logger, signal: ctx.signal, logFile, lowPriority: true });
+          await tree.recorded;
+          if (configAhead) {
+            const makeCtx: MakeContext = {
+              src: paths.src,
+              arch: ARCH,
+              cc: await ccacheCommand(),
+              makeVariables: first.recipe.makeVariables,
+              logFile,
+              signal: ctx.signal,
+              lowPriority: true,
+            };
+            await configureOnce(ctx.store, configKey, makeCtx, paths.kconfig, first.inputs, first.recipe);
+          }
+        },
+        { signal: ctx.signal },
+      );
       ctx.logger.info({ tree: paths.src, source: first.identity.label, configured: configAhead }, 'prefetch: source tree ready');
     } catch (error) {
       ctx.logger.warn({ tree: paths.src, err: error, logFile }, 'prefetch: could not prepare the source tree ahead; its build will');
@@ -231,7 +268,14 @@ export async function prefetchSourceTrees(ctx: KernelBuildContext, builds: reado
 }
 
 /** The resolved .config of these inputs: from the store, else resolved in the scratch folder and stored. */
-async function configureOnce(store: ArtifactStore, configKey: string, makeCtx: MakeContext, scratch: string, inputs: KernelKeyInputs, recipe: KernelRecipe): Promise<string> {
+async function configureOnce(
+  store: ArtifactStore,
+  configKey: string,
+  makeCtx: MakeContext,
+  scratch: string,
+  inputs: KernelKeyInputs,
+  recipe: KernelRecipe,
+): Promise<string> {
   if (store.has('configs', configKey)) return readFileSync(join(store.path('configs', configKey), 'config'), 'utf8');
   const text = await resolveConfig(makeCtx, scratch, inputs.requestedConfig, recipe.baseConfig);
   await store.put('configs', configKey, async (dir) => writeFileSync(join(dir, 'config'), text));
@@ -352,8 +396,13 @@ async function buildLocked(
     // half-written that make would trust: remove what it wrote before anything else runs here.
     const cleanup = cleanUpUnfinishedMake(paths.build);
     if (cleanup) {
-      ctx.logger.warn({ buildDir: paths.build, since: cleanup.startedAt, removed: cleanup.removed.length }, 'a make was killed in this build folder; removed what it wrote');
-      record.warnings.push(`a make killed in ${paths.build} (started ${cleanup.startedAt}) left ${cleanup.removed.length} files that may be half-written; removed them, make rebuilt them`);
+      ctx.logger.warn(
+        { buildDir: paths.build, since: cleanup.startedAt, removed: cleanup.removed.length },
+        'a make was killed in this build folder; removed what it wrote',
+      );
+      record.warnings.push(
+        `a make killed in ${paths.build} (started ${cleanup.startedAt}) left ${cleanup.removed.length} files that may be half-written; removed them, make rebuilt them`,
+      );
     }
     const buildConfig = join(paths.build, '.config');
     if (!existsSync(buildConfig) || readFileSync(buildConfig, 'utf8') !== resolvedText) writeFileSync(buildConfig, resolvedText);
@@ -362,7 +411,13 @@ async function buildLocked(
     // CCACHE_BASEDIR: kbuild names the source by its absolute path (O= outside the tree); under
     // the cache's work/ folder ccache hashes it relative to the build folder (../src/...), so the
     // same content in another tree's working copy (a clone, a user's tree) compiles from ccache.
-    const env = { KBUILD_BUILD_USER: 'kexp', KBUILD_BUILD_HOST: 'kexp', KBUILD_BUILD_TIMESTAMP: 'kexp', KCONFIG_NOSILENTUPDATE: '1', CCACHE_BASEDIR: ctx.layout.work };
+    const env = {
+      KBUILD_BUILD_USER: 'kexp',
+      KBUILD_BUILD_HOST: 'kexp',
+      KBUILD_BUILD_TIMESTAMP: 'kexp',
+      KCONFIG_NOSILENTUPDATE: '1',
+      CCACHE_BASEDIR: ctx.layout.work,
+    };
     record.reproducer = kernelReproducer({
       src: paths.src,
       patches: series.patches.map((p) => p.path),
@@ -394,19 +449,25 @@ async function buildLocked(
           }
           if (/\bwarning:/.test(line)) record.warnings.push(line.trim());
         },
-      }).then((result) => {
-        markMakeEnded(paths.build);
-        return result;
-      }).catch((error: unknown) => {
-        // make stopped by itself (a compile error): kbuild deleted what it was writing
-        // (.DELETE_ON_ERROR), nothing is half-written. Killed or cancelled: the mark stays.
-        if (error instanceof ProcessError && error.processExitCode !== undefined && !ctx.signal?.aborted) markMakeEnded(paths.build);
-        if (error instanceof ProcessError) {
-          const errors = error.tail.filter((l) => /error|Error|\*\*\*/.test(l)).slice(-15);
-          throw new BuildError(`make bzImage failed for kernel ${recipe.name}, variant ${series.variant}:\n${(errors.length > 0 ? errors : error.tail.slice(-15)).map((l) => `  | ${l}`).join('\n')}`, logFile, `full log: ${logFile}`);
-        }
-        throw error;
-      }),
+      })
+        .then((result) => {
+          markMakeEnded(paths.build);
+          return result;
+        })
+        .catch((error: unknown) => {
+          // make stopped by itself (a compile error): kbuild deleted what it was writing
+          // (.DELETE_ON_ERROR), nothing is half-written. Killed or cancelled: the mark stays.
+          if (error instanceof ProcessError && error.processExitCode !== undefined && !ctx.signal?.aborted) markMakeEnded(paths.build);
+          if (error instanceof ProcessError) {
+            const errors = error.tail.filter((l) => /error|Error|\*\*\*/.test(l)).slice(-15);
+            throw new BuildError(
+              `make bzImage failed for kernel ${recipe.name}, variant ${series.variant}:\n${(errors.length > 0 ? errors : error.tail.slice(-15)).map((l) => `  | ${l}`).join('\n')}`,
+              logFile,
+              `full log: ${logFile}`,
+            );
+          }
+          throw error;
+        }),
     );
     record.objectsCompiled = objects;
 
@@ -465,7 +526,10 @@ async function applyPatches(src: string, series: VariantSeries, recipe: KernelRe
       await git(src, ['reset', '-q', '--hard', 'HEAD']);
       await git(src, ['clean', '-q', '-f', '-d', '-x']);
       const failure = explainApplyFailure(error.tail.join('\n'), parsePatch(patch.content));
-      throw new InputError(formatApplyFailure(failure, patch.origin ?? patch.path, series.series, recipe.name), 'refresh the patch against this kernel\'s source (the source tree was left as it was, no patch applied)');
+      throw new InputError(
+        formatApplyFailure(failure, patch.origin ?? patch.path, series.series, recipe.name),
+        "refresh the patch against this kernel's source (the source tree was left as it was, no patch applied)",
+      );
     }
   }
 }

@@ -283,7 +283,8 @@ async function runDecompressor(format: keyof typeof DECOMPRESSORS, stream: Buffe
     try {
       await run(path, tool.args, { input: stream, stdoutFile: output, signal: options.signal, logFile: options.logFile, tailLines: 5 });
     } catch (error) {
-      if (error instanceof ProcessError && error.processExitCode !== undefined) throw damaged(file, format, error.tail.join('; ') || `${tool.command} exited ${error.processExitCode}`);
+      if (error instanceof ProcessError && error.processExitCode !== undefined)
+        throw damaged(file, format, error.tail.join('; ') || `${tool.command} exited ${error.processExitCode}`);
       throw error;
     }
     return readFileSync(output);
@@ -293,5 +294,8 @@ async function runDecompressor(format: keyof typeof DECOMPRESSORS, stream: Buffe
 }
 
 function damaged(file: string, format: string, why: string): InputError {
-  return new InputError(`${file}: the ${format}-compressed kernel in it does not decompress (${why}); the file is damaged or truncated`, 'give the .config the kernel was built with (--config), or copy the bzImage again');
+  return new InputError(
+    `${file}: the ${format}-compressed kernel in it does not decompress (${why}); the file is damaged or truncated`,
+    'give the .config the kernel was built with (--config), or copy the bzImage again',
+  );
 }

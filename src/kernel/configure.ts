@@ -58,11 +58,17 @@ const SCRATCH_IN_USE = '.kexp-kconfig-unfinished';
 async function kconfigMake(ctx: MakeContext, scratch: string, target: string): Promise<void> {
   try {
     const args = makeArgs(ctx, scratch, [target]);
-    await run(ctx.lowPriority ? 'nice' : 'make', ctx.lowPriority ? ['-n', '19', 'make', ...args] : args, { logFile: ctx.logFile, signal: ctx.signal, tailLines: 40 });
+    await run(ctx.lowPriority ? 'nice' : 'make', ctx.lowPriority ? ['-n', '19', 'make', ...args] : args, {
+      logFile: ctx.logFile,
+      signal: ctx.signal,
+      tailLines: 40,
+    });
   } catch (error) {
     if (!(error instanceof ProcessError) || error.processExitCode === undefined) throw error;
     throw new BuildError(
-      `make ${target} failed in the kernel source tree ${ctx.src} (exit ${error.processExitCode}):\n${makeFailureLines(error.tail).map((l) => `  | ${l}`).join('\n')}`,
+      `make ${target} failed in the kernel source tree ${ctx.src} (exit ${error.processExitCode}):\n${makeFailureLines(error.tail)
+        .map((l) => `  | ${l}`)
+        .join('\n')}`,
       ctx.logFile,
       `full log: ${ctx.logFile}; is ${ctx.src} a complete kernel source tree with its host tools (flex, bison, gcc, make)?`,
     );
@@ -82,7 +88,12 @@ export function baseConfigKey(base: BaseConfig): string | undefined {
   return base.target === 'tinyconfig' ? undefined : base.target;
 }
 
-export async function resolveConfig(ctx: MakeContext, scratch: string, requested: Map<string, ConfigAssignment>, base: BaseConfig = { kind: 'target', target: 'tinyconfig' }): Promise<string> {
+export async function resolveConfig(
+  ctx: MakeContext,
+  scratch: string,
+  requested: Map<string, ConfigAssignment>,
+  base: BaseConfig = { kind: 'target', target: 'tinyconfig' },
+): Promise<string> {
   // The scratch folder holds nothing worth keeping but kconfig's host programs (seconds to
   // build): after a make killed there, start it over rather than trust a half-written conf.
   if (existsSync(join(scratch, SCRATCH_IN_USE))) rmSync(scratch, { recursive: true, force: true });
@@ -96,7 +107,11 @@ export async function resolveConfig(ctx: MakeContext, scratch: string, requested
     rmSync(configFile, { force: true });
     await kconfigMake(ctx, scratch, base.target);
     if (!existsSync(configFile)) {
-      throw new BuildError(`make ${base.target} in the kernel source tree ${ctx.src} wrote no ${configFile}`, ctx.logFile, `full log: ${ctx.logFile}; is ${ctx.src} a kernel source tree?`);
+      throw new BuildError(
+        `make ${base.target} in the kernel source tree ${ctx.src} wrote no ${configFile}`,
+        ctx.logFile,
+        `full log: ${ctx.logFile}; is ${ctx.src} a kernel source tree?`,
+      );
     }
   }
   writeFileSync(configFile, applyAssignments(readFileSync(configFile, 'utf8'), requested));

@@ -51,22 +51,30 @@ export async function importBzImage(store: ArtifactStore, request: ExternalKerne
     try {
       configText = readFileSync(request.configFile, 'utf8');
     } catch (error) {
-      throw new InputError(`--config ${request.configFile}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'give the .config the bzImage was built with');
+      throw new InputError(
+        `--config ${request.configFile}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+        'give the .config the bzImage was built with',
+      );
     }
     const problem = configFileProblem(configText);
-    if (problem) throw new InputError(`--config ${request.configFile}: ${problem}`, 'give the .config the bzImage was built with (its build folder\'s .config)');
+    if (problem) throw new InputError(`--config ${request.configFile}: ${problem}`, "give the .config the bzImage was built with (its build folder's .config)");
   } else {
     configFrom = `${file} (its embedded configuration)`;
     configText = await embeddedConfig(file, request.signal ? { signal: request.signal } : {});
     if (configText === undefined) {
-      throw new InputError(`--bzimage ${file}: it embeds no configuration (built without CONFIG_IKCONFIG), so kexp cannot check that it has what kexp needs`, 'give the .config it was built with: --config FILE (or rebuild it with CONFIG_IKCONFIG=y)');
+      throw new InputError(
+        `--bzimage ${file}: it embeds no configuration (built without CONFIG_IKCONFIG), so kexp cannot check that it has what kexp needs`,
+        'give the .config it was built with: --config FILE (or rebuild it with CONFIG_IKCONFIG=y)',
+      );
     }
   }
   const problems = checkKernelRequirements(configText, requirementsOfFragments(request.fragmentFiles), configFrom);
   if (problems.length > 0) throw new InputError(`--bzimage ${file}: ${formatRequirementProblems(problems, configFrom)}`);
 
   const image = readFileSync(file);
-  const key = sha256(Buffer.concat([Buffer.from(`kexp-external-bzimage\0${request.source?.sourceId ?? ''}\0`), image, Buffer.from('\0'), Buffer.from(configText)]));
+  const key = sha256(
+    Buffer.concat([Buffer.from(`kexp-external-bzimage\0${request.source?.sourceId ?? ''}\0`), image, Buffer.from('\0'), Buffer.from(configText)]),
+  );
   if (!store.has('kernels', key)) {
     const name = externalKernelName(header.release);
     const now = new Date().toISOString();
@@ -78,7 +86,12 @@ export async function importBzImage(store: ArtifactStore, request: ExternalKerne
       key,
       inputKey: key,
       status: 'ok',
-      source: request.source ?? { kind: 'bzimage', label: `${file}${header.kernelVersion ? ` (${header.kernelVersion})` : ''}`, sourceId: `bzimage-${sha256(image)}`, treeId: 'none' },
+      source: request.source ?? {
+        kind: 'bzimage',
+        label: `${file}${header.kernelVersion ? ` (${header.kernelVersion})` : ''}`,
+        sourceId: `bzimage-${sha256(image)}`,
+        treeId: 'none',
+      },
       recipe: { file, fragments: [], makeVariables: {} },
       patches: [],
       configSha256: sha256(configText),
@@ -109,12 +122,20 @@ export async function importBzImage(store: ArtifactStore, request: ExternalKerne
  * its working copy made ready (extracted, or checked out from the snapshot) so that explain can
  * read the probed functions' definitions from it.
  */
-export async function sourceTreeOf(recipe: KernelRecipe, env: { layout: CacheLayout; logger: Logger; signal?: AbortSignal; onStage?: (text: string) => void }): Promise<NonNullable<ExternalKernelRequest['source']>> {
+export async function sourceTreeOf(
+  recipe: KernelRecipe,
+  env: { layout: CacheLayout; logger: Logger; signal?: AbortSignal; onStage?: (text: string) => void },
+): Promise<NonNullable<ExternalKernelRequest['source']>> {
   const identity = await identifySource(recipe, env.layout, env.signal ? { signal: env.signal } : {});
   const paths = treePaths(env.layout, identity);
   if (!treeIsReady(paths) || identity.commit) {
     env.onStage?.(`preparing its source for explain (${identity.label})`);
-    await withLock(env.layout.locks, `tree-${identity.treeId}`, () => preparePristineTree(identity, paths, { logger: env.logger, ...(env.signal ? { signal: env.signal } : {}) }), env.signal ? { signal: env.signal } : {});
+    await withLock(
+      env.layout.locks,
+      `tree-${identity.treeId}`,
+      () => preparePristineTree(identity, paths, { logger: env.logger, ...(env.signal ? { signal: env.signal } : {}) }),
+      env.signal ? { signal: env.signal } : {},
+    );
   }
   return { kind: identity.kind, label: identity.label, sourceId: identity.sourceId, treeId: identity.treeId };
 }

@@ -48,7 +48,13 @@ export function mergeAssignments(lists: ConfigAssignment[][]): Map<string, Confi
 
 export function configToMap(text: string): Map<string, ConfigValue> {
   const map = new Map<string, ConfigValue>();
-  for (const a of parseConfigText(text.split('\n').filter((l) => assignment.test(l.trim()) || notSet.test(l.trim())).join('\n'), '.config')) {
+  for (const a of parseConfigText(
+    text
+      .split('\n')
+      .filter((l) => assignment.test(l.trim()) || notSet.test(l.trim()))
+      .join('\n'),
+    '.config',
+  )) {
     map.set(a.symbol, a.value);
   }
   return map;
@@ -57,15 +63,18 @@ export function configToMap(text: string): Map<string, ConfigValue> {
 /** Apply requested values to a .config text (what merge_config.sh -m does), before olddefconfig. */
 export function applyAssignments(configText: string, requested: Map<string, ConfigAssignment>): string {
   const seen = new Set<string>();
-  const lines = configText.replace(/\n+$/, '').split('\n').map((line) => {
-    const m = assignment.exec(line) ?? notSet.exec(line);
-    const symbol = m?.[1];
-    if (!symbol) return line;
-    const wanted = requested.get(symbol);
-    if (!wanted) return line;
-    seen.add(symbol);
-    return renderAssignment(wanted.symbol, wanted.value);
-  });
+  const lines = configText
+    .replace(/\n+$/, '')
+    .split('\n')
+    .map((line) => {
+      const m = assignment.exec(line) ?? notSet.exec(line);
+      const symbol = m?.[1];
+      if (!symbol) return line;
+      const wanted = requested.get(symbol);
+      if (!wanted) return line;
+      seen.add(symbol);
+      return renderAssignment(wanted.symbol, wanted.value);
+    });
   for (const [symbol, wanted] of requested) {
     if (!seen.has(symbol)) lines.push(renderAssignment(symbol, wanted.value));
   }

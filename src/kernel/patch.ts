@@ -117,10 +117,11 @@ export interface ApplyFailure {
  * "error: patch failed: <file>:<line>" where <line> is the hunk's old start line.
  */
 export function explainApplyFailure(gitOutput: string, patch: ParsedPatch): ApplyFailure {
-  const gitMessage = gitOutput
-    .split('\n')
-    .filter((l) => l.startsWith('error:') || l.startsWith('fatal:'))
-    .join('\n') || gitOutput.trim();
+  const gitMessage =
+    gitOutput
+      .split('\n')
+      .filter((l) => l.startsWith('error:') || l.startsWith('fatal:'))
+      .join('\n') || gitOutput.trim();
   const failed = /patch failed: (.+):(\d+)\s*$/m.exec(gitOutput);
   if (failed) {
     const targetFile = failed[1]!;
@@ -145,7 +146,7 @@ export function formatApplyFailure(failure: ApplyFailure, patchPath: string, ser
     parts.push(`  hunk #${failure.hunk.index} (patch line ${failure.hunk.patchLine}): ${failure.hunk.header}`);
   }
   const why: Record<ApplyFailure['reason'], string> = {
-    'does-not-apply': 'the hunk\'s context does not match the source',
+    'does-not-apply': "the hunk's context does not match the source",
     'missing-file': 'the target file does not exist in this source tree',
     'already-exists': 'the patch creates a file that already exists',
     corrupt: 'the patch file is malformed',

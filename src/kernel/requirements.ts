@@ -38,7 +38,7 @@ const ROLES: Record<string, Role> = {
   CONFIG_PRINTK: { group: 'boot', purpose: 'kernel messages on the console (kexp watches them for panics and oopses)' },
   CONFIG_SERIAL_8250: { group: 'boot', purpose: '8250/16550 serial driver: ttyS0 is the console, ttyS1 the result channel' },
   CONFIG_SERIAL_8250_CONSOLE: { group: 'boot', purpose: 'console on the 8250 serial port (console=ttyS0)' },
-  CONFIG_BLK_DEV_INITRD: { group: 'boot', purpose: 'initramfs support (kexp\'s guest is an initramfs)' },
+  CONFIG_BLK_DEV_INITRD: { group: 'boot', purpose: "initramfs support (kexp's guest is an initramfs)" },
   CONFIG_RD_GZIP: { group: 'boot', purpose: 'gzip-compressed initramfs (kexp writes its initramfs with gzip)' },
   CONFIG_BINFMT_ELF: { group: 'boot', purpose: 'ELF executables (busybox, the agent, the workloads)' },
   CONFIG_BINFMT_SCRIPT: { group: 'boot', purpose: '#! scripts (the guest agent /init is a shell script)' },
@@ -62,7 +62,11 @@ const ROLES: Record<string, Role> = {
   CONFIG_TRACEPOINTS: { group: 'counting', purpose: 'tracepoints (counted as events)' },
   CONFIG_STACKTRACE: { group: 'counting', purpose: 'stack traces (callers in kexp explain)' },
   // The guess unwinder reports stale addresses; ORC and frame pointers both give reliable callers.
-  CONFIG_UNWINDER_ORC: { group: 'counting', purpose: 'a reliable unwinder for callers in kexp explain (ORC or frame pointers)', satisfiedBy: ['CONFIG_UNWINDER_FRAME_POINTER'] },
+  CONFIG_UNWINDER_ORC: {
+    group: 'counting',
+    purpose: 'a reliable unwinder for callers in kexp explain (ORC or frame pointers)',
+    satisfiedBy: ['CONFIG_UNWINDER_FRAME_POINTER'],
+  },
   CONFIG_ADVISE_SYSCALLS: { group: 'workloads', purpose: 'madvise (MADV_POPULATE_READ/WRITE workloads)' },
   CONFIG_CROSS_MEMORY_ATTACH: { group: 'workloads', purpose: 'process_vm_readv/writev (remote-access workloads)' },
   CONFIG_USERFAULTFD: { group: 'workloads', purpose: 'userfaultfd (uffd-populate, uffd-remote, async-pf)' },
@@ -71,19 +75,19 @@ const ROLES: Record<string, Role> = {
   CONFIG_SIGNALFD: { group: 'workloads', purpose: 'signalfd' },
   CONFIG_TIMERFD: { group: 'workloads', purpose: 'timerfd' },
   CONFIG_VIRTUALIZATION: { group: 'workloads', purpose: 'the Virtualization menu, above KVM' },
-  CONFIG_KVM: { group: 'workloads', purpose: 'KVM host (async-pf runs a nested guest in kexp\'s guest)' },
+  CONFIG_KVM: { group: 'workloads', purpose: "KVM host (async-pf runs a nested guest in kexp's guest)" },
   CONFIG_KVM_AMD: { group: 'workloads', purpose: 'KVM on AMD SVM (async-pf under TCG -cpu max, or on an AMD host)' },
   CONFIG_KVM_INTEL: { group: 'workloads', purpose: 'KVM on Intel VMX (async-pf under KVM on an Intel host)' },
   CONFIG_CPU_SUP_AMD: { group: 'workloads', purpose: 'AMD CPU support, under KVM_AMD' },
   CONFIG_CPU_SUP_INTEL: { group: 'workloads', purpose: 'Intel CPU support, under KVM_INTEL' },
-  CONFIG_HIGH_RES_TIMERS: { group: 'workloads', purpose: 'high-resolution timers (KVM\'s guest timers)' },
+  CONFIG_HIGH_RES_TIMERS: { group: 'workloads', purpose: "high-resolution timers (KVM's guest timers)" },
 };
 
 const GROUPS: { group: RequirementGroup; title: string }[] = [
-  { group: 'boot', title: 'boot and console: the kernel cannot boot kexp\'s guest or be heard from' },
+  { group: 'boot', title: "boot and console: the kernel cannot boot kexp's guest or be heard from" },
   { group: 'counting', title: 'counting: kexp cannot count calls (run, boot) or explain them (explain)' },
   { group: 'workloads', title: 'workloads: the workloads that use these fail' },
-  { group: 'other', title: 'other options kexp\'s fragments ask for' },
+  { group: 'other', title: "other options kexp's fragments ask for" },
 ];
 
 /**
@@ -126,7 +130,7 @@ export function formatRequirementProblems(problems: RequirementProblem[], source
       lines.push(`    ${p.symbol.padEnd(width)}  ${describeValue(p.got).padEnd(valueWidth)}  ${why}asked by ${p.origin}`);
     }
   }
-  if (problems.some((p) => p.got === 'm')) lines.push('  (=m is not enough: kexp\'s guest loads no modules)');
+  if (problems.some((p) => p.got === 'm')) lines.push("  (=m is not enough: kexp's guest loads no modules)");
   const bare = GROUPS.flatMap(({ group }) => problems.filter((p) => p.group === group)).map((p) => p.symbol.replace(/^CONFIG_/, ''));
   lines.push(
     'fix: rebuild the kernel with them built in (=y), in its build folder:',

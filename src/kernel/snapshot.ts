@@ -46,7 +46,8 @@ export function kernelTreeProblem(dir: string): string | undefined {
   const makefile = join(dir, 'Makefile');
   if (!existsSync(makefile)) return 'has no Makefile: it is not a kernel source tree';
   const head = readFileSync(makefile, 'utf8').slice(0, 4096);
-  if (!/^VERSION = \d+$/m.test(head) || !/^PATCHLEVEL = \d+$/m.test(head)) return 'has a Makefile without "VERSION = " and "PATCHLEVEL = " lines: it is not a kernel source tree';
+  if (!/^VERSION = \d+$/m.test(head) || !/^PATCHLEVEL = \d+$/m.test(head))
+    return 'has a Makefile without "VERSION = " and "PATCHLEVEL = " lines: it is not a kernel source tree';
   for (const needed of ['Kconfig', 'arch/x86/Kconfig', 'scripts/kconfig']) {
     if (!existsSync(join(dir, needed))) return `has no ${needed}: it is not a complete kernel source tree (x86 included)`;
   }
@@ -59,7 +60,20 @@ export function kernelSeriesOf(dir: string): string {
   return `${/^VERSION = (\d+)$/m.exec(head)![1]}.${/^PATCHLEVEL = (\d+)$/m.exec(head)![1]}`;
 }
 
-const gitConfig = ['-c', 'safe.directory=*', '-c', 'core.autocrlf=false', '-c', 'gc.auto=0', '-c', 'maintenance.auto=false', '-c', 'core.untrackedCache=false', '-c', 'core.fsmonitor=false'];
+const gitConfig = [
+  '-c',
+  'safe.directory=*',
+  '-c',
+  'core.autocrlf=false',
+  '-c',
+  'gc.auto=0',
+  '-c',
+  'maintenance.auto=false',
+  '-c',
+  'core.untrackedCache=false',
+  '-c',
+  'core.fsmonitor=false',
+];
 
 /** Where the user's repository keeps what we borrow (read only): its objects and its index. */
 async function userGit(dir: string): Promise<{ objects: string; index: string; head?: string } | undefined> {
@@ -67,7 +81,9 @@ async function userGit(dir: string): Promise<{ objects: string; index: string; h
     const top = await capture('git', [...gitConfig, '-C', dir, 'rev-parse', '--show-toplevel']);
     // git names the top by its real path: ~/linux may be a symbolic link to /data/linux.
     if (resolve(top) !== realpathSync(dir)) return undefined; // a folder inside some other repository
-    const [objects, index] = (await capture('git', [...gitConfig, '-C', dir, 'rev-parse', '--path-format=absolute', '--git-path', 'objects', '--git-path', 'index'])).split('\n');
+    const [objects, index] = (
+      await capture('git', [...gitConfig, '-C', dir, 'rev-parse', '--path-format=absolute', '--git-path', 'objects', '--git-path', 'index'])
+    ).split('\n');
     const head = await capture('git', [...gitConfig, '-C', dir, 'rev-parse', '--verify', '--quiet', 'HEAD^{commit}']).catch(() => undefined);
     return { objects: objects!, index: index!, ...(head ? { head } : {}) };
   } catch {
@@ -94,43 +110,68 @@ export function snapshotTree(layout: CacheLayout, dir: string, options: { signal
 
 async function takeSnapshot(layout: CacheLayout, dir: string, options: { signal?: AbortSignal }): Promise<TreeSnapshot> {
   const problem = kernelTreeProblem(dir);
-  if (problem) throw new InputError(`--tree ${dir}: ${problem}`, 'give the top folder of a Linux source tree (the one with the Makefile that says VERSION = and PATCHLEVEL =)');
+  if (problem)
+    throw new InputError(
+      `--tree ${dir}: ${problem}`,
+      'give the top folder of a Linux source tree (the one with the Makefile that says VERSION = and PATCHLEVEL =)',
+    );
   const started = Date.now();
   const treeId = treeIdOf(dir);
   const repository = join(layout.work, treeId, 'snapshot.git');
-  return withLock(layout.locks, `snapshot-${treeId}`, async () => {
-    const user = await userGit(dir);
-    const record = async (seedIndex: boolean): Promise<TreeSnapshot> => {
-      if (!existsSync(join(repository, 'HEAD'))) await createRepository(repository, user, seedIndex);
-      const env = { GIT_INDEX_FILE: join(repository, 'kexp-index'), GIT_DIR: repository, GIT_WORK_TREE: dir, GIT_AUTHOR_NAME: 'kexp', GIT_AUTHOR_EMAIL: 'kexp@localhost', GIT_COMMITTER_NAME: 'kexp', GIT_COMMITTER_EMAIL: 'kexp@localhost', GIT_AUTHOR_DATE: '1970-01-01T00:00:00Z', GIT_COMMITTER_DATE: '1970-01-01T00:00:00Z' };
-      const git = (args: string[]): Promise<string> => capture('git', [...gitConfig, ...args], { cwd: dir, env, signal: options.signal });
-      await git(['add', '-A', '--', '.']);
-      const tree = await git(['write-tree']);
-      const top = (await git(['ls-tree', '--name-only', tree, 'Makefile', 'Kconfig'])).split('\n').filter(Boolean);
-      if (top.length < 2) {
-        throw new InputError(`--tree ${dir}: its .gitignore files leave out its own Makefile and Kconfig, so kexp would build nothing`, 'Debian\'s linux-source packages ignore everything at the top ("/*" in .gitignore, for their packaging): remove that line from the tree\'s .gitignore (kexp takes what git would commit)');
-      }
-      const commit = await git(['commit-tree', tree, '-m', `kexp snapshot of ${dir}`]);
-      await git(['update-ref', 'refs/kexp/snapshot', commit]);
-      const summary = await describeSnapshot(git, tree, user);
-      return { tree, commit, repository, summary, seconds: (Date.now() - started) / 1000 };
-    };
-    try {
-      return await record(true);
-    } catch (error) {
-      if (!(error instanceof ProcessError) || error.processExitCode === undefined) throw error;
-      // A snapshot repository git cannot use (a copied index in a format it cannot read alone, a
-      // disk that filled up, a kill mid-write) is kexp's own: made again, from scratch.
-      rmSync(repository, { recursive: true, force: true });
+  return withLock(
+    layout.locks,
+    `snapshot-${treeId}`,
+    async () => {
+      const user = await userGit(dir);
+      const record = async (seedIndex: boolean): Promise<TreeSnapshot> => {
+        if (!existsSync(join(repository, 'HEAD'))) await createRepository(repository, user, seedIndex);
+        const env = {
+          GIT_INDEX_FILE: join(repository, 'kexp-index'),
+          GIT_DIR: repository,
+          GIT_WORK_TREE: dir,
+          GIT_AUTHOR_NAME: 'kexp',
+          GIT_AUTHOR_EMAIL: 'kexp@localhost',
+          GIT_COMMITTER_NAME: 'kexp',
+          GIT_COMMITTER_EMAIL: 'kexp@localhost',
+          GIT_AUTHOR_DATE: '1970-01-01T00:00:00Z',
+          GIT_COMMITTER_DATE: '1970-01-01T00:00:00Z',
+        };
+        const git = (args: string[]): Promise<string> => capture('git', [...gitConfig, ...args], { cwd: dir, env, signal: options.signal });
+        await git(['add', '-A', '--', '.']);
+        const tree = await git(['write-tree']);
+        const top = (await git(['ls-tree', '--name-only', tree, 'Makefile', 'Kconfig'])).split('\n').filter(Boolean);
+        if (top.length < 2) {
+          throw new InputError(
+            `--tree ${dir}: its .gitignore files leave out its own Makefile and Kconfig, so kexp would build nothing`,
+            'Debian\'s linux-source packages ignore everything at the top ("/*" in .gitignore, for their packaging): remove that line from the tree\'s .gitignore (kexp takes what git would commit)',
+          );
+        }
+        const commit = await git(['commit-tree', tree, '-m', `kexp snapshot of ${dir}`]);
+        await git(['update-ref', 'refs/kexp/snapshot', commit]);
+        const summary = await describeSnapshot(git, tree, user);
+        return { tree, commit, repository, summary, seconds: (Date.now() - started) / 1000 };
+      };
       try {
-        return await record(false);
-      } catch (again) {
-        if (!(again instanceof ProcessError) || again.processExitCode === undefined) throw again;
+        return await record(true);
+      } catch (error) {
+        if (!(error instanceof ProcessError) || error.processExitCode === undefined) throw error;
+        // A snapshot repository git cannot use (a copied index in a format it cannot read alone, a
+        // disk that filled up, a kill mid-write) is kexp's own: made again, from scratch.
         rmSync(repository, { recursive: true, force: true });
-        throw new InputError(`--tree ${dir}: cannot record its content (git: ${again.tail.slice(-3).join(' ')})`, 'can kexp read every file of the tree? (kexp records it with git add in a repository of its own, never in the tree)');
+        try {
+          return await record(false);
+        } catch (again) {
+          if (!(again instanceof ProcessError) || again.processExitCode === undefined) throw again;
+          rmSync(repository, { recursive: true, force: true });
+          throw new InputError(
+            `--tree ${dir}: cannot record its content (git: ${again.tail.slice(-3).join(' ')})`,
+            'can kexp read every file of the tree? (kexp records it with git add in a repository of its own, never in the tree)',
+          );
+        }
       }
-    }
-  }, { signal: options.signal });
+    },
+    { signal: options.signal },
+  );
 }
 
 async function createRepository(repository: string, user: { objects: string; index: string } | undefined, seedIndex: boolean): Promise<void> {

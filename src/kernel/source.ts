@@ -53,10 +53,14 @@ export async function identifySource(recipe: KernelRecipe, layout: CacheLayout, 
     case 'debian-package': {
       const tarball = `/usr/src/${source.package}.tar.xz`;
       if (!existsSync(tarball)) {
-        throw new EnvironmentError(`${recipe.file}: source tarball ${tarball} is missing`, `install it: apt-get install ${source.package}  (or run: kexp doctor --fix)`);
+        throw new EnvironmentError(
+          `${recipe.file}: source tarball ${tarball} is missing`,
+          `install it: apt-get install ${source.package}  (or run: kexp doctor --fix)`,
+        );
       }
       const digest = await memoSha256(layout, tarball);
       const version = await memoByFile(layout.downloads, 'dpkg-version', tarball, () =>
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own ${field} format, not a template
         capture('dpkg-query', ['-W', '-f=${Version}', source.package]).catch(() => 'unknown version'),
       );
       return { sourceId: `tar-${digest}`, treeId: `tar-${digest.slice(0, 24)}`, label: `${source.package} ${version}`, kind: source.type, tarball };
@@ -72,16 +76,33 @@ export async function identifySource(recipe: KernelRecipe, layout: CacheLayout, 
       try {
         commit = await capture('git', ['-C', repo, 'rev-parse', '--verify', '--quiet', `${source.ref}^{commit}`]);
       } catch {
-        throw new InputError(`${recipe.file}: source.ref: "${source.ref}" is not a commit in ${repo}`, 'give a branch, tag or commit id that `git rev-parse` knows');
+        throw new InputError(
+          `${recipe.file}: source.ref: "${source.ref}" is not a commit in ${repo}`,
+          'give a branch, tag or commit id that `git rev-parse` knows',
+        );
       }
-      return { sourceId: `git-${commit}`, treeId: `git-${sha256(resolve(repo)).slice(0, 24)}`, label: `git ${repo} ${source.ref} (${commit.slice(0, 12)})`, kind: source.type, gitRepo: repo, commit };
+      return {
+        sourceId: `git-${commit}`,
+        treeId: `git-${sha256(resolve(repo)).slice(0, 24)}`,
+        label: `git ${repo} ${source.ref} (${commit.slice(0, 12)})`,
+        kind: source.type,
+        gitRepo: repo,
+        commit,
+      };
     }
     case 'tree': {
       // The folder as it is now, recorded in kexp's own repository; the working copy is checked
       // out from there like a git source's, so an edit since the last build rewrites that file only.
       const dir = isAbsolute(source.path) ? source.path : resolve(dirname(recipe.file), source.path);
       const snapshot = await snapshotTree(layout, dir, options);
-      return { sourceId: `tree-${snapshot.tree}`, treeId: treeIdOf(dir), label: `tree ${dir} ${snapshot.summary}`, kind: source.type, gitRepo: snapshot.repository, commit: snapshot.commit };
+      return {
+        sourceId: `tree-${snapshot.tree}`,
+        treeId: treeIdOf(dir),
+        label: `tree ${dir} ${snapshot.summary}`,
+        kind: source.type,
+        gitRepo: snapshot.repository,
+        commit: snapshot.commit,
+      };
     }
   }
 }
@@ -129,7 +150,20 @@ export function treePaths(layout: CacheLayout, identity: SourceIdentity): TreePa
 }
 
 // No background gc: packing a kernel's 90k objects would steal a core from make for minutes.
-const gitIdentity = ['-c', 'user.name=kexp', '-c', 'user.email=kexp@localhost', '-c', 'commit.gpgsign=false', '-c', 'core.autocrlf=false', '-c', 'gc.auto=0', '-c', 'maintenance.auto=false'];
+const gitIdentity = [
+  '-c',
+  'user.name=kexp',
+  '-c',
+  'user.email=kexp@localhost',
+  '-c',
+  'commit.gpgsign=false',
+  '-c',
+  'core.autocrlf=false',
+  '-c',
+  'gc.auto=0',
+  '-c',
+  'maintenance.auto=false',
+];
 
 /** `nice -n 19 <program>`: work ahead of need gets only the CPU a running build leaves idle. */
 function command(file: string, args: string[], lowPriority: boolean | undefined): [string, string[]] {
@@ -241,7 +275,11 @@ async function createTree(identity: SourceIdentity, paths: TreePaths, options: P
     rmSync(tmp, { recursive: true, force: true });
     throw error;
   }
-  const markReady = (): void => writeFileSync(treeFile(paths), `${JSON.stringify({ label: identity.label, kind: identity.kind, sourceId: identity.sourceId, createdAt: new Date().toISOString() }, null, 2)}\n`);
+  const markReady = (): void =>
+    writeFileSync(
+      treeFile(paths),
+      `${JSON.stringify({ label: identity.label, kind: identity.kind, sourceId: identity.sourceId, createdAt: new Date().toISOString() }, null, 2)}\n`,
+    );
   if (identity.commit) {
     await git(paths.src, ['checkout', '-q', '-f', '--detach', identity.commit], { signal, logFile, lowPriority });
     markReady();
@@ -259,7 +297,11 @@ async function createTree(identity: SourceIdentity, paths: TreePaths, options: P
  * the commit is there, so that a tree with a .git always has its pristine HEAD (explain and the
  * kselftest resolver read it without a lock).
  */
-async function recordPristineCommit(paths: TreePaths, label: string, options: { signal?: AbortSignal; logFile?: string; lowPriority?: boolean }): Promise<void> {
+async function recordPristineCommit(
+  paths: TreePaths,
+  label: string,
+  options: { signal?: AbortSignal; logFile?: string; lowPriority?: boolean },
+): Promise<void> {
   const staging = join(paths.dir, `.git-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
   try {
@@ -286,6 +328,12 @@ async function extractTarball(file: string, into: string, options: { signal?: Ab
     await run(...command('tar', args, options.lowPriority), { signal: options.signal, logFile: options.logFile, tailLines: 20 });
   } catch (error) {
     if (!(error instanceof ProcessError) || error.processExitCode === undefined) throw error;
-    throw new EnvironmentError(`cannot extract ${file} into ${into}:\n${error.tail.slice(-8).map((l) => `  | ${l}`).join('\n')}`, 'is the file complete (reinstall the package or download it again) and is there space left on the cache\'s disk?');
+    throw new EnvironmentError(
+      `cannot extract ${file} into ${into}:\n${error.tail
+        .slice(-8)
+        .map((l) => `  | ${l}`)
+        .join('\n')}`,
+      "is the file complete (reinstall the package or download it again) and is there space left on the cache's disk?",
+    );
   }
 }

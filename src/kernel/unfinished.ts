@@ -37,7 +37,9 @@ export function isLinkOutput(relPath: string): boolean {
   const target = name.replace(/\.cmd$/, '').replace(/^\.+/, '');
   switch (dir) {
     case '':
-      return /^(vmlinux(\..+)?|tmp_.+|btf\..+|built-in\.a|System\.map|modules\.builtin(\..+)?|modules\.order|Module\.symvers|modules-only\.symvers)$/.test(target);
+      return /^(vmlinux(\..+)?|tmp_.+|btf\..+|built-in\.a|System\.map|modules\.builtin(\..+)?|modules\.order|Module\.symvers|modules-only\.symvers)$/.test(
+        target,
+      );
     case 'arch/x86/boot':
       return /^(bzImage|setup\.elf|setup\.bin|vmlinux\.bin|zoffset\.h|voffset\.h)$/.test(target);
     case 'arch/x86/boot/compressed':

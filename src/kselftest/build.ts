@@ -89,7 +89,10 @@ function seriesOf(root: string, kernel: KernelArtifact): VariantSeries {
   const now = series.patches.map((p) => patchDiffHash(p.content));
   const then = kernel.record.patches.map((p) => p.diffSha256);
   if (now.length !== then.length || now.some((d, i) => d !== then[i])) {
-    throw new InputError(`kselftests of ${kernel.kernel}/${kernel.variant}: patches/${kernel.variant}/${series.series} changed since the kernel ${kernel.key.slice(0, 12)} was built`, `rebuild it first (kexp build --kernel ${kernel.kernel} --variant ${kernel.variant}), so that the tests and the kernel come from the same source`);
+    throw new InputError(
+      `kselftests of ${kernel.kernel}/${kernel.variant}: patches/${kernel.variant}/${series.series} changed since the kernel ${kernel.key.slice(0, 12)} was built`,
+      `rebuild it first (kexp build --kernel ${kernel.kernel} --variant ${kernel.variant}), so that the tests and the kernel come from the same source`,
+    );
   }
   return series;
 }
@@ -110,7 +113,12 @@ export async function buildKselftests(ctx: KselftestContext, kernel: KernelArtif
     // A kernel taken from a store (a fleet's) may have no tree here yet.
     ctx.onStage?.('kselftests: preparing the source tree');
     const identity = await identifySource(recipe, ctx.layout);
-    await withLock(ctx.layout.locks, `tree-${identity.treeId}`, () => preparePristineTree(identity, treePaths(ctx.layout, identity), { logger: ctx.logger, ...(ctx.signal ? { signal: ctx.signal } : {}) }), { ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    await withLock(
+      ctx.layout.locks,
+      `tree-${identity.treeId}`,
+      () => preparePristineTree(identity, treePaths(ctx.layout, identity), { logger: ctx.logger, ...(ctx.signal ? { signal: ctx.signal } : {}) }),
+      { ...(ctx.signal ? { signal: ctx.signal } : {}) },
+    );
   }
   const resolved = await resolveKselftests(gitSource(tree), specs);
   const compiler = await compilerVersion(ctx.layout);
@@ -125,85 +133,111 @@ export async function buildKselftests(ctx: KselftestContext, kernel: KernelArtif
   if (missing.length > 0) {
     const identity = await identifySource(recipe, ctx.layout);
     if (identity.sourceId !== kernel.record.source.sourceId) {
-      throw new InputError(`kselftests of ${kernel.kernel}/${kernel.variant}: the kernel ${kernel.key.slice(0, 12)} was built from ${kernel.record.source.label}, the recipe now names ${identity.label}`, `rebuild it first: kexp build --kernel ${kernel.kernel} --variant ${kernel.variant}`);
+      throw new InputError(
+        `kselftests of ${kernel.kernel}/${kernel.variant}: the kernel ${kernel.key.slice(0, 12)} was built from ${kernel.record.source.label}, the recipe now names ${identity.label}`,
+        `rebuild it first: kexp build --kernel ${kernel.kernel} --variant ${kernel.variant}`,
+      );
     }
     const paths = treePaths(ctx.layout, identity);
     ctx.onStage?.(`kselftests: waiting for the ${kernel.kernel} tree`);
-    await withLock(ctx.layout.locks, `tree-${identity.treeId}`, async () => {
-      const left = missing.filter((p) => !ctx.store.has('kselftests', p.key));
-      if (left.length === 0) return;
-      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-      const logFile = join(ctx.layout.logs, 'kselftests', `${kernel.kernel}-${kernel.variant}-${stamp}.log`);
-      mkdirSync(dirname(logFile), { recursive: true });
-      const timings: Record<string, number> = {};
-      const timed = phaseTimer(timings);
-      ctx.onStage?.(`kselftests: ${kernel.kernel}/${kernel.variant} source`);
-      await timed('prepareTree', () => preparePristineTree(identity, paths, { logger: ctx.logger, logFile, ...(ctx.signal ? { signal: ctx.signal } : {}) }));
-      await timed('applyPatches', () => applySeries(paths.src, series, logFile, ctx.signal));
-      const work = join(paths.dir, 'kselftest');
-      const headers = join(work, 'headers');
-      ctx.onStage?.('kselftests: UAPI headers');
-      const headerArgs = ['-C', paths.src, `O=${headers}`, 'ARCH=x86_64', `-j${cpus().length}`, 'headers'];
-      await timed('headers', () => make(headerArgs, { logFile, ...(ctx.signal ? { signal: ctx.signal } : {}) }, `make headers for ${kernel.kernel}/${kernel.variant}`));
-      for (const p of left) {
-        const out = join(work, 'out', p.dir);
-        mkdirSync(out, { recursive: true });
-        const target = join(out, p.program);
-        const args = [
-          '-C', join(paths.src, SELFTESTS, p.dir),
-          `-j${cpus().length}`,
-          `OUTPUT=${out}`,
-          `KHDR_INCLUDES=-isystem ${join(headers, 'usr', 'include')}`,
-          ...Object.entries(KSELFTEST_MAKE_VARIABLES).map(([k, v]) => `${k}=${v}`),
-          target,
-        ];
-        ctx.onStage?.(`kselftests: building ${p.label}`);
-        const t0 = Date.now();
-        await make(args, { logFile, ...(ctx.signal ? { signal: ctx.signal } : {}) }, `kselftest ${p.label} does not build for ${kernel.kernel}/${kernel.variant}`);
-        seconds.set(p.key, (Date.now() - t0) / 1000);
-        timings[`make ${p.label}`] = seconds.get(p.key)!;
-        if (!existsSync(target)) throw new BuildError(`kselftest ${p.label}: make finished but ${target} is missing`, logFile);
-        const content = readFileSync(target);
-        const kind = elfKind(content);
-        const record: KselftestBuildRecord = {
-          schema: 'kexp/kselftest-build@1',
-          key: p.key,
-          label: p.label,
-          kernel: kernel.kernel,
-          variant: kernel.variant,
-          kernelKey: kernel.key,
-          sourceId: kernel.record.source.sourceId,
-          dir: p.dir,
-          program: p.program,
-          patches: kernel.record.patches.map((x) => ({ name: x.name, diffSha256: x.diffSha256 })),
-          compiler,
-          static: kind.elf && kind.interpreter === null,
-          reproducer: [
-            `cd ${paths.src} && git reset --hard && git clean -fdx`,
-            ...series.patches.map((x) => `git -C ${paths.src} apply ${x.path}`),
-            displayCommand('make', headerArgs),
-            displayCommand('make', args),
-          ],
-          timings: { ...timings },
-          builtAt: new Date().toISOString(),
-        };
-        await ctx.store.put('kselftests', p.key, async (dir) => {
-          copyFileSync(target, join(dir, 'program'));
-          writeFileSync(join(dir, 'sha256'), `${sha256(content)}\n`);
-          writeJsonAtomic(join(dir, 'build.json'), record);
-          copyFileSync(logFile, join(dir, 'build.log'));
-        });
-      }
-    }, { ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    await withLock(
+      ctx.layout.locks,
+      `tree-${identity.treeId}`,
+      async () => {
+        const left = missing.filter((p) => !ctx.store.has('kselftests', p.key));
+        if (left.length === 0) return;
+        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+        const logFile = join(ctx.layout.logs, 'kselftests', `${kernel.kernel}-${kernel.variant}-${stamp}.log`);
+        mkdirSync(dirname(logFile), { recursive: true });
+        const timings: Record<string, number> = {};
+        const timed = phaseTimer(timings);
+        ctx.onStage?.(`kselftests: ${kernel.kernel}/${kernel.variant} source`);
+        await timed('prepareTree', () => preparePristineTree(identity, paths, { logger: ctx.logger, logFile, ...(ctx.signal ? { signal: ctx.signal } : {}) }));
+        await timed('applyPatches', () => applySeries(paths.src, series, logFile, ctx.signal));
+        const work = join(paths.dir, 'kselftest');
+        const headers = join(work, 'headers');
+        ctx.onStage?.('kselftests: UAPI headers');
+        const headerArgs = ['-C', paths.src, `O=${headers}`, 'ARCH=x86_64', `-j${cpus().length}`, 'headers'];
+        await timed('headers', () =>
+          make(headerArgs, { logFile, ...(ctx.signal ? { signal: ctx.signal } : {}) }, `make headers for ${kernel.kernel}/${kernel.variant}`),
+        );
+        for (const p of left) {
+          const out = join(work, 'out', p.dir);
+          mkdirSync(out, { recursive: true });
+          const target = join(out, p.program);
+          const args = [
+            '-C',
+            join(paths.src, SELFTESTS, p.dir),
+            `-j${cpus().length}`,
+            `OUTPUT=${out}`,
+            `KHDR_INCLUDES=-isystem ${join(headers, 'usr', 'include')}`,
+            ...Object.entries(KSELFTEST_MAKE_VARIABLES).map(([k, v]) => `${k}=${v}`),
+            target,
+          ];
+          ctx.onStage?.(`kselftests: building ${p.label}`);
+          const t0 = Date.now();
+          await make(
+            args,
+            { logFile, ...(ctx.signal ? { signal: ctx.signal } : {}) },
+            `kselftest ${p.label} does not build for ${kernel.kernel}/${kernel.variant}`,
+          );
+          seconds.set(p.key, (Date.now() - t0) / 1000);
+          timings[`make ${p.label}`] = seconds.get(p.key)!;
+          if (!existsSync(target)) throw new BuildError(`kselftest ${p.label}: make finished but ${target} is missing`, logFile);
+          const content = readFileSync(target);
+          const kind = elfKind(content);
+          const record: KselftestBuildRecord = {
+            schema: 'kexp/kselftest-build@1',
+            key: p.key,
+            label: p.label,
+            kernel: kernel.kernel,
+            variant: kernel.variant,
+            kernelKey: kernel.key,
+            sourceId: kernel.record.source.sourceId,
+            dir: p.dir,
+            program: p.program,
+            patches: kernel.record.patches.map((x) => ({ name: x.name, diffSha256: x.diffSha256 })),
+            compiler,
+            static: kind.elf && kind.interpreter === null,
+            reproducer: [
+              `cd ${paths.src} && git reset --hard && git clean -fdx`,
+              ...series.patches.map((x) => `git -C ${paths.src} apply ${x.path}`),
+              displayCommand('make', headerArgs),
+              displayCommand('make', args),
+            ],
+            timings: { ...timings },
+            builtAt: new Date().toISOString(),
+          };
+          await ctx.store.put('kselftests', p.key, async (dir) => {
+            copyFileSync(target, join(dir, 'program'));
+            writeFileSync(join(dir, 'sha256'), `${sha256(content)}\n`);
+            writeJsonAtomic(join(dir, 'build.json'), record);
+            copyFileSync(logFile, join(dir, 'build.log'));
+          });
+        }
+      },
+      { ...(ctx.signal ? { signal: ctx.signal } : {}) },
+    );
   }
   return planned.map((p) => ({ ...p, cached: !seconds.has(p.key), seconds: seconds.get(p.key) ?? 0 }));
 }
 
 async function make(args: string[], options: { logFile: string; signal?: AbortSignal }, what: string): Promise<void> {
   try {
-    await run('make', args, { ...options, tailLines: 40, env: { MAKEFLAGS: undefined, MFLAGS: undefined, CFLAGS: undefined, LDFLAGS: undefined, CC: undefined } });
+    await run('make', args, {
+      ...options,
+      tailLines: 40,
+      env: { MAKEFLAGS: undefined, MFLAGS: undefined, CFLAGS: undefined, LDFLAGS: undefined, CC: undefined },
+    });
   } catch (error) {
-    if (error instanceof ProcessError) throw new BuildError(`${what}:\n${compilerLines(error.tail).map((l) => `  | ${l}`).join('\n')}`, options.logFile, `full log: ${options.logFile}`);
+    if (error instanceof ProcessError)
+      throw new BuildError(
+        `${what}:\n${compilerLines(error.tail)
+          .map((l) => `  | ${l}`)
+          .join('\n')}`,
+        options.logFile,
+        `full log: ${options.logFile}`,
+      );
     throw error;
   }
 }
@@ -222,7 +256,13 @@ async function applySeries(src: string, series: VariantSeries, logFile: string, 
     } catch (error) {
       if (!(error instanceof ProcessError)) throw error;
       await git(src, ['reset', '-q', '--hard', 'HEAD']);
-      throw new InputError(`${patch.path} does not apply to the tree the kernel was built in:\n${error.tail.slice(-8).map((l) => `  | ${l}`).join('\n')}`, 'rebuild the kernel variant first (kexp build)');
+      throw new InputError(
+        `${patch.path} does not apply to the tree the kernel was built in:\n${error.tail
+          .slice(-8)
+          .map((l) => `  | ${l}`)
+          .join('\n')}`,
+        'rebuild the kernel variant first (kexp build)',
+      );
     }
   }
 }

@@ -59,14 +59,16 @@ export function gitSource(tree: PristineTree): SelftestSource {
   return {
     kernel: tree.kernel,
     targets: () => {
-      targets ??= capture('git', ['-C', tree.src, 'ls-tree', '-r', '--name-only', tree.ref, '--', SELFTESTS]).catch(() => '').then((out) => {
-        const dirs = new Set<string>();
-        for (const path of out.split('\n')) {
-          const m = new RegExp(`^${SELFTESTS}/([^/]+)/Makefile$`).exec(path);
-          if (m) dirs.add(m[1]!);
-        }
-        return [...dirs].sort();
-      });
+      targets ??= capture('git', ['-C', tree.src, 'ls-tree', '-r', '--name-only', tree.ref, '--', SELFTESTS])
+        .catch(() => '')
+        .then((out) => {
+          const dirs = new Set<string>();
+          for (const path of out.split('\n')) {
+            const m = new RegExp(`^${SELFTESTS}/([^/]+)/Makefile$`).exec(path);
+            if (m) dirs.add(m[1]!);
+          }
+          return [...dirs].sort();
+        });
       return targets;
     },
     read: (dir, file) => capture('git', ['-C', tree.src, 'show', `${tree.ref}:${SELFTESTS}/${dir}/${file}`]).catch(() => undefined),
@@ -126,7 +128,11 @@ export async function listPrograms(source: SelftestSource, dir: string): Promise
 /** Each spec against the source, or an InputError naming the targets or tests this kernel has. */
 export async function resolveKselftests(source: SelftestSource, specs: KselftestSpec[]): Promise<ResolvedKselftest[]> {
   const top = await source.targets();
-  if (top.length === 0) throw new InputError(`kernel ${source.kernel}: its source has no ${SELFTESTS} folder with a Makefile`, 'the kselftests come from the kernel\'s own source tree');
+  if (top.length === 0)
+    throw new InputError(
+      `kernel ${source.kernel}: its source has no ${SELFTESTS} folder with a Makefile`,
+      "the kselftests come from the kernel's own source tree",
+    );
   const programsOf = new Map<string, Promise<string[]>>();
   const programs = (dir: string): Promise<string[]> => {
     if (!programsOf.has(dir)) programsOf.set(dir, listPrograms(source, dir));
@@ -137,13 +143,19 @@ export async function resolveKselftests(source: SelftestSource, specs: Kselftest
     const label = kselftestLabel(spec);
     const dir = targetCandidates(spec.target).find((d) => top.includes(d));
     if (!dir) {
-      throw new InputError(`kselftest ${label}: kernel ${source.kernel} has no selftest target "${spec.target}" (${SELFTESTS}/${spec.target})`, `known targets for ${source.kernel}: ${describeKnown(top, 200)}`);
+      throw new InputError(
+        `kselftest ${label}: kernel ${source.kernel} has no selftest target "${spec.target}" (${SELFTESTS}/${spec.target})`,
+        `known targets for ${source.kernel}: ${describeKnown(top, 200)}`,
+      );
     }
     const known = await programs(dir);
     const program = matchProgram(spec.test, known);
     if (!program) {
       const where = dir === spec.target ? dir : `${spec.target} (the folder is ${dir} in this kernel)`;
-      throw new InputError(`kselftest ${label}: kernel ${source.kernel} has no test "${spec.test}" in ${where}`, `known ${spec.target} tests for ${source.kernel}: ${describeKnown(known, 200)}`);
+      throw new InputError(
+        `kselftest ${label}: kernel ${source.kernel} has no test "${spec.test}" in ${where}`,
+        `known ${spec.target} tests for ${source.kernel}: ${describeKnown(known, 200)}`,
+      );
     }
     resolved.push({ spec, label, dir, program });
   }

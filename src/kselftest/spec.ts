@@ -21,7 +21,10 @@ export function parseKselftestSpec(text: string, where = '--kselftest'): Kselfte
   const [head, ...args] = text.trim().split(/\s+/);
   const m = /^([^:]+):(.+)$/.exec(head ?? '');
   if (!m || !targetPattern.test(m[1]!) || !testPattern.test(m[2]!)) {
-    throw new InputError(`${where}: "${text}" is not TARGET:TEST[ ARGS]`, 'e.g. --kselftest mm:madv_populate, --kselftest "kvm:demand_paging_test -u MISSING -b {n}M" (TARGET is a folder of tools/testing/selftests)');
+    throw new InputError(
+      `${where}: "${text}" is not TARGET:TEST[ ARGS]`,
+      'e.g. --kselftest mm:madv_populate, --kselftest "kvm:demand_paging_test -u MISSING -b {n}M" (TARGET is a folder of tools/testing/selftests)',
+    );
   }
   return { target: m[1]!, test: m[2]!, args };
 }

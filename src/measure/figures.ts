@@ -83,13 +83,24 @@ export interface PerRun {
 }
 
 /** A program's sample: its verdict from exit status and TAP, labelled as planned. */
-function programSample(sample: AgentSample, planned: PlannedSample & { command: NonNullable<PlannedSample['command']> }): Pick<SampleRecord, 'workload' | 'args' | 'pages' | 'status' | 'reason' | 'program' | 'tests' | 'unit' | 'size'> {
+function programSample(
+  sample: AgentSample,
+  planned: PlannedSample & { command: NonNullable<PlannedSample['command']> },
+): Pick<SampleRecord, 'workload' | 'args' | 'pages' | 'status' | 'reason' | 'program' | 'tests' | 'unit' | 'size'> {
   const stdout = sample.output?.stdout ?? '';
   const stderr = sample.output?.stderr ?? '';
-  const lines = (text: string, n: number): string[] => text.split('\n').filter((l) => l.trim() !== '').slice(-n);
+  const lines = (text: string, n: number): string[] =>
+    text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(-n);
   const tail = [...lines(stdout, 10), ...lines(stderr, 10)];
   const kind = planned.command.kind;
-  const verdict = judgeProgram(sample.exit, stdout, { selftest: kind === 'kselftest', label: planned.workload, tail: [...lines(stdout, 3), ...lines(stderr, 3)] });
+  const verdict = judgeProgram(sample.exit, stdout, {
+    selftest: kind === 'kselftest',
+    label: planned.workload,
+    tail: [...lines(stdout, 3), ...lines(stderr, 3)],
+  });
   let status: SampleStatus = verdict.status;
   let reason = verdict.reason;
   if (sample.countErrors && sample.countErrors.length > 0 && status === 'ok') {
@@ -123,7 +134,10 @@ export function toSampleRecord(sample: AgentSample): SampleRecord {
 
 /** A sample as recorded; `planned` (the plan's sample at the same index) labels a program's run and judges it. */
 export function toPlannedSampleRecord(sample: AgentSample, planned: PlannedSample | undefined): SampleRecord {
-  const prog = sample.kind === 'exec' && planned?.command ? programSample(sample, planned as PlannedSample & { command: NonNullable<PlannedSample['command']> }) : undefined;
+  const prog =
+    sample.kind === 'exec' && planned?.command
+      ? programSample(sample, planned as PlannedSample & { command: NonNullable<PlannedSample['command']> })
+      : undefined;
   const { status, reason } = prog ? { status: prog.status, reason: prog.reason } : sampleStatus(sample);
   const counts = { ...sample.counts } as SampleRecord['counts'];
   let notes: string[] | undefined;
@@ -148,7 +162,14 @@ export function toPlannedSampleRecord(sample: AgentSample, planned: PlannedSampl
 }
 
 /** A sample that the VM never reported, because it crashed or hung first. */
-export function missingSample(workload: string, args: string[], pages: number, rep: number, status: 'crashed' | 'hung' | 'failed', reason: string): SampleRecord {
+export function missingSample(
+  workload: string,
+  args: string[],
+  pages: number,
+  rep: number,
+  status: 'crashed' | 'hung' | 'failed',
+  reason: string,
+): SampleRecord {
   return { workload, args, pages, rep, status, reason, counts: {}, result: null };
 }
 
@@ -168,7 +189,17 @@ export function computeFigures(samples: SampleRecord[], targets: string[], hello
 
 function figureFor(workload: string, fn: string, group: SampleRecord[], hello: Hello | undefined): Figure {
   const unit = group.find((s) => s.unit)?.unit;
-  const base = { workload, function: fn, per_page: null, fixed: null, residual: null, collectors: {}, flags: [] as string[], samples: group.length, ...(unit && unit !== 'page' ? { unit } : {}) };
+  const base = {
+    workload,
+    function: fn,
+    per_page: null,
+    fixed: null,
+    residual: null,
+    collectors: {},
+    flags: [] as string[],
+    samples: group.length,
+    ...(unit && unit !== 'page' ? { unit } : {}),
+  };
   const bad = group.find((s) => s.status !== 'ok');
   if (bad) {
     const counts = group.filter((s) => s.status === bad.status).length;
@@ -177,9 +208,14 @@ function figureFor(workload: string, fn: string, group: SampleRecord[], hello: H
   }
   const collectorsRun = new Set<CountSource>();
   for (const s of group) for (const c of Object.keys(s.counts) as CountSource[]) if (s.counts[c] && fn in s.counts[c]!) collectorsRun.add(c);
-  const untraceable = Object.entries(hello?.traceable ?? {}).filter(([, fns]) => fns[fn] === false).map(([c]) => c);
+  const untraceable = Object.entries(hello?.traceable ?? {})
+    .filter(([, fns]) => fns[fn] === false)
+    .map(([c]) => c);
   if (collectorsRun.size === 0) {
-    const why = untraceable.length > 0 ? `${fn} cannot be traced in this kernel (${untraceable.join(', ')}: not traceable; inlined or absent)` : `no collector counted ${fn}`;
+    const why =
+      untraceable.length > 0
+        ? `${fn} cannot be traced in this kernel (${untraceable.join(', ')}: not traceable; inlined or absent)`
+        : `no collector counted ${fn}`;
     return { ...base, status: 'skipped', reason: why };
   }
   const collectors: Figure['collectors'] = {};

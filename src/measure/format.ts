@@ -22,7 +22,11 @@ export function formatFigures(figures: Figure[]): string {
   const rows = figures.map((f) => [
     f.workload,
     f.function,
-    f.per_run ? `${f.per_run.mean}/run${f.per_run.min !== f.per_run.max ? ` (${f.per_run.min}-${f.per_run.max})` : ''}` : f.per_page === null ? '-' : `${f.per_page}${f.unit === 'n' ? '/n' : ''}`,
+    f.per_run
+      ? `${f.per_run.mean}/run${f.per_run.min !== f.per_run.max ? ` (${f.per_run.min}-${f.per_run.max})` : ''}`
+      : f.per_page === null
+        ? '-'
+        : `${f.per_page}${f.unit === 'n' ? '/n' : ''}`,
     f.fixed === null ? '-' : String(f.fixed),
     f.residual === null ? '-' : String(f.residual),
     f.status === 'ok' ? (f.flags.length > 0 ? 'ok (flagged)' : 'ok') : f.status,
@@ -40,7 +44,14 @@ function shortName(fn: string): string {
 
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /**
@@ -64,7 +75,8 @@ export function formatTests(samples: SampleRecord[]): string {
   const lines = [table([['program', 'size', 'rep', 'status', 'exit', 'tests'], ...rows])];
   const notes = new Set<string>();
   for (const s of runs) {
-    for (const r of s.tests?.results ?? []) if (r.status !== 'pass') notes.add(`${workloadLabel(s.workload, s.args)} › ${r.name}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`);
+    for (const r of s.tests?.results ?? [])
+      if (r.status !== 'pass') notes.add(`${workloadLabel(s.workload, s.args)} › ${r.name}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`);
     if (s.status !== 'ok' && s.reason) notes.add(`${workloadLabel(s.workload, s.args)}: ${s.status}: ${s.reason}`);
     for (const p of s.tests?.problems ?? []) notes.add(`${workloadLabel(s.workload, s.args)}: ${p}`);
   }

@@ -11,52 +11,60 @@ export type CountSource = CollectorName | 'tracepoint';
 
 const counts = z.record(z.string(), z.number().int().nonnegative());
 
-const helloSchema = z.object({
-  type: z.literal('hello'),
-  kernel: z.string(),
-  traceable: z.record(z.string(), z.record(z.string(), z.boolean())).default({}),
-  notes: z.array(z.string()).default([]),
-  /** Per explain probe (by index): "return", "entry" or "unavailable: <why>". */
-  explain: z.record(z.string(), z.string()).optional(),
-}).passthrough();
+const helloSchema = z
+  .object({
+    type: z.literal('hello'),
+    kernel: z.string(),
+    traceable: z.record(z.string(), z.record(z.string(), z.boolean())).default({}),
+    notes: z.array(z.string()).default([]),
+    /** Per explain probe (by index): "return", "entry" or "unavailable: <why>". */
+    explain: z.record(z.string(), z.string()).optional(),
+  })
+  .passthrough();
 
-const workloadResultSchema = z.object({
-  workload: z.string().optional(),
-  pages: z.number().optional(),
-  ok: z.boolean(),
-  /** The workload could not run here (e.g. no nested KVM): neither a pass nor a failure. */
-  skipped: z.boolean().optional(),
-  error: z.string().nullable().optional(),
-}).passthrough();
+const workloadResultSchema = z
+  .object({
+    workload: z.string().optional(),
+    pages: z.number().optional(),
+    ok: z.boolean(),
+    /** The workload could not run here (e.g. no nested KVM): neither a pass nor a failure. */
+    skipped: z.boolean().optional(),
+    error: z.string().nullable().optional(),
+  })
+  .passthrough();
 
-const sampleSchema = z.object({
-  type: z.literal('sample'),
-  index: z.number().int().nonnegative(),
-  workload: z.string(),
-  args: z.array(z.string()).default([]),
-  /** A workload's page count; a program's value of {n} (0 when it has no size). */
-  pages: z.number().int().nonnegative(),
-  rep: z.number().int().nonnegative(),
-  exit: z.number().int(),
-  result: workloadResultSchema.nullable(),
-  /** "exec": a program run as it is (kexp boot -- CMD, a kselftest); its verdict comes from exit and output. */
-  kind: z.literal('exec').optional(),
-  /** A program's output: the last bytes of each stream, and how many it wrote in all. */
-  output: z.object({
-    stdout: z.string(),
-    stdoutBytes: z.number().int().nonnegative(),
-    stderr: z.string(),
-    stderrBytes: z.number().int().nonnegative(),
-  }).optional(),
-  counts: z.record(z.string(), counts).default({}),
-  /** Counts the agent could not trust (a hist map dropped events, a hist file unreadable). */
-  countErrors: z.array(z.string()).optional(),
-  /** perf stat -x, output and the map from perf's event names to kexp's names. */
-  perfRaw: z.object({ lines: z.array(z.string()), events: z.record(z.string(), z.string()) }).optional(),
-  /** Per explain probe (by index): the text of its hist file after the window. */
-  hist: z.record(z.string(), z.string()).optional(),
-  ms: z.number().optional(),
-}).passthrough();
+const sampleSchema = z
+  .object({
+    type: z.literal('sample'),
+    index: z.number().int().nonnegative(),
+    workload: z.string(),
+    args: z.array(z.string()).default([]),
+    /** A workload's page count; a program's value of {n} (0 when it has no size). */
+    pages: z.number().int().nonnegative(),
+    rep: z.number().int().nonnegative(),
+    exit: z.number().int(),
+    result: workloadResultSchema.nullable(),
+    /** "exec": a program run as it is (kexp boot -- CMD, a kselftest); its verdict comes from exit and output. */
+    kind: z.literal('exec').optional(),
+    /** A program's output: the last bytes of each stream, and how many it wrote in all. */
+    output: z
+      .object({
+        stdout: z.string(),
+        stdoutBytes: z.number().int().nonnegative(),
+        stderr: z.string(),
+        stderrBytes: z.number().int().nonnegative(),
+      })
+      .optional(),
+    counts: z.record(z.string(), counts).default({}),
+    /** Counts the agent could not trust (a hist map dropped events, a hist file unreadable). */
+    countErrors: z.array(z.string()).optional(),
+    /** perf stat -x, output and the map from perf's event names to kexp's names. */
+    perfRaw: z.object({ lines: z.array(z.string()), events: z.record(z.string(), z.string()) }).optional(),
+    /** Per explain probe (by index): the text of its hist file after the window. */
+    hist: z.record(z.string(), z.string()).optional(),
+    ms: z.number().optional(),
+  })
+  .passthrough();
 
 const doneSchema = z.object({ type: z.literal('done'), samples: z.number().int().nonnegative() }).passthrough();
 const errorSchema = z.object({ type: z.literal('error'), message: z.string() }).passthrough();
@@ -65,12 +73,7 @@ export type Hello = z.infer<typeof helloSchema>;
 export type AgentSample = z.infer<typeof sampleSchema>;
 export type WorkloadResult = z.infer<typeof workloadResultSchema>;
 
-export type AgentMessage =
-  | Hello
-  | AgentSample
-  | z.infer<typeof doneSchema>
-  | z.infer<typeof errorSchema>
-  | { type: 'invalid'; line: string; problem: string };
+export type AgentMessage = Hello | AgentSample | z.infer<typeof doneSchema> | z.infer<typeof errorSchema> | { type: 'invalid'; line: string; problem: string };
 
 const messageSchema = z.discriminatedUnion('type', [helloSchema, sampleSchema, doneSchema, errorSchema]);
 
@@ -91,7 +94,10 @@ export function parseAgentLine(line: string): AgentMessage | undefined {
 }
 
 export function parseAgentOutput(text: string): AgentMessage[] {
-  return text.split('\n').map(parseAgentLine).filter((m): m is AgentMessage => m !== undefined);
+  return text
+    .split('\n')
+    .map(parseAgentLine)
+    .filter((m): m is AgentMessage => m !== undefined);
 }
 
 export type SampleStatus = 'ok' | 'failed' | 'crashed' | 'hung' | 'skipped';

@@ -127,7 +127,10 @@ export function parseTestingLines(output: string): TapReport | undefined {
   for (const r of results) totals[r.status]++;
   if (claimed) {
     const differ = (['pass', 'skip', 'fail'] as const).filter((k) => claimed![k] !== totals[k]);
-    if (differ.length > 0) problems.push(`the program's summary says ${differ.map((k) => `${k}=${claimed![k]}`).join(', ')}, its Testing lines ${differ.map((k) => `${k}=${totals[k]}`).join(', ')}`);
+    if (differ.length > 0)
+      problems.push(
+        `the program's summary says ${differ.map((k) => `${k}=${claimed![k]}`).join(', ')}, its Testing lines ${differ.map((k) => `${k}=${totals[k]}`).join(', ')}`,
+      );
   }
   return { tap: false, results, totals, planned: null, problems };
 }
@@ -216,7 +219,10 @@ function parseKtap(output: string): TapReport {
   }
   if (claimed) {
     const differ = testStatuses.filter((s) => claimed![s] !== undefined && claimed![s] !== totals[s]);
-    if (differ.length > 0) problems.push(`the program's Totals line says ${differ.map((s) => `${s}:${claimed![s]}`).join(' ')}, its result lines ${differ.map((s) => `${s}:${totals[s]}`).join(' ')}`);
+    if (differ.length > 0)
+      problems.push(
+        `the program's Totals line says ${differ.map((s) => `${s}:${claimed![s]}`).join(' ')}, its result lines ${differ.map((s) => `${s}:${totals[s]}`).join(' ')}`,
+      );
   }
   return { tap, results, totals, planned, ...(skipAll ? { skipAll } : {}), ...(bailOut ? { bailOut } : {}), problems };
 }
@@ -241,7 +247,10 @@ export interface ProgramVerdict {
  */
 export function judgeProgram(exit: number, output: string, options: { selftest: boolean; label: string; tail: string[] }): ProgramVerdict {
   const tap = parseTap(output);
-  const lastWords = options.tail.filter((l) => l.trim()).slice(-3).join(' / ');
+  const lastWords = options.tail
+    .filter((l) => l.trim())
+    .slice(-3)
+    .join(' / ');
   const results = tap.results.length > 0 ? tap.results : [programResult(exit, tap, options, lastWords)];
   const totals = emptyTotals();
   for (const r of results) totals[r.status]++;
@@ -249,11 +258,22 @@ export function judgeProgram(exit: number, output: string, options: { selftest: 
   const base = { results, totals, problems: tap.problems };
   if (tap.results.length === 0 && failing.length > 0) {
     // No TAP result lines: the program is the one test, and its exit status the verdict.
-    return { ...base, status: 'failed', reason: `${options.label} exited ${describeExit(exit)}${lastWords ? `: ${lastWords}` : ''}${tap.bailOut ? ` (Bail out! ${tap.bailOut})` : ''}` };
+    return {
+      ...base,
+      status: 'failed',
+      reason: `${options.label} exited ${describeExit(exit)}${lastWords ? `: ${lastWords}` : ''}${tap.bailOut ? ` (Bail out! ${tap.bailOut})` : ''}`,
+    };
   }
   if (failing.length > 0) {
-    const named = failing.slice(0, 3).map((r) => `${r.name}${r.reason ? ` (${r.reason})` : ''}`).join('; ');
-    return { ...base, status: 'failed', reason: `${failing.length} of ${results.length} tests failed: ${named}${failing.length > 3 ? '; …' : ''}${exit !== 0 ? ` (exit ${exit})` : ''}` };
+    const named = failing
+      .slice(0, 3)
+      .map((r) => `${r.name}${r.reason ? ` (${r.reason})` : ''}`)
+      .join('; ');
+    return {
+      ...base,
+      status: 'failed',
+      reason: `${failing.length} of ${results.length} tests failed: ${named}${failing.length > 3 ? '; …' : ''}${exit !== 0 ? ` (exit ${exit})` : ''}`,
+    };
   }
   if (options.selftest && exit === KSFT_SKIP) return { ...base, status: 'skipped', reason: skipReason(tap, results, lastWords) };
   if (exit !== 0) return { ...base, status: 'failed', reason: `${options.label} exited ${describeExit(exit)}${lastWords ? `: ${lastWords}` : ''}` };

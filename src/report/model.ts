@@ -147,7 +147,14 @@ export function buildTables(input: ReportInput, options: BuildOptions): ReportTa
       workload,
       cells: order.variants.map((variant) => cellAt(input, index, { kernel, workload, variant, function: options.function })),
     }));
-    return { kernel, title: tableTitle(kernel, options.function), variants: order.variants, rows, notes: notesFor(rows), whatChanged: whatChanged(order.variants, rows) };
+    return {
+      kernel,
+      title: tableTitle(kernel, options.function),
+      variants: order.variants,
+      rows,
+      notes: notesFor(rows),
+      whatChanged: whatChanged(order.variants, rows),
+    };
   });
   const tests = input.tests && input.tests.length > 0 ? buildTestReport(input.tests, order.kernels, order.variants) : undefined;
   return {
@@ -192,14 +199,31 @@ export function buildTestReport(rows: readonly TestRow[], kernelOrder: readonly 
     for (const workload of programs) {
       const tests = [...new Set(mine.filter((r) => r.workload === workload).map((r) => r.test))];
       const at = (variant: string, test: string): TestRow | undefined => mine.find((r) => r.variant === variant && r.workload === workload && r.test === test);
-      const summary = variants.map((variant): TestCell => summaryCell(kernel, workload, variant, tests.map((t) => at(variant, t))));
+      const summary = variants.map(
+        (variant): TestCell =>
+          summaryCell(
+            kernel,
+            workload,
+            variant,
+            tests.map((t) => at(variant, t)),
+          ),
+      );
       tableRows.push({ workload, cells: summary });
       const only = tests.length === 1 && tests[0] === workload.split(' ')[0];
       for (const test of tests) {
         const cells = variants.map((variant): TestCell => {
           const row = at(variant, test);
           const verdict = testVerdict(row);
-          return { kernel, workload, test, variant, ...verdict, counts: row ? { ...row.counts } : null, missing: row?.missing ?? 0, reasons: row ? [...row.reasons] : [] };
+          return {
+            kernel,
+            workload,
+            test,
+            variant,
+            ...verdict,
+            counts: row ? { ...row.counts } : null,
+            missing: row?.missing ?? 0,
+            reasons: row ? [...row.reasons] : [],
+          };
         });
         const label = `${workload} › ${test}`;
         // A test gets its own row where it failed or gave no result somewhere, or where variants disagree;
@@ -215,7 +239,14 @@ export function buildTestReport(rows: readonly TestRow[], kernelOrder: readonly 
         for (const c of cells.slice(1)) {
           if (c.status !== 'fail' && c.status !== 'missing') continue;
           const why = c.reasons.length > 0 ? `: ${c.reasons.join('; ')}` : c.status === 'missing' ? ': no result (the program or the VM stopped first)' : '';
-          findings.push({ kernel, workload, test, baseline: base.variant, variant: c.variant, text: `${kernel}, ${workload}: "${test}" passes on ${base.variant} and ${c.status === 'fail' ? 'fails' : 'gives no result'} on ${c.variant}${why}` });
+          findings.push({
+            kernel,
+            workload,
+            test,
+            baseline: base.variant,
+            variant: c.variant,
+            text: `${kernel}, ${workload}: "${test}" passes on ${base.variant} and ${c.status === 'fail' ? 'fails' : 'gives no result'} on ${c.variant}${why}`,
+          });
         }
       }
     }
@@ -231,7 +262,12 @@ function summaryCell(kernel: string, workload: string, variant: string, rows: (T
   const n = (v: TestVerdict): number => verdicts.filter((x) => x === v).length;
   const counts = { pass: n('pass'), fail: n('fail'), skip: n('skip'), xfail: 0, error: 0 };
   const status: TestVerdict = counts.fail > 0 ? 'fail' : n('missing') > 0 ? 'missing' : counts.pass > 0 ? 'pass' : 'skip';
-  const parts = [counts.fail > 0 ? `${counts.fail} FAIL` : '', n('missing') > 0 ? `${n('missing')} missing` : '', counts.pass > 0 ? `${counts.pass} pass` : '', counts.skip > 0 ? `${counts.skip} skip` : ''].filter(Boolean);
+  const parts = [
+    counts.fail > 0 ? `${counts.fail} FAIL` : '',
+    n('missing') > 0 ? `${n('missing')} missing` : '',
+    counts.pass > 0 ? `${counts.pass} pass` : '',
+    counts.skip > 0 ? `${counts.skip} skip` : '',
+  ].filter(Boolean);
   return { kernel, workload, test: null, variant, status, label: parts.join(', '), counts, missing: n('missing'), reasons: [] };
 }
 
@@ -275,9 +311,18 @@ export function displayOrder(input: ReportInput, fn: string): { kernels: string[
   const rows = input.rows.filter((r) => r.function === fn);
   const extend = (listed: string[], found: string[]): string[] => [...new Set([...listed, ...found])];
   return {
-    kernels: extend(input.kernels, rows.map((r) => r.kernel)),
-    variants: extend(input.variants, rows.map((r) => r.variant)),
-    workloads: extend(input.workloads, rows.map((r) => r.workload)),
+    kernels: extend(
+      input.kernels,
+      rows.map((r) => r.kernel),
+    ),
+    variants: extend(
+      input.variants,
+      rows.map((r) => r.variant),
+    ),
+    workloads: extend(
+      input.workloads,
+      rows.map((r) => r.workload),
+    ),
   };
 }
 
@@ -374,13 +419,36 @@ export function cellFromRow(row: FigureRow, at: CellAddress): Cell {
     const perPage = row.per_page!;
     const label = `${formatNumber(perPage)}${row.unit === 'n' ? '/n' : ''}`;
     const marker = row.flags.length > 0 ? '*' : '';
-    return { ...base, status, label, marker, text: label + marker, perPage, fixed: row.fixed, residual: row.residual, explain: row.explain ?? null, ...(row.unit ? { unit: row.unit } : {}) };
+    return {
+      ...base,
+      status,
+      label,
+      marker,
+      text: label + marker,
+      perPage,
+      fixed: row.fixed,
+      residual: row.residual,
+      explain: row.explain ?? null,
+      ...(row.unit ? { unit: row.unit } : {}),
+    };
   }
   if (status === 'ok') {
     const r = row.per_run!;
     const label = `${formatNumber(r.mean)}/run${r.min !== r.max ? ` (${formatNumber(r.min)}-${formatNumber(r.max)})` : ''}`;
     const marker = row.flags.length > 0 ? '*' : '';
-    return { ...base, status: 'ok', label, marker, text: label + marker, perPage: null, fixed: null, residual: null, explain: null, unit: 'run', perRun: { ...r } };
+    return {
+      ...base,
+      status: 'ok',
+      label,
+      marker,
+      text: label + marker,
+      perPage: null,
+      fixed: null,
+      residual: null,
+      explain: null,
+      unit: 'run',
+      perRun: { ...r },
+    };
   }
   const label = present.length > 1 ? mixedLabel(status, counts, total) : statusLabel(status);
   // Buckets fitted from the samples that did finish are no more the cell's than its figure is.
@@ -429,7 +497,10 @@ export function columnMajor<C>(rows: TableRow<C>[]): C[] {
 /** Notes in the order first met, one per distinct text. */
 export class NoteList {
   private readonly byText = new Map<string, Note>();
-  constructor(private readonly kind: Note['kind'], private readonly marker: Note['marker']) {}
+  constructor(
+    private readonly kind: Note['kind'],
+    private readonly marker: Note['marker'],
+  ) {}
 
   add(text: string, at: CellRef): void {
     const note = this.byText.get(text);

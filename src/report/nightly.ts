@@ -25,7 +25,10 @@ export function bisectionHead(b: NightlyBisection): string {
 export function bisectionItems(record: NightlyRecord, recordPath: (id: string) => string): BisectionItem[] {
   return record.bisections.map((b) => {
     const outcome = b.state === 'done' && b.result ? bisectResultText(b.result) : 'not finished: the next kexp nightly --bisect resumes it';
-    const judged = b.changes.length > 1 ? [`judged on ${b.changes[0]!.predicate}; the other changes were checked on the same two steps and share the result`] : [`judged on ${b.changes[0]!.predicate}`];
+    const judged =
+      b.changes.length > 1
+        ? [`judged on ${b.changes[0]!.predicate}; the other changes were checked on the same two steps and share the result`]
+        : [`judged on ${b.changes[0]!.predicate}`];
     return {
       head: bisectionHead(b),
       details: [outcome, ...judged, ...(b.bisectId ? [`record: ${recordPath(b.bisectId)}`] : [])],
@@ -78,7 +81,10 @@ export function appendBisections(format: string, rendered: string, record: Night
       return `${JSON.stringify({ ...data, bisections: record.bisections, notBisected: record.notes }, null, 2)}\n`;
     }
     case 'html': {
-      const items = bisectionItems(record, recordPath).map((i) => `<li><strong>${escapeHtml(i.head)}</strong>${i.details.map((d, k) => `<br>${k === 0 && i.found ? `<span style="color:#0b5d1e;font-weight:600">${escapeHtml(d)}</span>` : escapeHtml(d)}`).join('')}</li>`);
+      const items = bisectionItems(record, recordPath).map(
+        (i) =>
+          `<li><strong>${escapeHtml(i.head)}</strong>${i.details.map((d, k) => `<br>${k === 0 && i.found ? `<span style="color:#0b5d1e;font-weight:600">${escapeHtml(d)}</span>` : escapeHtml(d)}`).join('')}</li>`,
+      );
       const notes = notBisectedItems(record).map((n) => `<li>${escapeHtml(n)}</li>`);
       const section = [
         '<section class="bisections">',

@@ -46,14 +46,20 @@ function recordedExperiment(store: RunStore): Experiment {
     return parseJsonFile(displayPath(store.experimentFile), text, experimentSchema);
   } catch (error) {
     if (!isKexpError(error)) throw error;
-    throw new InputError(`${error.message}\n(the experiment file the run recorded: the run record is damaged)`, `remove the folder ${displayPath(store.dir)} or restore experiment.json from a copy`);
+    throw new InputError(
+      `${error.message}\n(the experiment file the run recorded: the run record is damaged)`,
+      `remove the folder ${displayPath(store.dir)} or restore experiment.json from a copy`,
+    );
   }
 }
 
 /** The error for a report that left damaged cells out (raised after the report was shown). */
 export function damagedCellsError(damaged: DamagedCell[]): InputError {
   const lines = damaged.map((d) => d.problem.message);
-  return new InputError(`${damaged.length === 1 ? 'a cell record is' : `${damaged.length} cell records are`} damaged; the report shows the other cells:\n  ${lines.join('\n  ')}`, damaged[0]!.problem.kind.fix);
+  return new InputError(
+    `${damaged.length === 1 ? 'a cell record is' : `${damaged.length} cell records are`} damaged; the report shows the other cells:\n  ${lines.join('\n  ')}`,
+    damaged[0]!.problem.kind.fix,
+  );
 }
 
 /** Writes report.<ext> in every format into the run folder; returns the file names written. */

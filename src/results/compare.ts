@@ -93,7 +93,16 @@ export function compareTests(a: ReportInput, b: ReportInput): TestChange[] {
     if (vx.label === vy.label) continue;
     const at = (x ?? y)!;
     const newFailure = vx.status === 'pass' && (vy.status === 'fail' || vy.status === 'missing');
-    changes.push({ kernel: at.kernel, variant: at.variant, workload: at.workload, test: at.test, before: vx.status, after: vy.status, newFailure, text: `${at.kernel} ${at.variant}, ${at.workload}: "${at.test}" ${vx.label === '-' ? 'not run' : vx.label} → ${vy.label === '-' ? 'not run' : vy.label}${newFailure ? ' (new failure)' : ''}${y && y.reasons.length > 0 && vy.status !== 'pass' ? `: ${y.reasons.join('; ')}` : ''}` });
+    changes.push({
+      kernel: at.kernel,
+      variant: at.variant,
+      workload: at.workload,
+      test: at.test,
+      before: vx.status,
+      after: vy.status,
+      newFailure,
+      text: `${at.kernel} ${at.variant}, ${at.workload}: "${at.test}" ${vx.label === '-' ? 'not run' : vx.label} → ${vy.label === '-' ? 'not run' : vy.label}${newFailure ? ' (new failure)' : ''}${y && y.reasons.length > 0 && vy.status !== 'pass' ? `: ${y.reasons.join('; ')}` : ''}`,
+    });
   }
   return changes.sort((p, q) => Number(q.newFailure) - Number(p.newFailure));
 }
@@ -110,13 +119,15 @@ export function compareRuns(a: ReportInput, b: ReportInput, options: { function:
   const indexB = indexRows(b.rows, fn);
 
   const tables = kernels.map((kernel): Table<ComparedCell> => {
-    const rows = workloads.map((workload): TableRow<ComparedCell> => ({
-      workload,
-      cells: variants.map((variant) => {
-        const at = { kernel, workload, variant, function: fn };
-        return compareCells(cellAt(a, indexA, at), cellAt(b, indexB, at));
+    const rows = workloads.map(
+      (workload): TableRow<ComparedCell> => ({
+        workload,
+        cells: variants.map((variant) => {
+          const at = { kernel, workload, variant, function: fn };
+          return compareCells(cellAt(a, indexA, at), cellAt(b, indexB, at));
+        }),
       }),
-    }));
+    );
     return { kernel, title: `${tableTitle(kernel, fn)}, before → after`, variants, rows, notes: comparisonNotes(rows) };
   });
 

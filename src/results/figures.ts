@@ -78,7 +78,15 @@ export function testRows(cells: CellRecord[]): TestRow[] {
         const key = JSON.stringify([cell.kernel, cell.variant, workload, test]);
         let row = rows.get(key);
         if (!row) {
-          row = { kernel: cell.kernel, variant: cell.variant, workload, test, counts: Object.fromEntries(testStatuses.map((t) => [t, 0])) as TestRow['counts'], missing: 0, reasons: [] };
+          row = {
+            kernel: cell.kernel,
+            variant: cell.variant,
+            workload,
+            test,
+            counts: Object.fromEntries(testStatuses.map((t) => [t, 0])) as TestRow['counts'],
+            missing: 0,
+            reasons: [],
+          };
           rows.set(key, row);
           order.push(key);
         }
@@ -110,7 +118,9 @@ export function reportInput(manifest: RunManifest, experiment: Experiment, cells
   const kernels = experiment.kernels.filter((k) => manifest.plannedCells.some((id) => manifest.cells[id]?.kernel === k));
   const variants = experiment.variants.filter((v) => manifest.plannedCells.some((id) => manifest.cells[id]?.variant === v));
   const onlyWorkloads = manifest.only?.workload;
-  const workloads = [...new Set(experiment.workloads.filter((w) => !onlyWorkloads || onlyWorkloads.includes(w.name)).map((w) => workloadLabel(w.name, w.args)))];
+  const workloads = [
+    ...new Set(experiment.workloads.filter((w) => !onlyWorkloads || onlyWorkloads.includes(w.name)).map((w) => workloadLabel(w.name, w.args))),
+  ];
   const provenance = [
     `kexp ${manifest.kexp.version}${manifest.kexp.commit ? ` (${manifest.kexp.commit.slice(0, 12)})` : ''}, run ${manifest.id}`,
     `host ${manifest.host.hostname}, ${manifest.host.cpus} cores, ${manifest.qemu ?? 'QEMU unknown'}`,

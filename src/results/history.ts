@@ -188,7 +188,8 @@ function stepsOf(points: HistoryPoint[], runs: readonly HistoryRunInput[]): Hist
 /** What the nightly of the step's later run found out about this cell's change. */
 function nightlyFindings(nightly: NightlyRecord | undefined, cell: Cell): Pick<HistoryStep, 'bisection' | 'note'> {
   if (!nightly) return {};
-  const same = (x: { kernel: string; variant: string; workload: string }): boolean => x.kernel === cell.kernel && x.variant === cell.variant && x.workload === cell.workload;
+  const same = (x: { kernel: string; variant: string; workload: string }): boolean =>
+    x.kernel === cell.kernel && x.variant === cell.variant && x.workload === cell.workload;
   for (const b of nightly.bisections) {
     if (!same(b)) continue;
     const change = b.changes.find((c) => c.function === cell.function);

@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../store/store.js';
-import { checkRecordFile, displayPath, RecordProblem, safeId } from './records.js';
+import { checkRecordFile, displayPath, type RecordProblem, safeId } from './records.js';
 
 export const NIGHTLY_FILE = 'nightly.json';
 
@@ -70,38 +70,53 @@ export interface NightlyRecord {
 }
 
 const hex = z.string().regex(/^[0-9a-f]{40,64}$/, 'expected a full commit id (hex)');
-const changeSchema = z.object({
-  function: z.string(),
-  before: z.string(),
-  after: z.string(),
-  kind: z.enum(['figure', 'status']),
-  predicate: z.string(),
-}).loose();
+const changeSchema = z
+  .object({
+    function: z.string(),
+    before: z.string(),
+    after: z.string(),
+    kind: z.enum(['figure', 'status']),
+    predicate: z.string(),
+  })
+  .loose();
 const resultSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('found'), commit: hex, subject: z.string(), summary: z.string(), steps: z.number().int().nonnegative() }).loose(),
-  z.object({ kind: z.literal('ambiguous'), candidates: z.array(z.object({ commit: hex, subject: z.string() }).loose()), summary: z.string(), steps: z.number().int().nonnegative() }).loose(),
+  z
+    .object({
+      kind: z.literal('ambiguous'),
+      candidates: z.array(z.object({ commit: hex, subject: z.string() }).loose()),
+      summary: z.string(),
+      steps: z.number().int().nonnegative(),
+    })
+    .loose(),
   z.object({ kind: z.literal('error'), summary: z.string(), steps: z.number().int().nonnegative() }).loose(),
 ]);
 const end = z.object({ run: safeId, commit: hex }).loose();
 
-export const nightlyRecordSchema = z.object({
-  schema: z.literal('kexp/nightly@1'),
-  run: safeId,
-  previous: safeId.nullable(),
-  sources: z.record(z.string(), z.object({ repo: z.string(), ref: z.string(), commit: hex }).loose()),
-  bisections: z.array(z.object({
-    kernel: z.string(),
-    variant: z.string(),
-    workload: z.string(),
-    good: end,
-    bad: end,
-    changes: z.array(changeSchema).min(1, 'a bisection is about at least one change'),
-    state: z.enum(['pending', 'running', 'done']),
-    bisectId: safeId.optional(),
-    result: resultSchema.optional(),
-  }).loose()),
-  notes: z.array(z.object({ kernel: z.string(), variant: z.string(), workload: z.string(), function: z.string(), text: z.string() }).loose()),
-}).loose();
+export const nightlyRecordSchema = z
+  .object({
+    schema: z.literal('kexp/nightly@1'),
+    run: safeId,
+    previous: safeId.nullable(),
+    sources: z.record(z.string(), z.object({ repo: z.string(), ref: z.string(), commit: hex }).loose()),
+    bisections: z.array(
+      z
+        .object({
+          kernel: z.string(),
+          variant: z.string(),
+          workload: z.string(),
+          good: end,
+          bad: end,
+          changes: z.array(changeSchema).min(1, 'a bisection is about at least one change'),
+          state: z.enum(['pending', 'running', 'done']),
+          bisectId: safeId.optional(),
+          result: resultSchema.optional(),
+        })
+        .loose(),
+    ),
+    notes: z.array(z.object({ kernel: z.string(), variant: z.string(), workload: z.string(), function: z.string(), text: z.string() }).loose()),
+  })
+  .loose();
 
 export function nightlyFile(runDir: string): string {
   return join(runDir, NIGHTLY_FILE);
@@ -115,7 +130,7 @@ export function readNightlyRecord(runDir: string): { record?: NightlyRecord; pro
   const file = nightlyFile(runDir);
   const checked = checkRecordFile(file, nightlyRecordSchema, {
     what: 'nightly record',
-    consequence: 'the nightly\'s bisections of this run are left out',
+    consequence: "the nightly's bisections of this run are left out",
     fix: `remove ${displayPath(file)}; kexp nightly --bisect bisects the changes of later runs`,
   });
   if (checked.ok) return { record: checked.value as unknown as NightlyRecord };

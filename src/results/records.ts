@@ -40,7 +40,11 @@ export interface RecordKind {
 
 /** The problem with a record file, as one line: "truncated or not JSON (Unexpected end …)". */
 export class RecordProblem {
-  constructor(readonly file: string, readonly problem: string, readonly kind: RecordKind) {}
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+    readonly kind: RecordKind,
+  ) {}
 
   get message(): string {
     return `${displayPath(this.file)}: ${this.problem}; ${this.kind.consequence}`;
@@ -52,14 +56,19 @@ export class RecordProblem {
 }
 
 /** Read and check a record; a problem comes back as a value (for readers that go on without it). */
-export function checkRecordFile<S extends z.ZodType>(file: string, schema: S, kind: RecordKind): { ok: true; value: z.output<S> } | { ok: false; problem: RecordProblem } {
+export function checkRecordFile<S extends z.ZodType>(
+  file: string,
+  schema: S,
+  kind: RecordKind,
+): { ok: true; value: z.output<S> } | { ok: false; problem: RecordProblem } {
   const fail = (problem: string): { ok: false; problem: RecordProblem } => ({ ok: false, problem: new RecordProblem(file, problem, kind) });
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') throw new EnvironmentError(`${displayPath(file)}: cannot be read (permission denied)`, 'check the file\'s owner and mode');
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new EnvironmentError(`${displayPath(file)}: cannot be read (permission denied)`, "check the file's owner and mode");
     if (code === 'ENOENT') return fail('missing');
     if (code === 'EISDIR') return fail('is a folder, not a file');
     return fail(`cannot be read (${(error as Error).message})`);
@@ -95,101 +104,114 @@ function describeIssues(error: z.ZodError, data: unknown): string {
   return `${shown.join('; ')}${more}`;
 }
 
-
 // ---- the run record ----------------------------------------------------------------------------
 
 const bootStatus = z.enum(['ok', 'crashed', 'hung', 'failed']);
 const sampleStatus = z.enum(['ok', 'failed', 'crashed', 'hung', 'skipped']);
 const count = z.number();
 
-const cellStateSchema = z.object({
-  kernel: z.string(),
-  variant: z.string(),
-  rep: z.number().int().nonnegative(),
-  state: z.enum(['pending', 'done']),
-  status: bootStatus.optional(),
-  reason: z.string().optional(),
-  seconds: z.number().optional(),
-  worker: z.string().optional(),
-}).loose();
+const cellStateSchema = z
+  .object({
+    kernel: z.string(),
+    variant: z.string(),
+    rep: z.number().int().nonnegative(),
+    state: z.enum(['pending', 'done']),
+    status: bootStatus.optional(),
+    reason: z.string().optional(),
+    seconds: z.number().optional(),
+    worker: z.string().optional(),
+  })
+  .loose();
 
 const provenanceSchema = z.object({ key: z.string() }).loose();
 
 /** manifest.json: the fields every reader of a run relies on are checked; newer fields may follow. */
-export const manifestSchema = z.object({
-  schema: z.literal('kexp/run@1'),
-  id: safeId,
-  experiment: z.string(),
-  experimentFile: z.string(),
-  state: z.enum(['running', 'complete', 'incomplete']),
-  startedAt: z.string(),
-  updatedAt: z.string(),
-  finishedAt: z.string().optional(),
-  only: z.record(z.string(), z.array(z.string())).optional(),
-  kexp: z.object({ version: z.string(), commit: z.string().nullable() }).loose(),
-  host: z.object({ hostname: z.string(), kernel: z.string(), cpus: z.number(), memoryMiB: z.number() }).loose(),
-  qemu: z.string().nullable(),
-  accel: z.object({ accel: z.string(), reason: z.string() }).loose().optional(),
-  executor: z.object({ name: z.string(), redis: z.string().optional(), store: z.string().optional() }).loose().optional(),
-  cancelledAt: z.string().optional(),
-  artifacts: z.object({ kernels: z.record(z.string(), provenanceSchema), image: provenanceSchema.optional() }).loose(),
-  cells: z.record(safeId, cellStateSchema),
-  plannedCells: z.array(safeId),
-}).loose().superRefine((manifest, ctx) => {
-  manifest.plannedCells.forEach((id, index) => {
-    if (!Object.hasOwn(manifest.cells, id)) ctx.addIssue({ code: 'custom', path: ['plannedCells', index], message: `cell "${id}" is planned but missing from cells` });
+export const manifestSchema = z
+  .object({
+    schema: z.literal('kexp/run@1'),
+    id: safeId,
+    experiment: z.string(),
+    experimentFile: z.string(),
+    state: z.enum(['running', 'complete', 'incomplete']),
+    startedAt: z.string(),
+    updatedAt: z.string(),
+    finishedAt: z.string().optional(),
+    only: z.record(z.string(), z.array(z.string())).optional(),
+    kexp: z.object({ version: z.string(), commit: z.string().nullable() }).loose(),
+    host: z.object({ hostname: z.string(), kernel: z.string(), cpus: z.number(), memoryMiB: z.number() }).loose(),
+    qemu: z.string().nullable(),
+    accel: z.object({ accel: z.string(), reason: z.string() }).loose().optional(),
+    executor: z.object({ name: z.string(), redis: z.string().optional(), store: z.string().optional() }).loose().optional(),
+    cancelledAt: z.string().optional(),
+    artifacts: z.object({ kernels: z.record(z.string(), provenanceSchema), image: provenanceSchema.optional() }).loose(),
+    cells: z.record(safeId, cellStateSchema),
+    plannedCells: z.array(safeId),
+  })
+  .loose()
+  .superRefine((manifest, ctx) => {
+    manifest.plannedCells.forEach((id, index) => {
+      if (!Object.hasOwn(manifest.cells, id))
+        ctx.addIssue({ code: 'custom', path: ['plannedCells', index], message: `cell "${id}" is planned but missing from cells` });
+    });
   });
-});
 
-const callGroupSchema = z.object({
-  stack: z.array(z.string()),
-  flags: count.nullable(),
-  flagNames: z.array(z.string()).nullable(),
-  pagesNull: z.boolean().nullable(),
-  nrPages: z.enum(['1', 'range']).nullable(),
-  ret: z.union([count, z.literal('>0')]).nullable(),
-  calls: count,
-}).loose();
+const callGroupSchema = z
+  .object({
+    stack: z.array(z.string()),
+    flags: count.nullable(),
+    flagNames: z.array(z.string()).nullable(),
+    pagesNull: z.boolean().nullable(),
+    nrPages: z.enum(['1', 'range']).nullable(),
+    ret: z.union([count, z.literal('>0')]).nullable(),
+    calls: count,
+  })
+  .loose();
 
-const sampleExplainSchema = z.object({
-  mode: z.enum(['return', 'entry']),
-  groups: z.array(callGroupSchema),
-  dropped: count,
-  problems: z.array(z.string()),
-}).loose();
+const sampleExplainSchema = z
+  .object({
+    mode: z.enum(['return', 'entry']),
+    groups: z.array(callGroupSchema),
+    dropped: count,
+    problems: z.array(z.string()),
+  })
+  .loose();
 
-const sampleRecordSchema = z.object({
-  workload: z.string(),
-  args: z.array(z.string()),
-  /** Pages; a program's pages of its size, its own n, or 0 when it has no size (kexp boot -- CMD). */
-  pages: z.number().nonnegative(),
-  rep: z.number().int().nonnegative(),
-  status: sampleStatus,
-  reason: z.string().optional(),
-  counts: z.record(z.string(), z.record(z.string(), count)),
-  result: z.object({ ok: z.boolean(), skipped: z.boolean().optional(), error: z.string().nullable().optional() }).loose().nullable(),
-  notes: z.array(z.string()).optional(),
-  explain: z.record(z.string(), sampleExplainSchema).optional(),
-  hist: z.record(z.string(), z.string()).optional(),
-}).loose();
+const sampleRecordSchema = z
+  .object({
+    workload: z.string(),
+    args: z.array(z.string()),
+    /** Pages; a program's pages of its size, its own n, or 0 when it has no size (kexp boot -- CMD). */
+    pages: z.number().nonnegative(),
+    rep: z.number().int().nonnegative(),
+    status: sampleStatus,
+    reason: z.string().optional(),
+    counts: z.record(z.string(), z.record(z.string(), count)),
+    result: z.object({ ok: z.boolean(), skipped: z.boolean().optional(), error: z.string().nullable().optional() }).loose().nullable(),
+    notes: z.array(z.string()).optional(),
+    explain: z.record(z.string(), sampleExplainSchema).optional(),
+    hist: z.record(z.string(), z.string()).optional(),
+  })
+  .loose();
 
 /** cells/<id>/cell.json. */
-export const cellRecordSchema = z.object({
-  schema: z.literal('kexp/cell@1'),
-  id: safeId,
-  kernel: z.string(),
-  variant: z.string(),
-  rep: z.number().int().nonnegative(),
-  status: bootStatus,
-  reason: z.string().optional(),
-  excerpt: z.array(z.string()).optional(),
-  accel: z.string(),
-  kernelKey: z.string().nullable(),
-  imageKey: z.string().nullable(),
-  seconds: z.number(),
-  worker: z.string(),
-  traceable: z.record(z.string(), z.record(z.string(), z.boolean())).nullable(),
-  warnings: z.array(z.object({ title: z.string(), excerpt: z.array(z.string()) }).loose()),
-  agentErrors: z.array(z.string()),
-  samples: z.array(sampleRecordSchema),
-}).loose();
+export const cellRecordSchema = z
+  .object({
+    schema: z.literal('kexp/cell@1'),
+    id: safeId,
+    kernel: z.string(),
+    variant: z.string(),
+    rep: z.number().int().nonnegative(),
+    status: bootStatus,
+    reason: z.string().optional(),
+    excerpt: z.array(z.string()).optional(),
+    accel: z.string(),
+    kernelKey: z.string().nullable(),
+    imageKey: z.string().nullable(),
+    seconds: z.number(),
+    worker: z.string(),
+    traceable: z.record(z.string(), z.record(z.string(), z.boolean())).nullable(),
+    warnings: z.array(z.object({ title: z.string(), excerpt: z.array(z.string()) }).loose()),
+    agentErrors: z.array(z.string()),
+    samples: z.array(sampleRecordSchema),
+  })
+  .loose();

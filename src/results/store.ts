@@ -127,12 +127,20 @@ function manifestKind(dir: string): RecordKind {
 }
 
 function cellKind(dir: string, id: string): RecordKind {
-  return { what: 'cell record', consequence: `the record of cell ${id} is damaged`, fix: `restore it from a copy, or rerun the cell: kexp run --resume ${displayPath(dir)} runs again every cell whose record is damaged` };
+  return {
+    what: 'cell record',
+    consequence: `the record of cell ${id} is damaged`,
+    fix: `restore it from a copy, or rerun the cell: kexp run --resume ${displayPath(dir)} runs again every cell whose record is damaged`,
+  };
 }
 
 /** A cell id from a record becomes a folder name: a slash or ".." would reach outside the run. */
 function checkedCellId(dir: string, id: string): string {
-  if (!isSafeId(id)) throw new InputError(`${displayPath(join(dir, 'manifest.json'))}: cell id ${JSON.stringify(id).slice(0, 80)} is not a plain name (letters, digits, dot, dash, underscore)`, 'the run record was edited or crafted; remove it or restore it from a copy');
+  if (!isSafeId(id))
+    throw new InputError(
+      `${displayPath(join(dir, 'manifest.json'))}: cell id ${JSON.stringify(id).slice(0, 80)} is not a plain name (letters, digits, dot, dash, underscore)`,
+      'the run record was edited or crafted; remove it or restore it from a copy',
+    );
   return id;
 }
 
@@ -162,7 +170,8 @@ export class RunStore {
       renameSync(tmp, dir);
     } catch (error) {
       rmSync(tmp, { recursive: true, force: true });
-      if ((error as NodeJS.ErrnoException).code === 'ENOTEMPTY' || (error as NodeJS.ErrnoException).code === 'EEXIST') throw new InputError(`run ${id} already exists in ${resultsDir}`);
+      if ((error as NodeJS.ErrnoException).code === 'ENOTEMPTY' || (error as NodeJS.ErrnoException).code === 'EEXIST')
+        throw new InputError(`run ${id} already exists in ${resultsDir}`);
       throw error;
     }
     return new RunStore(dir);
@@ -171,8 +180,13 @@ export class RunStore {
   static open(resultsDir: string, idOrPath: string): RunStore {
     const dir = existsSync(join(idOrPath, 'manifest.json')) ? resolve(idOrPath) : join(resultsDir, idOrPath);
     if (!existsSync(join(dir, 'manifest.json'))) {
-      const known = listRuns(resultsDir).slice(-5).map((r) => r.id);
-      throw new InputError(`no run "${idOrPath}" in ${resultsDir}`, known.length > 0 ? `recent runs: ${known.join(', ')} (kexp runs lists them all)` : 'kexp runs lists the runs');
+      const known = listRuns(resultsDir)
+        .slice(-5)
+        .map((r) => r.id);
+      throw new InputError(
+        `no run "${idOrPath}" in ${resultsDir}`,
+        known.length > 0 ? `recent runs: ${known.join(', ')} (kexp runs lists them all)` : 'kexp runs lists the runs',
+      );
     }
     const store = new RunStore(dir);
     // A damaged record fails here, naming the file, before a command does anything else.
@@ -249,7 +263,11 @@ export class RunStore {
       if (!checked.ok) {
         damaged.push({ id, file, problem: checked.problem });
       } else if (checked.value.id !== id) {
-        damaged.push({ id, file, problem: new RecordProblem(file, `id: says "${checked.value.id}", but the record is in the folder of cell "${id}"`, cellKind(this.dir, id)) });
+        damaged.push({
+          id,
+          file,
+          problem: new RecordProblem(file, `id: says "${checked.value.id}", but the record is in the folder of cell "${id}"`, cellKind(this.dir, id)),
+        });
       } else {
         records.push(checked.value as unknown as CellRecord);
       }
@@ -271,7 +289,9 @@ export class RunStore {
 
   /** samples.jsonl: every sample of every finished cell whose record is readable, one JSON object per line. */
   writeSamples(): void {
-    const lines = this.readCells().records.flatMap((cell) => cell.samples.map((s) => JSON.stringify({ cell: cell.id, kernel: cell.kernel, variant: cell.variant, ...s })));
+    const lines = this.readCells().records.flatMap((cell) =>
+      cell.samples.map((s) => JSON.stringify({ cell: cell.id, kernel: cell.kernel, variant: cell.variant, ...s })),
+    );
     const file = join(this.dir, 'samples.jsonl');
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, lines.length > 0 ? `${lines.join('\n')}\n` : '');
@@ -310,9 +330,26 @@ export function listRuns(resultsDir: string): RunSummary[] {
     const checked = checkRecordFile(file, manifestSchema, manifestKind(dir));
     if (checked.ok) {
       const m = checked.value;
-      runs.push({ id: m.id, dir, experiment: m.experiment, state: m.state, startedAt: m.startedAt, cellsDone: Object.values(m.cells).filter((c) => c.state === 'done').length, cellsPlanned: m.plannedCells.length });
+      runs.push({
+        id: m.id,
+        dir,
+        experiment: m.experiment,
+        state: m.state,
+        startedAt: m.startedAt,
+        cellsDone: Object.values(m.cells).filter((c) => c.state === 'done').length,
+        cellsPlanned: m.plannedCells.length,
+      });
     } else {
-      runs.push({ id: name, dir, experiment: recordedExperimentName(dir) ?? '?', state: 'damaged', startedAt: modified(file), cellsDone: 0, cellsPlanned: 0, problem: checked.problem.message });
+      runs.push({
+        id: name,
+        dir,
+        experiment: recordedExperimentName(dir) ?? '?',
+        state: 'damaged',
+        startedAt: modified(file),
+        cellsDone: 0,
+        cellsPlanned: 0,
+        problem: checked.problem.message,
+      });
     }
   }
   return runs.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
@@ -337,6 +374,10 @@ function modified(file: string): string {
 }
 
 export function newRunId(experiment: string, now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').replace('T', '-');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, '')
+    .replace('T', '-');
   return `${experiment}-${stamp}`;
 }

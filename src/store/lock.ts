@@ -34,7 +34,10 @@ export async function withLock<T>(locksDir: string, name: string, fn: () => Prom
         options.onWait?.(name);
       }
       if (options.timeoutMs !== undefined && Date.now() - started > options.timeoutMs) {
-        throw new EnvironmentError(`timed out waiting for lock ${name} (${target}.lock)`, 'another kexp process holds it; wait for it or remove the .lock folder if no kexp runs');
+        throw new EnvironmentError(
+          `timed out waiting for lock ${name} (${target}.lock)`,
+          'another kexp process holds it; wait for it or remove the .lock folder if no kexp runs',
+        );
       }
       await new Promise((r) => setTimeout(r, 500));
     }

@@ -11,7 +11,10 @@ import { withLock, type LockOptions } from './lock.js';
 export type ArtifactKind = 'kernels' | 'images' | 'configs' | 'tools' | 'index' | 'kselftests';
 
 export class ArtifactStore {
-  constructor(readonly root: string, readonly locksDir: string) {}
+  constructor(
+    readonly root: string,
+    readonly locksDir: string,
+  ) {}
 
   path(kind: ArtifactKind, key: string): string {
     return join(this.root, kind, key);

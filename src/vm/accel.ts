@@ -77,9 +77,13 @@ async function probeKvm(inputs: ProbeInputs): Promise<{ ok: boolean; reason: str
       ...(inputs.signal ? { signal: inputs.signal } : {}),
       ...(inputs.logger ? { logger: inputs.logger } : {}),
     });
-    verdict = outcome.status === 'ok'
-      ? { ok: true, reason: `a probe boot under KVM reached userspace in ${(outcome.durationMs / 1000).toFixed(1)} s` }
-      : { ok: false, reason: `a probe boot under KVM did not reach userspace (${outcome.status}: ${firstLine(outcome.reason)}); this /dev/kvm may only run special guests (PVM)` };
+    verdict =
+      outcome.status === 'ok'
+        ? { ok: true, reason: `a probe boot under KVM reached userspace in ${(outcome.durationMs / 1000).toFixed(1)} s` }
+        : {
+            ok: false,
+            reason: `a probe boot under KVM did not reach userspace (${outcome.status}: ${firstLine(outcome.reason)}); this /dev/kvm may only run special guests (PVM)`,
+          };
   } finally {
     rmSync(outDir, { recursive: true, force: true });
   }

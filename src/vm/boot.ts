@@ -57,7 +57,10 @@ export function vmSpec(request: BootRequest): VmSpec {
   const tscKhz = request.accel === 'tcg' ? hostTscKhz() : undefined;
   const append = kernelCommandLine({ params: { ...encodePlan(request.plan), 'kexp.out': '/dev/ttyS1' }, ...(tscKhz ? { tscKhz } : {}) });
   if (append.length >= MAX_COMMAND_LINE) {
-    throw new InputError(`the guest plan is too long for the kernel command line (${append.length} of ${MAX_COMMAND_LINE} bytes)`, 'run fewer sizes, workloads or repetitions per boot');
+    throw new InputError(
+      `the guest plan is too long for the kernel command line (${append.length} of ${MAX_COMMAND_LINE} bytes)`,
+      'run fewer sizes, workloads or repetitions per boot',
+    );
   }
   return {
     kernel: request.kernel,
@@ -193,7 +196,9 @@ export async function boot(request: BootRequest): Promise<BootOutcome> {
 
   const hello = messages.find((m): m is Hello => m.type === 'hello');
   const done = messages.some((m) => m.type === 'done');
-  const agentErrors = messages.flatMap((m) => (m.type === 'error' ? [m.message] : m.type === 'invalid' ? [`invalid line on the result channel (${m.problem}): ${m.line.slice(0, 120)}`] : []));
+  const agentErrors = messages.flatMap((m) =>
+    m.type === 'error' ? [m.message] : m.type === 'invalid' ? [`invalid line on the result channel (${m.problem}): ${m.line.slice(0, 120)}`] : [],
+  );
   const fatal = watcher.fatal();
   let outcome: { status: BootStatus; reason?: string; excerpt?: string[] };
   if (fatal) outcome = { status: 'crashed', reason: fatal.title, excerpt: fatal.excerpt };
@@ -230,7 +235,10 @@ function collectSamples(messages: AgentMessage[], planned: PlannedSample[], outc
       const file = `output-${m.index}.txt`;
       // The agent sends the last 192 KiB of stdout and 32 KiB of stderr (images/agent/init, run_exec).
       const cut = (bytes: number, kept: number): string => (bytes > kept ? `[... only the last ${kept} of ${bytes} bytes were kept]\n` : '');
-      writeFileSync(join(outDir, file), `$ ${[record.program.program, ...record.program.argv].join(' ')}\n# exit ${m.exit}\n# stdout (${m.output.stdoutBytes} bytes)\n${cut(m.output.stdoutBytes, 196608)}${m.output.stdout}# stderr (${m.output.stderrBytes} bytes)\n${cut(m.output.stderrBytes, 32768)}${m.output.stderr}`);
+      writeFileSync(
+        join(outDir, file),
+        `$ ${[record.program.program, ...record.program.argv].join(' ')}\n# exit ${m.exit}\n# stdout (${m.output.stdoutBytes} bytes)\n${cut(m.output.stdoutBytes, 196608)}${m.output.stdout}# stderr (${m.output.stderrBytes} bytes)\n${cut(m.output.stderrBytes, 32768)}${m.output.stderr}`,
+      );
       record.program.outputFile = file;
     }
     reported.set(m.index, record);

@@ -41,7 +41,10 @@ export class ConsoleWatcher {
   /** Events still collecting the lines that follow them. */
   private open: { event: ConsoleEvent; remaining: number }[] = [];
 
-  constructor(private readonly before = 5, private readonly after = 25) {}
+  constructor(
+    private readonly before = 5,
+    private readonly after = 25,
+  ) {}
 
   push(raw: string): ConsoleEvent | undefined {
     const line = stripTimestamp(raw);

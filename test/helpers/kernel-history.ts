@@ -52,7 +52,8 @@ export async function kernelHistory(work: string, topic: string, env: Record<str
   const built = jsonLines<BuildJson>((await kexp(['build', '--kernel', '6.1', '--json'])).stdout)[0]!;
   const tree = (JSON.parse(readFileSync(join(built.bzImage, '..', 'build.json'), 'utf8')) as BuildRecord).tree.path;
   const repo = join(cacheRoot(), 'test-fixtures', 'bisect-linux-6.1');
-  const git = async (args: string[]): Promise<string> => (await execa('git', ['-C', repo, '-c', 'user.name=kexp', '-c', 'user.email=kexp@localhost', ...args], { env })).stdout.trim();
+  const git = async (args: string[]): Promise<string> =>
+    (await execa('git', ['-C', repo, '-c', 'user.name=kexp', '-c', 'user.email=kexp@localhost', ...args], { env })).stdout.trim();
   const pristine = (await execa('git', ['-C', tree, 'rev-parse', 'HEAD'])).stdout.trim();
   if (!existsSync(join(repo, '.git'))) {
     rmSync(repo, { recursive: true, force: true });

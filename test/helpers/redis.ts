@@ -26,7 +26,11 @@ export interface LocalRedis {
 export async function startRedis(dir: string, password?: string, onPort?: number): Promise<LocalRedis> {
   const port = onPort ?? (await freePort());
   const auth = password ? ['--requirepass', password] : [];
-  const child = execa('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...auth], { reject: false, stdout: 'ignore', stderr: 'ignore' });
+  const child = execa('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...auth], {
+    reject: false,
+    stdout: 'ignore',
+    stderr: 'ignore',
+  });
   const cliAuth = password ? ['-a', password, '--no-auth-warning'] : [];
   for (let i = 0; ; i++) {
     const ping = await execa('redis-cli', ['-p', String(port), ...cliAuth, 'ping'], { reject: false });

@@ -37,13 +37,32 @@ describe('async page faults and the uffd-remote control, 6.1 and 6.12, three var
     const lines: string[] = [];
     for (const kernel of kernels) {
       for (const variant of variants) {
-        const r = await kexp(['boot', '--kernel', kernel, '--variant', variant, '--workload', 'async-pf,uffd-remote', '--pages', '64,128', '--functions', '__get_user_pages,handle_userfault', '--collect', 'ftrace,kprobe,perf', '--json']);
+        const r = await kexp([
+          'boot',
+          '--kernel',
+          kernel,
+          '--variant',
+          variant,
+          '--workload',
+          'async-pf,uffd-remote',
+          '--pages',
+          '64,128',
+          '--functions',
+          '__get_user_pages,handle_userfault',
+          '--collect',
+          'ftrace,kprobe,perf',
+          '--json',
+        ]);
         const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
         if (!line) throw new Error(`kexp boot ${kernel}/${variant} printed no JSON:\n${r.stderr}`);
         const json = JSON.parse(line) as BootJson;
         results.set(key(kernel, variant), json);
-        const events = json.figures.filter((f) => f.function.includes('/') && f.workload === 'async-pf').map((f) => `${f.function.split('/')[1]} ${f.status === 'ok' ? `${f.per_page}/page` : f.status}`);
-        lines.push(`${kernel} ${variant.padEnd(11)} ${json.status}: async-pf __get_user_pages ${perPage(json, 'async-pf', '__get_user_pages')}; handle_userfault ${perPage(json, 'async-pf', 'handle_userfault')}; uffd-remote __get_user_pages ${perPage(json, 'uffd-remote', '__get_user_pages')}; ${events.join(', ')}`);
+        const events = json.figures
+          .filter((f) => f.function.includes('/') && f.workload === 'async-pf')
+          .map((f) => `${f.function.split('/')[1]} ${f.status === 'ok' ? `${f.per_page}/page` : f.status}`);
+        lines.push(
+          `${kernel} ${variant.padEnd(11)} ${json.status}: async-pf __get_user_pages ${perPage(json, 'async-pf', '__get_user_pages')}; handle_userfault ${perPage(json, 'async-pf', 'handle_userfault')}; uffd-remote __get_user_pages ${perPage(json, 'uffd-remote', '__get_user_pages')}; ${events.join(', ')}`,
+        );
       }
     }
     console.log(`figures:\n${lines.join('\n')}`);
@@ -58,7 +77,10 @@ describe('async page faults and the uffd-remote control, 6.1 and 6.12, three var
       for (const s of r.samples.filter((x) => x.workload === 'async-pf')) {
         expect(s.status, `${name} ${s.pages}: ${s.reason}`).toBe('ok');
         const tracepoints = s.counts.tracepoint ?? {};
-        expect(Object.values(tracepoints).some((n) => n > 0), `${name}: ${JSON.stringify(tracepoints)}`).toBe(true);
+        expect(
+          Object.values(tracepoints).some((n) => n > 0),
+          `${name}: ${JSON.stringify(tracepoints)}`,
+        ).toBe(true);
         const result = s.result as { verified: number; faults: number } | null;
         expect(result?.verified).toBe(s.pages);
         expect(result?.faults).toBe(s.pages);
@@ -94,7 +116,8 @@ describe('async page faults and the uffd-remote control, 6.1 and 6.12, three var
     for (const kernel of kernels) {
       const figures = variants.map((v) => results.get(key(kernel, v))!.figures.find((f) => f.workload === 'uffd-remote' && f.function === '__get_user_pages')!);
       const values = new Set(figures.map((f) => f.per_page));
-      if (values.size > 1) console.log(`${kernel}: the uffd-remote control moved across variants: ${figures.map((f, i) => `${variants[i]} ${f.per_page}`).join(', ')}`);
+      if (values.size > 1)
+        console.log(`${kernel}: the uffd-remote control moved across variants: ${figures.map((f, i) => `${variants[i]} ${f.per_page}`).join(', ')}`);
       expect(figures.every((f) => f.status === 'ok')).toBe(true);
     }
   });

@@ -12,7 +12,10 @@ import { RunStore, type CellRecord, type RunManifest } from '../../src/results/s
 import { kexp } from '../helpers/kexp.js';
 
 const cases: [string[], RegExp][] = [
-  [['explain', '--kernel', '6.12', '--variant', 'baseline,nosuch'], /^kexp: --variant: unknown variant "nosuch"\n\s+→ known variants: baseline, continue, early-break/],
+  [
+    ['explain', '--kernel', '6.12', '--variant', 'baseline,nosuch'],
+    /^kexp: --variant: unknown variant "nosuch"\n\s+→ known variants: baseline, continue, early-break/,
+  ],
   [['explain', '--kernel', '6.12', '--function', 'bad name'], /^kexp: --function: "bad name" is not a kernel function name/],
   [['boot', '--kernel', '6.12', '--functions', 'bad name'], /^kexp: --functions: "bad name" is not a kernel function name/],
   [['boot', '--kernel', '6.12', '--workload', 'uffd-populate $(id)'], /^kexp: --workload: "uffd-populate \$\(id\)": "\$\(id\)" has characters/],
@@ -22,7 +25,10 @@ const cases: [string[], RegExp][] = [
   [['build', '-k', 'nosuch', '-V', 'early-break'], /^kexp: --kernel: unknown kernel "nosuch"/],
   [['run', '--only', 'kernel=6.1=6.12'], /^kexp: --only: "kernel=6\.1=6\.12" is not key=value/],
   [['run', '--only', 'kernel=5.10'], /^kexp: --only: kernel "5\.10" is not in this experiment\n\s+→ its kernels: 6\.1, 6\.12/],
-  [['bisect', '--series', 'patches/early-break/6.1', '--pages', '64,1e3', '--predicate', '__get_user_pages.per_page <= 2'], /^kexp: --pages: expected page counts/],
+  [
+    ['bisect', '--series', 'patches/early-break/6.1', '--pages', '64,1e3', '--predicate', '__get_user_pages.per_page <= 2'],
+    /^kexp: --pages: expected page counts/,
+  ],
   // your own kernel: each refused before a layer, a snapshot or a build
   [['build', '--tree', '/proc'], /^kexp: --tree \/proc: has no Makefile: it is not a kernel source tree/],
   [['boot', '--kernel', '6.12', '--tree', '/tmp'], /^kexp: --tree \/tmp and --kernel 6\.12: one kernel source at a time/],
@@ -52,16 +58,53 @@ describe('bad flags are refused before anything slow starts', () => {
 
   it('kexp report --function names the functions the run has', async () => {
     const results = mkdtempSync(join(tmpdir(), 'kexp-results-'));
-    const experiment = { name: 'x', kernels: ['6.12'], variants: ['baseline'], workloads: [{ name: 'uffd-populate' }], functions: ['__get_user_pages', 'handle_userfault'] };
+    const experiment = {
+      name: 'x',
+      kernels: ['6.12'],
+      variants: ['baseline'],
+      workloads: [{ name: 'uffd-populate' }],
+      functions: ['__get_user_pages', 'handle_userfault'],
+    };
     const manifest: RunManifest = {
-      schema: 'kexp/run@1', id: 'x-20261126-000000', experiment: 'x', experimentFile: 'x.json', state: 'running', startedAt: '2026-11-26T00:00:00.000Z', updatedAt: '2026-11-26T00:00:00.000Z',
-      kexp: { version: '0.1.0', commit: null }, host: { hostname: 'h', kernel: 'k', cpus: 2, memoryMiB: 4096 }, qemu: null, artifacts: { kernels: {} },
-      cells: { '6.12_baseline_r0': { kernel: '6.12', variant: 'baseline', rep: 0, state: 'pending' } }, plannedCells: ['6.12_baseline_r0'],
+      schema: 'kexp/run@1',
+      id: 'x-20261126-000000',
+      experiment: 'x',
+      experimentFile: 'x.json',
+      state: 'running',
+      startedAt: '2026-11-26T00:00:00.000Z',
+      updatedAt: '2026-11-26T00:00:00.000Z',
+      kexp: { version: '0.1.0', commit: null },
+      host: { hostname: 'h', kernel: 'k', cpus: 2, memoryMiB: 4096 },
+      qemu: null,
+      artifacts: { kernels: {} },
+      cells: { '6.12_baseline_r0': { kernel: '6.12', variant: 'baseline', rep: 0, state: 'pending' } },
+      plannedCells: ['6.12_baseline_r0'],
     };
     const store = RunStore.create(results, manifest.id, JSON.stringify(experiment), manifest);
     const cell: CellRecord = {
-      schema: 'kexp/cell@1', id: '6.12_baseline_r0', kernel: '6.12', variant: 'baseline', rep: 0, status: 'ok', accel: 'tcg', kernelKey: 'k', imageKey: 'i', seconds: 3, worker: 'local', traceable: null, warnings: [], agentErrors: [],
-      samples: [64, 128].map((pages) => ({ workload: 'uffd-populate', args: [], pages, rep: 0, status: 'ok' as const, counts: { ftrace: { __get_user_pages: 2 * pages + 3, handle_userfault: pages } }, result: null })),
+      schema: 'kexp/cell@1',
+      id: '6.12_baseline_r0',
+      kernel: '6.12',
+      variant: 'baseline',
+      rep: 0,
+      status: 'ok',
+      accel: 'tcg',
+      kernelKey: 'k',
+      imageKey: 'i',
+      seconds: 3,
+      worker: 'local',
+      traceable: null,
+      warnings: [],
+      agentErrors: [],
+      samples: [64, 128].map((pages) => ({
+        workload: 'uffd-populate',
+        args: [],
+        pages,
+        rep: 0,
+        status: 'ok' as const,
+        counts: { ftrace: { __get_user_pages: 2 * pages + 3, handle_userfault: pages } },
+        result: null,
+      })),
     };
     store.recordCell(cell);
     const cache = mkdtempSync(join(tmpdir(), 'kexp-cache-'));

@@ -15,7 +15,6 @@ import { docPatch, earlyBreak61, kernelHistory } from '../helpers/kernel-history
 
 const predicate = '__get_user_pages.per_page >= 3';
 
-
 async function bisectJson(args: string[]): Promise<{ exitCode: number; record: BisectRecord; stderr: string }> {
   const r = await kexp(['bisect', ...args, '--json']);
   const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
@@ -24,7 +23,9 @@ async function bisectJson(args: string[]): Promise<{ exitCode: number; record: B
 }
 
 function describeTrail(record: BisectRecord): string {
-  return record.revisions.map((r) => `  ${r.label.padEnd(60)} ${record.steps[String(r.index)]?.verdict ?? '-'} ${record.steps[String(r.index)]?.reason ?? ''}`).join('\n');
+  return record.revisions
+    .map((r) => `  ${r.label.padEnd(60)} ${record.steps[String(r.index)]?.verdict ?? '-'} ${record.steps[String(r.index)]?.reason ?? ''}`)
+    .join('\n');
 }
 
 describe('kexp bisect on Debian 6.1 with async-pf', () => {
@@ -41,7 +42,20 @@ describe('kexp bisect on Debian 6.1 with async-pf', () => {
     writeFileSync(join(series, '0001-doc-1.patch'), docPatch('bisect', 1));
     copyFileSync(earlyBreak61, join(series, '0002-mm-gup-early-break.patch'));
     writeFileSync(join(series, '0003-doc-3.patch'), docPatch('bisect', 3));
-    const { exitCode, record, stderr } = await bisectJson(['--series', series, '--kernel', '6.1', '--workload', 'async-pf', '--pages', '64,128', '--predicate', predicate, '--results', join(work, 'results')]);
+    const { exitCode, record, stderr } = await bisectJson([
+      '--series',
+      series,
+      '--kernel',
+      '6.1',
+      '--workload',
+      'async-pf',
+      '--pages',
+      '64,128',
+      '--predicate',
+      predicate,
+      '--results',
+      join(work, 'results'),
+    ]);
     console.log(`series bisect:\n${describeTrail(record)}\n${record.result?.summary}`);
     expect(exitCode, stderr).toBe(0);
     expect(record.result).toMatchObject({ kind: 'found', index: 2 });
@@ -52,14 +66,37 @@ describe('kexp bisect on Debian 6.1 with async-pf', () => {
     // A kernel git history made from the pristine tree kexp extracted for 6.1.
     const { repo, base, am } = await kernelHistory(work, 'bisect');
     for (const patch of [1, earlyBreak61, 3]) await am(patch);
-    const { exitCode, record, stderr } = await bisectJson(['--kernel-git', repo, '--good', base, '--bad', 'main', '--kernel', '6.1', '--workload', 'async-pf', '--pages', '64,128', '--predicate', predicate, '--results', join(work, 'results')]);
-    console.log(`git bisect:\n${describeTrail(record)}\n${record.result?.summary}\nsteps: ${Object.values(record.steps).map((s) => `${s.seconds.toFixed(0)} s`).join(', ')}`);
+    const { exitCode, record, stderr } = await bisectJson([
+      '--kernel-git',
+      repo,
+      '--good',
+      base,
+      '--bad',
+      'main',
+      '--kernel',
+      '6.1',
+      '--workload',
+      'async-pf',
+      '--pages',
+      '64,128',
+      '--predicate',
+      predicate,
+      '--results',
+      join(work, 'results'),
+    ]);
+    console.log(
+      `git bisect:\n${describeTrail(record)}\n${record.result?.summary}\nsteps: ${Object.values(record.steps)
+        .map((s) => `${s.seconds.toFixed(0)} s`)
+        .join(', ')}`,
+    );
     expect(exitCode, stderr).toBe(0);
     expect(record.result?.kind).toBe('found');
     expect(record.result?.summary).toContain('mm/gup');
     expect(record.revisions).toHaveLength(4);
     // After the first (clean) build of the clone, every step is an incremental build.
-    const later = Object.entries(record.steps).filter(([i]) => i !== '0').map(([, s]) => s.seconds);
+    const later = Object.entries(record.steps)
+      .filter(([i]) => i !== '0')
+      .map(([, s]) => s.seconds);
     for (const seconds of later) expect(seconds).toBeLessThan(120);
   });
 });

@@ -23,9 +23,20 @@ describe('kexp boot, 6.12, uffd-populate at 64 and 128 pages', () => {
   beforeAll(async () => {
     await ensureHost(repoRoot);
     for (const variant of ['baseline', 'early-break', 'continue']) {
-      const { json, stderr } = await bootJson(['--kernel', '6.12', '--variant', variant, '--workload', 'uffd-populate,uffd-populate --write', '--pages', '64,128']);
+      const { json, stderr } = await bootJson([
+        '--kernel',
+        '6.12',
+        '--variant',
+        variant,
+        '--workload',
+        'uffd-populate,uffd-populate --write',
+        '--pages',
+        '64,128',
+      ]);
       results[variant] = json;
-      const gup = json.figures.filter((f) => f.function === '__get_user_pages').map((f) => `${f.workload}: ${f.status === 'ok' ? `${f.per_page}/page + ${f.fixed}` : `${f.status} (${f.reason})`}`);
+      const gup = json.figures
+        .filter((f) => f.function === '__get_user_pages')
+        .map((f) => `${f.workload}: ${f.status === 'ok' ? `${f.per_page}/page + ${f.fixed}` : `${f.status} (${f.reason})`}`);
       console.log(`6.12 ${variant}: ${json.status} in ${json.seconds}s under ${json.accel}; __get_user_pages ${gup.join('; ')}`);
       if (json.status !== 'ok') console.log(stderr);
     }
@@ -35,7 +46,10 @@ describe('kexp boot, 6.12, uffd-populate at 64 and 128 pages', () => {
     for (const [variant, r] of Object.entries(results)) {
       expect(r.status, `${variant}: ${r.reason}`).toBe('ok');
       expect(r.samples.map((s) => `${[s.workload, ...s.args].join(' ')}@${s.pages}`)).toEqual([
-        'uffd-populate@64', 'uffd-populate@128', 'uffd-populate --write@64', 'uffd-populate --write@128',
+        'uffd-populate@64',
+        'uffd-populate@128',
+        'uffd-populate --write@64',
+        'uffd-populate --write@128',
       ]);
     }
   });
@@ -87,7 +101,9 @@ describe('kexp boot, a kernel that panics on purpose', () => {
   it('reports the run as crashed with the panic text, and exits 1', async () => {
     const patch = readFileSync(join(repoRoot, 'test/fixtures/patches/panic/6.12/0001-kexp-test-panic-in-populate.patch'), 'utf8');
     const root = scratchRoot({ panic: { '6.12/0001-kexp-test-panic-in-populate.patch': patch } });
-    const { exitCode, json } = await bootJson(['--kernel', '6.12', '--variant', 'panic', '--workload', 'uffd-populate', '--pages', '64,128'], { KEXP_ROOT: root });
+    const { exitCode, json } = await bootJson(['--kernel', '6.12', '--variant', 'panic', '--workload', 'uffd-populate', '--pages', '64,128'], {
+      KEXP_ROOT: root,
+    });
     expect(exitCode).toBe(1);
     expect(json.status).toBe('crashed');
     expect(json.reason).toContain('Kernel panic - not syncing');

@@ -14,12 +14,32 @@ import { kexp } from '../helpers/kexp.js';
 interface ExplainJson {
   kernel: string;
   variants: { variant: string; status: string; definitions: Record<string, string>; explanations: FunctionExplanation[] }[];
-  changes: { workload: string; function: string; from: string; to: string; total: { before: number; after: number }; buckets: { bucket: string; delta: number }[] }[];
+  changes: {
+    workload: string;
+    function: string;
+    from: string;
+    to: string;
+    total: { before: number; after: number };
+    buckets: { bucket: string; delta: number }[];
+  }[];
 }
 
 describe('kexp explain on 6.12, baseline vs early-break', () => {
   it('splits __get_user_pages into buckets that add up, and names the one early-break removes', async () => {
-    const r = await kexp(['explain', '--kernel', '6.12', '--variant', 'baseline,early-break', '--workload', 'async-pf,uffd-populate', '--pages', '64,128', '--function', '__get_user_pages', '--json']);
+    const r = await kexp([
+      'explain',
+      '--kernel',
+      '6.12',
+      '--variant',
+      'baseline,early-break',
+      '--workload',
+      'async-pf,uffd-populate',
+      '--pages',
+      '64,128',
+      '--function',
+      '__get_user_pages',
+      '--json',
+    ]);
     expect(r.exitCode, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as ExplainJson;
     expect(out.variants.map((v) => v.variant)).toEqual(['baseline', 'early-break']);
@@ -58,16 +78,19 @@ describe('kexp run with explain in the experiment', () => {
   it('writes reports whose text says what changed and whose HTML stacks the buckets', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kexp-explain-'));
     const experiment = join(dir, 'explain.json');
-    writeFileSync(experiment, JSON.stringify({
-      name: 'explain-async-pf',
-      kernels: ['6.12'],
-      variants: ['baseline', 'early-break'],
-      workloads: [{ name: 'async-pf' }],
-      sizes: [64, 128],
-      collectors: ['kprobe'],
-      functions: ['__get_user_pages'],
-      explain: ['__get_user_pages'],
-    }));
+    writeFileSync(
+      experiment,
+      JSON.stringify({
+        name: 'explain-async-pf',
+        kernels: ['6.12'],
+        variants: ['baseline', 'early-break'],
+        workloads: [{ name: 'async-pf' }],
+        sizes: [64, 128],
+        collectors: ['kprobe'],
+        functions: ['__get_user_pages'],
+        explain: ['__get_user_pages'],
+      }),
+    );
     const results = join(dir, 'results');
     const r = await kexp(['run', experiment, '--results', results, '--json']);
     expect(r.exitCode, r.stderr).toBe(0);

@@ -62,7 +62,13 @@ function watch(child: Child): Watcher {
         const m = pattern.exec(seen);
         if (m) return resolve(m);
         const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${ms / 1000} s:\n${seen}`)), ms);
-        waiters.push({ pattern, resolve: (found) => (clearTimeout(timer), resolve(found)) });
+        waiters.push({
+          pattern,
+          resolve: (found) => {
+            clearTimeout(timer);
+            resolve(found);
+          },
+        });
         void child.then(() => setTimeout(() => reject(new Error(`the process ended before ${pattern}:\n${seen}`)), 100));
       }),
   };
@@ -91,7 +97,7 @@ function terminate(child: Child): void {
   }
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
@@ -127,13 +133,15 @@ class Fleet {
   }
 
   async stopAll(): Promise<void> {
-    await Promise.all(this.children.map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      terminate(child);
-      const timer = setTimeout(() => child.kill('SIGKILL'), (STOP_BOUND_S + 5) * 1000);
-      await child;
-      clearTimeout(timer);
-    }));
+    await Promise.all(
+      this.children.map(async (child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        terminate(child);
+        const timer = setTimeout(() => child.kill('SIGKILL'), (STOP_BOUND_S + 5) * 1000);
+        await child;
+        clearTimeout(timer);
+      }),
+    );
   }
 }
 
@@ -195,7 +203,9 @@ function cellInQemu(worker: StartedWorker): string | undefined {
 
 async function expectNothingLeftBy(workerPid: number, what: string): Promise<void> {
   // The watcher kills them as soon as it sees its pipe close; give it the time to do so.
-  const left = await waitUntil(() => (processesOf(workerPid).length === 0 ? [] : false), 5000, `exit of every process ${what} started`).catch(() => processesOf(workerPid));
+  const left = await waitUntil(() => (processesOf(workerPid).length === 0 ? [] : false), 5000, `exit of every process ${what} started`).catch(() =>
+    processesOf(workerPid),
+  );
   expect(left, `processes ${what} left behind`).toEqual([]);
 }
 
@@ -211,9 +221,12 @@ type Figures = Record<string, { status: string; per_page: number | null; fixed: 
 
 /** kernel/variant/workload → the per-page figure and its fixed part, from a run's report.json. */
 function figures(dir: string): Figures {
-  const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { tables: { kernel: string; rows: { workload: string; cells: { variant: string; status: string; per_page: number | null; fixed: number | null }[] }[] }[] };
+  const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as {
+    tables: { kernel: string; rows: { workload: string; cells: { variant: string; status: string; per_page: number | null; fixed: number | null }[] }[] }[];
+  };
   const out: Figures = {};
-  for (const t of report.tables) for (const r of t.rows) for (const c of r.cells) out[`${t.kernel}/${c.variant}/${r.workload}`] = { status: c.status, per_page: c.per_page, fixed: c.fixed };
+  for (const t of report.tables)
+    for (const r of t.rows) for (const c of r.cells) out[`${t.kernel}/${c.variant}/${r.workload}`] = { status: c.status, per_page: c.per_page, fixed: c.fixed };
   return out;
 }
 
@@ -228,7 +241,10 @@ function expectEveryCellOnce(dir: string): void {
     expect(m.cells[id]?.status, `${id}: ${m.cells[id]?.reason}`).toBe('ok');
     for (const f of ['console.log', 'results.jsonl', 'qemu.json', 'cell.json']) expect(existsSync(join(dir, 'cells', id, f)), `${id}/${f}`).toBe(true);
   }
-  const samples = readFileSync(join(dir, 'samples.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { cell: string; pages: number });
+  const samples = readFileSync(join(dir, 'samples.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { cell: string; pages: number });
   expect(samples).toHaveLength(CELLS * SAMPLES_PER_CELL);
   expect(new Set(samples.map((s) => `${s.cell}/${s.pages}`)).size).toBe(samples.length);
 }
@@ -259,14 +275,28 @@ describe('kexp fleet: BullMQ on a real redis-server, real workers, real boots', 
     const a = fleet.startWorker('wA');
     const b = fleet.startWorker('wB');
     await Promise.all([a.watcher.waitFor(/taking jobs/, 30_000), b.watcher.waitFor(/taking jobs/, 30_000)]);
-    const run = fleet.spawn(['run', experimentFile, '--executor', 'bullmq', '--redis', fleet.url, '--store', shared, '--results', join(tmp, 'fleet'), '--json']);
+    const run = fleet.spawn([
+      'run',
+      experimentFile,
+      '--executor',
+      'bullmq',
+      '--redis',
+      fleet.url,
+      '--store',
+      shared,
+      '--results',
+      join(tmp, 'fleet'),
+      '--json',
+    ]);
     const runWatch = watch(run);
     // Kill wA outright while the QEMU of one of its cells runs: that cell is in flight.
     const inFlight = await waitUntil(() => cellInQemu(a), 600_000, 'QEMU of a cell in wA');
     const pid = a.child.pid!;
     a.child.kill('SIGKILL');
     await a.child;
-    expect(a.watcher.text(), `wA finished ${inFlight} before it was killed`).not.toMatch(new RegExp(`cell ${escape(inFlight)} \\(run \\S+\\): (ok|failed|crashed|hung)`));
+    expect(a.watcher.text(), `wA finished ${inFlight} before it was killed`).not.toMatch(
+      new RegExp(`cell ${escapeRegExp(inFlight)} \\(run \\S+\\): (ok|failed|crashed|hung)`),
+    );
     await expectNothingLeftBy(pid, 'wA');
 
     const done = await run;
@@ -278,12 +308,14 @@ describe('kexp fleet: BullMQ on a real redis-server, real workers, real boots', 
     expect(readFileSync(join(out.dir, 'manifest.json'), 'utf8')).not.toContain(password);
     // The cell wA was killed in was finished by wB, and every record says who ran it.
     expect(m.cells[inFlight]?.worker).toBe('wB');
-    for (const id of m.plannedCells) expect(['wA', 'wB']).toContain((JSON.parse(readFileSync(join(out.dir, 'cells', id, 'cell.json'), 'utf8')) as CellRecord).worker);
-    expect(b.watcher.text()).toMatch(new RegExp(`cell ${escape(inFlight)} \\(run \\S+\\): ok`));
+    for (const id of m.plannedCells)
+      expect(['wA', 'wB']).toContain((JSON.parse(readFileSync(join(out.dir, 'cells', id, 'cell.json'), 'utf8')) as CellRecord).worker);
+    expect(b.watcher.text()).toMatch(new RegExp(`cell ${escapeRegExp(inFlight)} \\(run \\S+\\): ok`));
     expect(figures(out.dir)).toEqual(expected);
     // Artifacts reached the shared store with their sums.
     expect(readdirSync(join(shared, 'store', 'kernels')).length).toBeGreaterThanOrEqual(2);
-    for (const kind of ['kernels', 'images']) for (const key of readdirSync(join(shared, 'store', kind))) expect(existsSync(join(shared, 'store', kind, key, 'SHA256SUMS'))).toBe(true);
+    for (const kind of ['kernels', 'images'])
+      for (const key of readdirSync(join(shared, 'store', kind))) expect(existsSync(join(shared, 'store', kind, key, 'SHA256SUMS'))).toBe(true);
   });
 
   it('resumes a SIGKILLed coordinator: what the fleet finished meanwhile is collected, nothing runs twice', async () => {
@@ -299,11 +331,13 @@ describe('kexp fleet: BullMQ on a real redis-server, real workers, real boots', 
     expect(listed).toHaveLength(1);
     const { id, dir } = listed[0]!;
     expect(listed[0]!.state).toBe('running');
-    const doneBefore = Object.entries(manifestOf(dir).cells).filter(([, s]) => s.state === 'done').map(([cell]) => cell);
+    const doneBefore = Object.entries(manifestOf(dir).cells)
+      .filter(([, s]) => s.state === 'done')
+      .map(([cell]) => cell);
     expect(doneBefore.length).toBeGreaterThanOrEqual(1);
     const stamps = Object.fromEntries(doneBefore.map((cell) => [cell, statSync(join(dir, 'cells', cell, 'cell.json')).mtimeMs]));
     // The worker goes on while no coordinator listens; wait until it finished the rest.
-    const finished = new RegExp(`cell \\S+ \\(run ${escape(id)}\\): (ok|failed|crashed|hung)`, 'g');
+    const finished = new RegExp(`cell \\S+ \\(run ${escapeRegExp(id)}\\): (ok|failed|crashed|hung)`, 'g');
     await waitUntil(() => (c.watcher.text().match(finished)?.length ?? 0) >= CELLS, 600_000, `${CELLS} cells finished by wC`);
 
     const resumed = await kexp(['run', '--resume', id, '--redis', fleet.url, '--store', shared, '--results', results, '--json']);
@@ -312,7 +346,7 @@ describe('kexp fleet: BullMQ on a real redis-server, real workers, real boots', 
     for (const cell of doneBefore) expect(statSync(join(dir, 'cells', cell, 'cell.json')).mtimeMs).toBe(stamps[cell]);
     // Each cell was booted once.
     for (const cell of manifestOf(dir).plannedCells) {
-      const boots = c.watcher.text().match(new RegExp(`cell ${escape(cell)} \\(run ${escape(id)}\\): started`, 'g'))?.length ?? 0;
+      const boots = c.watcher.text().match(new RegExp(`cell ${escapeRegExp(cell)} \\(run ${escapeRegExp(id)}\\): started`, 'g'))?.length ?? 0;
       expect(boots, cell).toBe(1);
     }
     expect(figures(dir)).toEqual(expected);
@@ -341,7 +375,12 @@ describe('kexp fleet: BullMQ on a real redis-server, real workers, real boots', 
     await run;
     const [listed] = JSON.parse((await kexp(['runs', '--results', results, '--json'])).stdout) as { id: string; dir: string }[];
     const { id, dir } = listed!;
-    const keys = async (): Promise<string[]> => (await execa('redis-cli', ['-p', String(redis!.port), '-n', String(fleet.db), '-a', password, '--no-auth-warning', '--scan', '--pattern', `*${id}*`])).stdout.split('\n').filter(Boolean);
+    const keys = async (): Promise<string[]> =>
+      (
+        await execa('redis-cli', ['-p', String(redis!.port), '-n', String(fleet.db), '-a', password, '--no-auth-warning', '--scan', '--pattern', `*${id}*`])
+      ).stdout
+        .split('\n')
+        .filter(Boolean);
     expect((await keys()).length).toBeGreaterThan(0);
 
     const cancelled = await kexp(['run', '--cancel', id, '--redis', fleet.url, '--results', results, '--json']);
@@ -363,23 +402,41 @@ describe('kexp fleet: BullMQ on a real redis-server, real workers, real boots', 
 
     const resumed = await kexp(['run', '--resume', id, '--redis', fleet.url, '--results', results]);
     expect(resumed.exitCode).toBe(2);
-    expect(resumed.stderr).toMatch(new RegExp(`run ${escape(id)} was cancelled`));
+    expect(resumed.stderr).toMatch(new RegExp(`run ${escapeRegExp(id)} was cancelled`));
     const local = await kexp(['run', '--cancel', id, '--results', results]);
     expect(local.exitCode).toBe(2);
   });
 
   it('survives a worker SIGKILLed mid-build: no make left, the build finished by another worker, the run complete', async () => {
     // A variant of its own (a file no build reads), so that the kernel really builds: a relink.
-    const patch = ['From: kexp test <kexp@localhost>', 'Subject: [PATCH] kexp fleet test: a file the build does not read', '', '---', 'diff --git a/Documentation/kexp-fleet-test.txt b/Documentation/kexp-fleet-test.txt', 'new file mode 100644', '--- /dev/null', `+++ b/Documentation/kexp-fleet-test.txt`, '@@ -0,0 +1 @@', `+kexp fleet test ${Date.now()}`, ''].join('\n');
+    const patch = [
+      'From: kexp test <kexp@localhost>',
+      'Subject: [PATCH] kexp fleet test: a file the build does not read',
+      '',
+      '---',
+      'diff --git a/Documentation/kexp-fleet-test.txt b/Documentation/kexp-fleet-test.txt',
+      'new file mode 100644',
+      '--- /dev/null',
+      `+++ b/Documentation/kexp-fleet-test.txt`,
+      '@@ -0,0 +1 @@',
+      `+kexp fleet test ${Date.now()}`,
+      '',
+    ].join('\n');
     const root = scratchRoot({ killbuild: { '6.12/0001-kexp-fleet-test.patch': patch } });
     const file = join(root, 'killbuild.json');
-    writeFileSync(file, JSON.stringify({ name: 'killbuild', kernels: ['6.12'], variants: ['killbuild'], workloads: [{ name: 'uffd-populate' }], sizes: [64, 128] }));
+    writeFileSync(
+      file,
+      JSON.stringify({ name: 'killbuild', kernels: ['6.12'], variants: ['killbuild'], workloads: [{ name: 'uffd-populate' }], sizes: [64, 128] }),
+    );
     const k1 = fleet.startWorker('wK1', { KEXP_ROOT: root });
     const k2 = fleet.startWorker('wK2', { KEXP_ROOT: root });
     await Promise.all([k1.watcher.waitFor(/taking jobs/, 30_000), k2.watcher.waitFor(/taking jobs/, 30_000)]);
     const run = fleet.spawn(['run', file, '--redis', fleet.url, '--store', shared, '--results', join(tmp, 'killbuild'), '--json'], { KEXP_ROOT: root });
     const started = /build 6\.12\/killbuild \(run \S+\): started/;
-    const [builder, other] = await Promise.race([k1.watcher.waitFor(started, 600_000).then(() => [k1, k2]), k2.watcher.waitFor(started, 600_000).then(() => [k2, k1])]);
+    const [builder, other] = await Promise.race([
+      k1.watcher.waitFor(started, 600_000).then(() => [k1, k2]),
+      k2.watcher.waitFor(started, 600_000).then(() => [k2, k1]),
+    ]);
     const pid = builder!.child.pid!;
     // Kill it while make builds bzImage (not while it configures): from the link of vmlinux on if
     // there is one to do, else as soon as make runs.
@@ -418,7 +475,7 @@ describe('kexp fleet: BullMQ on a real redis-server, real workers, real boots', 
     expect(stopped.exitCode, s1.watcher.text()).toBe(0);
     expect(Date.now() - t0).toBeLessThan(STOP_BOUND_S * 1000);
     expect(s1.watcher.text()).toMatch(/handed back/);
-    expect(s1.watcher.text()).not.toMatch(new RegExp(`cell ${escape(inFlight)} \\(run \\S+\\): (ok|failed|crashed|hung)`));
+    expect(s1.watcher.text()).not.toMatch(new RegExp(`cell ${escapeRegExp(inFlight)} \\(run \\S+\\): (ok|failed|crashed|hung)`));
     await expectNothingLeftBy(s1.child.pid!, 'wS1');
     const done = await run;
     expect(done.exitCode, done.stderr).toBe(0);
@@ -441,14 +498,16 @@ describe('kexp fleet: BullMQ on a real redis-server, real workers, real boots', 
         const first = /cell (\S+) \(run \S+\): started/.exec(worker.watcher.text());
         if (!first) return;
         victim ??= first[1]!;
-        if (!new RegExp(`cell ${escape(victim)} \\(run \\S+\\): started`).test(worker.watcher.text())) return;
+        if (!new RegExp(`cell ${escapeRegExp(victim)} \\(run \\S+\\): started`).test(worker.watcher.text())) return;
         killing = true;
         // The cell "kills its worker": SIGKILL while its QEMU runs, and a new worker takes the place.
-        killings.push(waitUntil(() => cellInQemu(worker) === victim, 600_000, `QEMU of ${victim} in ${worker.name}`).then(() => {
-          kills++;
-          worker.child.kill('SIGKILL');
-          spawnWorker();
-        }));
+        killings.push(
+          waitUntil(() => cellInQemu(worker) === victim, 600_000, `QEMU of ${victim} in ${worker.name}`).then(() => {
+            kills++;
+            worker.child.kill('SIGKILL');
+            spawnWorker();
+          }),
+        );
       });
     };
     spawnWorker();
@@ -482,7 +541,7 @@ describe('kexp fleet: BullMQ on a real redis-server, real workers, real boots', 
     const w = watch(child);
     try {
       await w.waitFor(/worker wR: taking jobs/, 30_000);
-      const unreachable = new RegExp(`worker wR: Redis at ${escape(shown)} unreachable \\(ECONNREFUSED\\); retrying`, 'g');
+      const unreachable = new RegExp(`worker wR: Redis at ${escapeRegExp(shown)} unreachable \\(ECONNREFUSED\\); retrying`, 'g');
       await own.stop('SIGKILL');
       await w.waitFor(new RegExp(unreachable.source), 30_000);
       // Let it retry a while (the pause grows to 5 s): the line stays one.
@@ -490,9 +549,10 @@ describe('kexp fleet: BullMQ on a real redis-server, real workers, real boots', 
       expect(w.text().match(unreachable)).toHaveLength(1);
 
       own = await startRedis(dir, password, own.port);
-      await w.waitFor(new RegExp(`worker wR: Redis at ${escape(shown)} reachable again`), 30_000);
+      await w.waitFor(new RegExp(`worker wR: Redis at ${escapeRegExp(shown)} reachable again`), 30_000);
       // It listens for jobs again: its blocking read is back on the server.
-      const clients = async (): Promise<string> => (await execa('redis-cli', ['-p', String(own.port), '-a', password, '--no-auth-warning', 'client', 'list'], { reject: false })).stdout;
+      const clients = async (): Promise<string> =>
+        (await execa('redis-cli', ['-p', String(own.port), '-a', password, '--no-auth-warning', 'client', 'list'], { reject: false })).stdout;
       await waitUntil(async () => /name=kexp:\S+:w:wR .*cmd=bzpopmin/.test(await clients()), 30_000, 'the blocking read of wR on the restarted Redis');
 
       await own.stop('SIGKILL');
@@ -517,12 +577,62 @@ describe('kexp fleet: BullMQ on a real redis-server, real workers, real boots', 
   it('reaches a Redis over TLS (rediss://, a password, a private CA) and says so when the certificate is not trusted', async () => {
     const cert = join(tmp, 'tls.crt');
     const key = join(tmp, 'tls.key');
-    await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1']);
+    await execa('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ]);
     const tlsPort = await freePort();
-    const tlsRedis = execa('redis-server', ['--port', '0', '--tls-port', String(tlsPort), '--bind', '127.0.0.1', '--tls-cert-file', cert, '--tls-key-file', key, '--tls-ca-cert-file', cert, '--tls-auth-clients', 'no', '--requirepass', password, '--dir', tmp, '--save', '', '--appendonly', 'no'], { reject: false, stdout: 'ignore', stderr: 'ignore' });
+    const tlsRedis = execa(
+      'redis-server',
+      [
+        '--port',
+        '0',
+        '--tls-port',
+        String(tlsPort),
+        '--bind',
+        '127.0.0.1',
+        '--tls-cert-file',
+        cert,
+        '--tls-key-file',
+        key,
+        '--tls-ca-cert-file',
+        cert,
+        '--tls-auth-clients',
+        'no',
+        '--requirepass',
+        password,
+        '--dir',
+        tmp,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+      ],
+      { reject: false, stdout: 'ignore', stderr: 'ignore' },
+    );
     try {
       const tlsUrl = `rediss://:${password}@127.0.0.1:${tlsPort}`;
-      await waitUntil(async () => (await execa('redis-cli', ['--tls', '--cacert', cert, '-p', String(tlsPort), '-a', password, '--no-auth-warning', 'ping'], { reject: false })).stdout.trim() === 'PONG', 5000, 'PONG from redis-server with TLS');
+      await waitUntil(
+        async () =>
+          (
+            await execa('redis-cli', ['--tls', '--cacert', cert, '-p', String(tlsPort), '-a', password, '--no-auth-warning', 'ping'], { reject: false })
+          ).stdout.trim() === 'PONG',
+        5000,
+        'PONG from redis-server with TLS',
+      );
       const untrusted = await kexp(['worker', '--redis', tlsUrl]);
       expect(untrusted.exitCode).toBe(3);
       expect(untrusted.stderr).toMatch(/TLS certificate/);
@@ -542,7 +652,10 @@ describe('kexp fleet: BullMQ on a real redis-server, real workers, real boots', 
   it('fails within seconds on a wrong password or an unreachable Redis, naming the URL without the password', async () => {
     const port = redis!.port;
     const wrong = `redis://:not-${password}@127.0.0.1:${port}`;
-    for (const args of [['run', experimentFile, '--redis', wrong, '--results', join(tmp, 'bad')], ['worker', '--redis', wrong]]) {
+    for (const args of [
+      ['run', experimentFile, '--redis', wrong, '--results', join(tmp, 'bad')],
+      ['worker', '--redis', wrong],
+    ]) {
       const t0 = Date.now();
       const r = await kexp(args);
       expect(Date.now() - t0).toBeLessThan(15_000);

@@ -33,9 +33,15 @@ describe('kexp installed globally', () => {
     expect(withXdg.stderr).toContain(`no runs in ${join(data, 'kexp', 'results')}`);
     const home = join(work, 'home');
     mkdirSync(home);
-    const withoutXdg = await execa(bin, ['runs', '--json'], { reject: false, env: { HOME: home, XDG_DATA_HOME: '', KEXP_RESULTS: '', KEXP_CACHE: join(work, 'cache'), CI: '1' } });
+    const withoutXdg = await execa(bin, ['runs', '--json'], {
+      reject: false,
+      env: { HOME: home, XDG_DATA_HOME: '', KEXP_RESULTS: '', KEXP_CACHE: join(work, 'cache'), CI: '1' },
+    });
     expect(withoutXdg.exitCode, withoutXdg.stderr).toBe(0);
-    const nowhere = await execa(bin, ['report'], { reject: false, env: { HOME: home, XDG_DATA_HOME: '', KEXP_RESULTS: '', KEXP_CACHE: join(work, 'cache'), CI: '1' } });
+    const nowhere = await execa(bin, ['report'], {
+      reject: false,
+      env: { HOME: home, XDG_DATA_HOME: '', KEXP_RESULTS: '', KEXP_CACHE: join(work, 'cache'), CI: '1' },
+    });
     expect(nowhere.stderr).toContain(`no runs in ${join(home, '.local', 'share', 'kexp', 'results')}`);
     expect(existsSync(join(installed, 'results'))).toBe(false);
   });
@@ -44,7 +50,10 @@ describe('kexp installed globally', () => {
     const build = await execa(bin, ['build', '--kernel', 'nosuch'], { reject: false, env: { KEXP_CACHE: join(work, 'cache'), CI: '1' } });
     expect(build.exitCode).toBe(2);
     expect(build.stderr).toContain('known kernels: 6.1, 6.12');
-    const explain = await execa(bin, ['explain', '--kernel', '6.12', '--variant', 'nosuch'], { reject: false, env: { KEXP_CACHE: join(work, 'cache'), CI: '1' } });
+    const explain = await execa(bin, ['explain', '--kernel', '6.12', '--variant', 'nosuch'], {
+      reject: false,
+      env: { KEXP_CACHE: join(work, 'cache'), CI: '1' },
+    });
     expect(explain.stderr).toContain('known variants: baseline, continue, early-break');
   });
 });

@@ -41,7 +41,7 @@ function uniquePatch(tag: string): string {
   ].join('\n');
 }
 
-describe('kexp build, 6.1 from Debian\'s source', () => {
+describe("kexp build, 6.1 from Debian's source", () => {
   let builds: BuildJson[] = [];
 
   beforeAll(async () => {
@@ -50,7 +50,9 @@ describe('kexp build, 6.1 from Debian\'s source', () => {
     expect(result.exitCode, result.stderr).toBe(0);
     // The real output, checked against schemas/build.v1.schema.json's source.
     builds = jsonLines<unknown>(result.stdout).map((line) => buildJsonSchema.parse(line));
-    console.log(`6.1 builds:\n${builds.map((b) => `  ${b.variant}: ${b.cached ? 'store hit' : 'built'} in ${b.seconds}s, key ${b.key.slice(0, 12)}`).join('\n')}`);
+    console.log(
+      `6.1 builds:\n${builds.map((b) => `  ${b.variant}: ${b.cached ? 'store hit' : 'built'} in ${b.seconds}s, key ${b.key.slice(0, 12)}`).join('\n')}`,
+    );
   });
 
   it('prints one JSON object per variant with an absolute bzImage path', () => {
@@ -108,7 +110,10 @@ describe('kexp build, 6.1 from Debian\'s source', () => {
   it('refuses a patch that does not apply, naming patch, file, hunk and series, and leaves the tree pristine', async () => {
     const broken = readFileSync(join(repoRoot, 'test/fixtures/patches/broken/6.1/0001-does-not-apply.patch'), 'utf8');
     const root = scratchRoot({ broken: { '6.1/0001-does-not-apply.patch': broken } });
-    const result = await execa('node', [join(repoRoot, 'bin/kexp.js'), 'build', '--kernel', '6.1', '--variant', 'broken'], { reject: false, env: { KEXP_ROOT: root, CI: '1' } });
+    const result = await execa('node', [join(repoRoot, 'bin/kexp.js'), 'build', '--kernel', '6.1', '--variant', 'broken'], {
+      reject: false,
+      env: { KEXP_ROOT: root, CI: '1' },
+    });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain('0001-does-not-apply.patch');
     expect(result.stderr).toContain('target file: mm/gup.c');

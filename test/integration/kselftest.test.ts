@@ -46,10 +46,15 @@ describe('kexp boot --kselftest mm:madv_populate, 6.12 baseline', () => {
     expect(boot.exitCode, boot.stderr).toBe(0);
     expect(boot.json.kselftests).toEqual([expect.objectContaining({ label: 'mm:madv_populate', dir: 'mm', program: 'madv_populate' })]);
     const [sample] = boot.json.samples;
-    expect(sample).toMatchObject({ workload: 'mm:madv_populate', status: 'ok', unit: 'run', program: { kind: 'kselftest', program: '/kselftest/mm/madv_populate', exit: 0 } });
+    expect(sample).toMatchObject({
+      workload: 'mm:madv_populate',
+      status: 'ok',
+      unit: 'run',
+      program: { kind: 'kselftest', program: '/kselftest/mm/madv_populate', exit: 0 },
+    });
   });
 
-  it('reads its TAP: every planned test reported, all passed, as the test\'s own plan and Totals say', () => {
+  it("reads its TAP: every planned test reported, all passed, as the test's own plan and Totals say", () => {
     const sample = boot.json.samples[0]!;
     const output = readFileSync(join(dirname(boot.json.consoleLog), sample.program!.outputFile!), 'utf8');
     const planned = Number(/^1\.\.(\d+)$/m.exec(output)![1]);
@@ -75,7 +80,9 @@ describe('kexp boot --kselftest "kvm:demand_paging_test -u MISSING -b {n}M", 6.1
   let boot: Awaited<ReturnType<typeof bootJson>>;
   beforeAll(async () => {
     boot = await bootJson(['--kernel', '6.12', '--variant', 'early-break', '--pages', '1,2', '--kselftest', 'kvm:demand_paging_test -u MISSING -b {n}M']);
-    console.log(`6.12 early-break demand_paging_test: ${boot.json.status}; ${boot.json.samples.map((s) => `${s.size} MiB ${s.status}${s.reason ? ` (${s.reason})` : ''}`).join(', ')}`);
+    console.log(
+      `6.12 early-break demand_paging_test: ${boot.json.status}; ${boot.json.samples.map((s) => `${s.size} MiB ${s.status}${s.reason ? ` (${s.reason})` : ''}`).join(', ')}`,
+    );
   });
 
   it('runs the KVM test at both sizes through its own -b argument: one test each, passed or skipped with its reason', () => {
@@ -91,7 +98,7 @@ describe('kexp boot --kselftest "kvm:demand_paging_test -u MISSING -b {n}M", 6.1
     }
   });
 
-  it('counted the userfaultfd faults of the nested guest\'s memory around the test: per page, on a line', () => {
+  it("counted the userfaultfd faults of the nested guest's memory around the test: per page, on a line", () => {
     const ran = boot.json.samples.filter((s) => s.status === 'ok');
     if (ran.length < 2) return expect(boot.json.samples.every((s) => s.status === 'skipped')).toBe(true);
     const [small, large] = ran.map((s) => s.counts.ftrace!.handle_userfault!);
@@ -111,14 +118,17 @@ describe('kselftests across variants: a test that passes on baseline and fails o
     const patch = readFileSync(join(repoRoot, 'test/fixtures/patches/selftest-break/6.12/0001-kexp-test-madv-populate-write-efault.patch'), 'utf8');
     const root = scratchRoot({ baseline: {}, 'selftest-break': { '6.12/0001-kexp-test-madv-populate-write-efault.patch': patch } });
     const experiment = join(root, 'kselftest-break.json');
-    writeFileSync(experiment, JSON.stringify({
-      name: 'kselftest-break',
-      kernels: ['6.12'],
-      variants: ['baseline', 'selftest-break'],
-      workloads: [{ kselftest: 'mm:madv_populate' }],
-      functions: ['__get_user_pages', 'handle_userfault'],
-      accel: 'tcg',
-    }));
+    writeFileSync(
+      experiment,
+      JSON.stringify({
+        name: 'kselftest-break',
+        kernels: ['6.12'],
+        variants: ['baseline', 'selftest-break'],
+        workloads: [{ kselftest: 'mm:madv_populate' }],
+        functions: ['__get_user_pages', 'handle_userfault'],
+        accel: 'tcg',
+      }),
+    );
     const results = mkdtempSync(join(tmpdir(), 'kexp-results-'));
     const r = await kexp(['run', experiment, '--results', results, '--json'], { KEXP_ROOT: root });
     expect(r.exitCode, r.stderr).toBe(1);
@@ -129,25 +139,35 @@ describe('kselftests across variants: a test that passes on baseline and fails o
     const flat = text.replace(/\s+/g, ' ');
     expect(flat).toMatch(/FINDINGS \(\d+\): tests that pass on baseline and fail on another variant:/);
     expect(flat).toContain('! 6.12, mm:madv_populate: "MADV_POPULATE_WRITE with PROT_WRITE" passes on baseline and fails on selftest-break');
-    const report = JSON.parse(readFileSync(join(out.dir, 'report.json'), 'utf8')) as { tests: { findings: { variant: string; test: string }[]; tables: { rows: { workload: string; cells: { variant: string; status: string }[] }[] }[] } };
+    const report = JSON.parse(readFileSync(join(out.dir, 'report.json'), 'utf8')) as {
+      tests: { findings: { variant: string; test: string }[]; tables: { rows: { workload: string; cells: { variant: string; status: string }[] }[] }[] };
+    };
     expect(report.tests.findings.length).toBeGreaterThan(0);
     expect(report.tests.findings.every((f) => f.variant === 'selftest-break')).toBe(true);
     expect(report.tests.findings.map((f) => f.test)).toContain('MADV_POPULATE_WRITE with PROT_WRITE');
     // The READ tests do not break: only what the patch touched is a finding.
     expect(report.tests.findings.map((f) => f.test)).not.toContain('MADV_POPULATE_READ with PROT_READ');
     const program = report.tests.tables[0]!.rows[0]!;
-    expect(program.cells.map((c) => [c.variant, c.status])).toEqual([['baseline', 'pass'], ['selftest-break', 'fail']]);
+    expect(program.cells.map((c) => [c.variant, c.status])).toEqual([
+      ['baseline', 'pass'],
+      ['selftest-break', 'fail'],
+    ]);
     // The figure of a cell whose test failed is not a number.
-    const figures = JSON.parse(readFileSync(join(out.dir, 'report.json'), 'utf8')) as { tables: { rows: { cells: { variant: string; status: string; per_page: number | null }[] }[] }[] };
+    const figures = JSON.parse(readFileSync(join(out.dir, 'report.json'), 'utf8')) as {
+      tables: { rows: { cells: { variant: string; status: string; per_page: number | null }[] }[] }[];
+    };
     expect(figures.tables[0]!.rows[0]!.cells.map((c) => c.status)).toEqual(['ok', 'failed']);
   });
 });
 
-describe('kexp boot --overlay DIR -- PROGRAM {n}: a dynamic executable of the user\'s', () => {
+describe("kexp boot --overlay DIR -- PROGRAM {n}: a dynamic executable of the user's", () => {
   it('carries it with its shared libraries, runs it at each size, and takes its exit status as the verdict', async () => {
     const overlay = mkdtempSync(join(tmpdir(), 'kexp-overlay-'));
     const source = join(overlay, '..', `${overlay.split('/').pop()}.c`);
-    writeFileSync(source, '#include <stdio.h>\n#include <stdlib.h>\nint main(int c, char **v) { long n = atol(v[1]); char *p = calloc(n, 4096); for (long i = 0; i < n; i++) p[i * 4096] = 1; printf("touched %ld pages\\n", n); return p[0] == 1 ? 0 : 1; }\n');
+    writeFileSync(
+      source,
+      '#include <stdio.h>\n#include <stdlib.h>\nint main(int c, char **v) { long n = atol(v[1]); char *p = calloc(n, 4096); for (long i = 0; i < n; i++) p[i * 4096] = 1; printf("touched %ld pages\\n", n); return p[0] == 1 ? 0 : 1; }\n',
+    );
     mkdirSync(join(overlay, 'usr', 'local', 'bin'), { recursive: true });
     await execa('gcc', ['-O2', '-o', join(overlay, 'usr', 'local', 'bin', 'touch-pages'), source]);
     const { exitCode, json, stderr } = await bootJson(['--kernel', '6.12', '--pages', '64,128', '--overlay', overlay, '--', 'touch-pages', '{n}']);
@@ -177,10 +197,12 @@ describe('kselftests: bad input before any boot', () => {
     expect(missing.stderr).toContain('program /usr/bin/kexp-no-such-program is not in the guest image and not on this host');
   });
 
-  it('shows the compiler\'s last lines for a test that does not build from the variant\'s tree (exit 2, no boot)', async () => {
+  it("shows the compiler's last lines for a test that does not build from the variant's tree (exit 2, no boot)", async () => {
     const patch = readFileSync(join(repoRoot, 'test/fixtures/patches/selftest-nobuild/6.12/0001-kexp-test-madv-populate-does-not-compile.patch'), 'utf8');
     const root = scratchRoot({ 'selftest-nobuild': { '6.12/0001-kexp-test-madv-populate-does-not-compile.patch': patch } });
-    const r = await kexp(['boot', '--kernel', '6.12', '--variant', 'selftest-nobuild', '--kselftest', 'mm:madv_populate', '--accel', 'tcg'], { KEXP_ROOT: root });
+    const r = await kexp(['boot', '--kernel', '6.12', '--variant', 'selftest-nobuild', '--kselftest', 'mm:madv_populate', '--accel', 'tcg'], {
+      KEXP_ROOT: root,
+    });
     expect(r.exitCode, r.stderr).toBe(2);
     expect(r.stderr).toContain('kselftest mm:madv_populate does not build for 6.12/selftest-nobuild');
     expect(r.stderr).toMatch(/\| .*madv_populate\.c:\d+:\d+: error: .kexp_test_fixture_undeclared. undeclared/);

@@ -17,8 +17,21 @@ import { ensureHost } from '../../src/doctor/probe.js';
 import type { Figure } from '../../src/measure/figures.js';
 import { kexp, repoRoot } from '../helpers/kexp.js';
 
-interface BuildJson { kernel: string; variant: string; key: string; bzImage: string; cached: boolean; seconds: number }
-interface BootJson { status: string; kernel: string; variant: string; kernelKey: string; figures: Figure[] }
+interface BuildJson {
+  kernel: string;
+  variant: string;
+  key: string;
+  bzImage: string;
+  cached: boolean;
+  seconds: number;
+}
+interface BootJson {
+  status: string;
+  kernel: string;
+  variant: string;
+  kernelKey: string;
+  figures: Figure[];
+}
 
 const work = mkdtempSync(join(tmpdir(), 'kexp-own-'));
 const tree = join(work, 'linux');
@@ -41,7 +54,10 @@ function fingerprint(dir: string): string {
       const path = join(d, name);
       const stat = lstatSync(path);
       if (stat.isDirectory()) walk(path);
-      else lines.push(`${relative(dir, path)} ${stat.size} ${stat.mtimeMs}${relative(dir, path).startsWith('.git/') && stat.size < 1 << 20 ? ` ${createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16)}` : ''}`);
+      else
+        lines.push(
+          `${relative(dir, path)} ${stat.size} ${stat.mtimeMs}${relative(dir, path).startsWith('.git/') && stat.size < 1 << 20 ? ` ${createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16)}` : ''}`,
+        );
     }
   };
   walk(dir);
@@ -52,7 +68,9 @@ function perPage(figures: Figure[], workload: string, fn = '__get_user_pages'): 
   return figures.find((f) => f.workload === workload && f.function === fn)?.per_page;
 }
 
-async function buildRecord(key: string): Promise<{ objectsCompiled: number; logFile: string; source: { kind: string; label: string }; tree: { path: string } }> {
+async function buildRecord(
+  key: string,
+): Promise<{ objectsCompiled: number; logFile: string; source: { kind: string; label: string }; tree: { path: string } }> {
   const store = join(process.env.KEXP_CACHE ?? join(process.env.HOME ?? '/root', '.cache', 'kexp'), 'store');
   return JSON.parse(readFileSync(join(store, 'kernels', key, 'build.json'), 'utf8')) as never;
 }
@@ -71,7 +89,9 @@ beforeAll(async () => {
   // packaging); a kernel.org tree does not: drop that rule, as a commit of the user's.
   const gitignore = join(tree, '.gitignore');
   writeFileSync(gitignore, readFileSync(gitignore, 'utf8').replace(/^\/\*$/m, ''));
-  await execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-q', '-m', 'no Debian packaging rule', '--', '.gitignore'], { cwd: tree });
+  await execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-q', '-m', 'no Debian packaging rule', '--', '.gitignore'], {
+    cwd: tree,
+  });
   // The fix, applied and not committed; an untracked file beside it.
   const patch = join(earlyBreak, readdirSync(earlyBreak)[0]!);
   await execa('git', ['apply', patch], { cwd: tree });
@@ -120,7 +140,10 @@ describe('kexp boot --tree: the tree as it is on disk', () => {
     const record = await buildRecord(built.key);
     // Of the kernel's sources, mm/gup.c only; the rest is what every link redoes (version,
     // kallsyms, the boot wrapper).
-    const compiled = readFileSync(record.logFile, 'utf8').split('\n').map((l) => /^\s+CC\s+(\S+)$/.exec(l)?.[1]).filter((o): o is string => o !== undefined);
+    const compiled = readFileSync(record.logFile, 'utf8')
+      .split('\n')
+      .map((l) => /^\s+CC\s+(\S+)$/.exec(l)?.[1])
+      .filter((o): o is string => o !== undefined);
     expect(compiled.filter((o) => !/^(init\/version|arch\/x86\/boot\/)/.test(o))).toEqual(['mm/gup.o']);
     // Same content again: the store has it.
     const again = await kexp(['build', '--tree', tree, '--json']);
@@ -146,9 +169,25 @@ describe('kexp run --tree --patch: the tree with and without a patch, side by si
   });
 
   it('kexp explain names what the patch changed: the async-pf call the fix removed comes back', async () => {
-    const result = await kexp(['explain', '--tree', tree, '--patch', revert, '--workload', 'async-pf', '--function', '__get_user_pages', '--accel', 'tcg', '--json']);
+    const result = await kexp([
+      'explain',
+      '--tree',
+      tree,
+      '--patch',
+      revert,
+      '--workload',
+      'async-pf',
+      '--function',
+      '__get_user_pages',
+      '--accel',
+      'tcg',
+      '--json',
+    ]);
     expect(result.exitCode, result.stderr).toBe(0);
-    const json = jsonLine<{ variants: { variant: string }[]; changes: { from: string; to: string; total: { before: number; after: number }; buckets: unknown[] }[] }>(result.stdout);
+    const json = jsonLine<{
+      variants: { variant: string }[];
+      changes: { from: string; to: string; total: { before: number; after: number }; buckets: unknown[] }[];
+    }>(result.stdout);
     expect(json.variants.map((v) => v.variant)).toEqual(['baseline', 'revert']);
     expect(json.changes).toEqual([expect.objectContaining({ from: 'baseline', to: 'revert', total: { before: 2, after: 3 } })]);
     expect(json.changes[0]!.buckets.length).toBeGreaterThan(0);
@@ -223,10 +262,27 @@ describe('kexp boot --bzimage: a kernel built elsewhere', () => {
     const sourceless = await kexp(['explain', '--bzimage', join(elsewhere, 'bzImage'), '--config', join(elsewhere, 'config')]);
     expect(sourceless.exitCode).toBe(2);
     expect(sourceless.stderr).toContain('which source was it built from?');
-    const explained = await kexp(['explain', '--bzimage', join(elsewhere, 'bzImage'), '--config', join(elsewhere, 'config'), '--kernel', '6.12', '--function', '__get_user_pages', '--accel', 'tcg', '--json']);
+    const explained = await kexp([
+      'explain',
+      '--bzimage',
+      join(elsewhere, 'bzImage'),
+      '--config',
+      join(elsewhere, 'config'),
+      '--kernel',
+      '6.12',
+      '--function',
+      '__get_user_pages',
+      '--accel',
+      'tcg',
+      '--json',
+    ]);
     expect(explained.exitCode, explained.stderr).toBe(0);
-    const json = jsonLine<{ variants: { variant: string; definitions: Record<string, string>; explanations: { workload: string; adds_up: boolean; total: { per_page: number } }[] }[] }>(explained.stdout);
+    const json = jsonLine<{
+      variants: { variant: string; definitions: Record<string, string>; explanations: { workload: string; adds_up: boolean; total: { per_page: number } }[] }[];
+    }>(explained.stdout);
     expect(json.variants[0]!.definitions.__get_user_pages).toMatch(/^mm\/gup\.c:\d+$/);
-    expect(json.variants[0]!.explanations).toEqual([expect.objectContaining({ workload: 'async-pf', adds_up: true, total: expect.objectContaining({ per_page: 3 }) })]);
+    expect(json.variants[0]!.explanations).toEqual([
+      expect.objectContaining({ workload: 'async-pf', adds_up: true, total: expect.objectContaining({ per_page: 3 }) }),
+    ]);
   });
 });

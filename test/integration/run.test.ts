@@ -73,7 +73,9 @@ describe('kexp run, interrupted and resumed', () => {
     expect(run.state).toBe('incomplete');
     expect(run.cellsDone).toBeGreaterThanOrEqual(2);
     expect(existsSync(join(run.dir, 'report.txt'))).toBe(true);
-    const done = Object.entries(manifestOf(run.dir).cells).filter(([, c]) => c.state === 'done').map(([id]) => id);
+    const done = Object.entries(manifestOf(run.dir).cells)
+      .filter(([, c]) => c.state === 'done')
+      .map(([id]) => id);
     const stamps = Object.fromEntries(done.map((id) => [id, statSync(join(run.dir, 'cells', id, 'cell.json')).mtimeMs]));
     const kept = Object.fromEntries(done.map((id) => [id, JSON.parse(readFileSync(join(run.dir, 'cells', id, 'cell.json'), 'utf8')) as CellRecord]));
 

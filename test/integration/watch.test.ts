@@ -24,7 +24,6 @@ import { earlyBreak61, kernelHistory } from '../helpers/kernel-history.js';
 
 const GUP = '__get_user_pages';
 
-
 interface NightlyJson {
   run: string;
   dir: string;
@@ -67,9 +66,22 @@ describe('kexp nightly on a kernel that follows a branch', () => {
     symlinkSync(join(repoRoot, 'patches'), join(root, 'patches'));
     symlinkSync(join(repoRoot, 'images'), join(root, 'images'));
     const sixOne = JSON.parse(readFileSync(join(repoRoot, 'kernels', '6.1.json'), 'utf8')) as { fragments: string[] };
-    writeFileSync(join(root, 'kernels', 'linux-git.json'), JSON.stringify({ name: 'linux-git', series: '6.1', source: { type: 'git', path: repo, ref: 'main' }, fragments: sixOne.fragments }));
+    writeFileSync(
+      join(root, 'kernels', 'linux-git.json'),
+      JSON.stringify({ name: 'linux-git', series: '6.1', source: { type: 'git', path: repo, ref: 'main' }, fragments: sixOne.fragments }),
+    );
     const experiment = join(root, 'watch-test.json');
-    writeFileSync(experiment, JSON.stringify({ name: 'watch-test', kernels: ['linux-git'], variants: ['baseline'], workloads: [{ name: 'async-pf' }], sizes: [64, 128], repetitions: 1 }));
+    writeFileSync(
+      experiment,
+      JSON.stringify({
+        name: 'watch-test',
+        kernels: ['linux-git'],
+        variants: ['baseline'],
+        workloads: [{ name: 'async-pf' }],
+        sizes: [64, 128],
+        repetitions: 1,
+      }),
+    );
     const results = join(work, 'results');
     const mail = join(work, 'mail.txt');
     const args = ['--root', root, experiment, '--results', results, '--bisect', '--notify', `cat > '${mail}'`];
@@ -86,7 +98,12 @@ describe('kexp nightly on a kernel that follows a branch', () => {
     const commitB = await am(3);
 
     const second = await nightly(args);
-    console.log(`night 1: ${first.seconds.toFixed(0)} s; night 2 with its bisection: ${second.seconds.toFixed(0)} s\n${second.stderr.split('\n').filter((l) => /step \d|bisection|✓|✗/.test(l)).join('\n')}`);
+    console.log(
+      `night 1: ${first.seconds.toFixed(0)} s; night 2 with its bisection: ${second.seconds.toFixed(0)} s\n${second.stderr
+        .split('\n')
+        .filter((l) => /step \d|bisection|✓|✗/.test(l))
+        .join('\n')}`,
+    );
     expect(second.exitCode, second.stderr).toBe(1);
     expect(second.json.previous).toBe(first.json.dir);
     expect(second.json.changed).toBeGreaterThanOrEqual(1);
@@ -95,7 +112,9 @@ describe('kexp nightly on a kernel that follows a branch', () => {
     expect(artifactB.commit).toBe(commitB);
     // Built from the last night's objects: mm/gup.c and a relink, not a clean build.
     const buildB = JSON.parse(readFileSync(join(cacheRoot(), 'store', 'kernels', artifactB.key, 'build.json'), 'utf8')) as BuildRecord;
-    console.log(`night 2's build: ${buildB.objectsCompiled} objects compiled, tree created: ${buildB.tree.created}, timings ${JSON.stringify(buildB.timings)}${artifactB.cached ? ' (a store hit now: this record is from the first run of the test)' : ''}`);
+    console.log(
+      `night 2's build: ${buildB.objectsCompiled} objects compiled, tree created: ${buildB.tree.created}, timings ${JSON.stringify(buildB.timings)}${artifactB.cached ? ' (a store hit now: this record is from the first run of the test)' : ''}`,
+    );
     expect(buildB.tree.created).toBe(false);
     expect(buildB.objectsCompiled).toBeLessThan(100);
 
@@ -107,9 +126,16 @@ describe('kexp nightly on a kernel that follows a branch', () => {
     expect(bisection!.result, JSON.stringify(bisection)).toMatchObject({ kind: 'found', commit: commitC });
     expect(bisection!.result!.kind === 'found' && bisection!.result!.subject).toMatch(/^mm\/gup: /);
     expect(bisection!.changes[0]).toMatchObject({ function: GUP, before: '3', after: '2', predicate: `${GUP}.per_page > 2.5` });
-    const record = JSON.parse(readFileSync(join(results, bisection!.bisectId!, 'bisect.json'), 'utf8')) as { revisions: { id: string }[]; steps: Record<string, { verdict: string; seconds: number }> };
+    const record = JSON.parse(readFileSync(join(results, bisection!.bisectId!, 'bisect.json'), 'utf8')) as {
+      revisions: { id: string }[];
+      steps: Record<string, { verdict: string; seconds: number }>;
+    };
     expect(record.revisions.map((r) => r.id)).toEqual([commitA, commitC, commitB]);
-    console.log(`bisection steps: ${Object.entries(record.steps).map(([i, s]) => `#${i} ${s.verdict} ${s.seconds.toFixed(0)} s`).join(', ')}`);
+    console.log(
+      `bisection steps: ${Object.entries(record.steps)
+        .map(([i, s]) => `#${i} ${s.verdict} ${s.seconds.toFixed(0)} s`)
+        .join(', ')}`,
+    );
 
     // ... in the comparison, the summary handed to --notify, and the history.
     const comparison = readFileSync(join(second.json.dir, 'comparison.txt'), 'utf8');
@@ -139,7 +165,9 @@ describe('kexp nightly on a kernel that follows a branch', () => {
     expect(third.json.bisections).toEqual([]);
     expect(JSON.stringify(third.json.notBisected)).toContain(`the branch was rewritten: ${commitB.slice(0, 12)}`);
     const comparison3 = readFileSync(join(third.json.dir, 'comparison.txt'), 'utf8').replace(/\s+/g, ' ');
-    expect(comparison3).toContain(`Not bisected: - linux-git baseline, async-pf, ${GUP}: the branch was rewritten: ${commitB.slice(0, 12)} (run ${second.json.run}) is not an ancestor of ${commitD.slice(0, 12)}`);
+    expect(comparison3).toContain(
+      `Not bisected: - linux-git baseline, async-pf, ${GUP}: the branch was rewritten: ${commitB.slice(0, 12)} (run ${second.json.run}) is not an ancestor of ${commitD.slice(0, 12)}`,
+    );
     const history3 = readFileSync(join(third.json.dir, 'history.txt'), 'utf8');
     expect(history3.replace(/\s+/g, ' ')).toContain('not bisected: the branch was rewritten');
     console.log(`whole test: ${((Date.now() - testStarted) / 1000).toFixed(0)} s`);

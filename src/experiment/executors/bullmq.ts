@@ -47,7 +47,13 @@ export class BullmqExecutor implements Executor {
     const queue = new Queue(QUEUE, { connection, prefix: PREFIX });
     queue.on('error', (error) => ws.logger.warn({ error: error.message }, 'redis queue error')); // said once by connectRedis; BullMQ would print each with its stack
     try {
-      const run = { id: this.options.run.id, kexp: kexpVersion(), experimentText: this.options.run.experimentText, only: this.options.run.only, imageKey: image.key };
+      const run = {
+        id: this.options.run.id,
+        kexp: kexpVersion(),
+        experimentText: this.options.run.experimentText,
+        only: this.options.run.only,
+        imageKey: image.key,
+      };
       // Jobs already there (a resumed run) keep their state: adding an existing id changes nothing.
       await queue.addBulk(buildJobs(run, units));
       events.onPhase?.('running');
@@ -72,7 +78,10 @@ export class BullmqExecutor implements Executor {
       events.onCellResult(cell, record, files);
     };
     while (open.size > 0) {
-      if (signal.aborted) throw new CancelledError(`stopped while the fleet was running the cells: they go on (kexp run --resume ${this.options.run.id} collects them, kexp run --cancel ${this.options.run.id} drops them)`);
+      if (signal.aborted)
+        throw new CancelledError(
+          `stopped while the fleet was running the cells: they go on (kexp run --resume ${this.options.run.id} collects them, kexp run --cancel ${this.options.run.id} drops them)`,
+        );
       for (const unit of [...builds]) {
         const job = await Job.fromId(queue, buildJobId(runId, unit.build.kernel, unit.build.variant));
         if (!job) continue;
@@ -81,7 +90,8 @@ export class BullmqExecutor implements Executor {
         if (result) {
           events.onBuild(unit.build, result.provenance, result.worker);
           builds.delete(unit);
-          if (!result.provenance.key) for (const cell of unit.cells) finish(cell, failedCellRecord(cell, result.provenance.error ?? 'build failed', result.worker));
+          if (!result.provenance.key)
+            for (const cell of unit.cells) finish(cell, failedCellRecord(cell, result.provenance.error ?? 'build failed', result.worker));
         } else if (state === 'active' && !started.has(job.id!)) {
           started.add(job.id!);
           events.onBuildStart?.(unit.build);
@@ -116,7 +126,14 @@ export class BullmqExecutor implements Executor {
             finish(cell, failedCellRecord(cell, `infrastructure error: ${(error as Error).message}`, job.processedBy ?? 'unknown'));
           }
         } else if (state === 'failed') {
-          finish(cell, failedCellRecord(cell, `infrastructure error: the cell job failed after ${job.attemptsStarted} attempts: ${job.failedReason}`, job.processedBy ?? 'unknown'));
+          finish(
+            cell,
+            failedCellRecord(
+              cell,
+              `infrastructure error: the cell job failed after ${job.attemptsStarted} attempts: ${job.failedReason}`,
+              job.processedBy ?? 'unknown',
+            ),
+          );
         }
       }
       if (open.size > 0) await sleep(this.options.pollMs ?? 250, signal);

@@ -28,8 +28,16 @@ export function chooseExecutor(flags: ExecutorFlags, experiment: Pick<Experiment
   const name = flags.executor ?? env.KEXP_EXECUTOR ?? experiment.executor?.type ?? (flags.redis ? 'bullmq' : 'local');
   if (name === 'local') return { name: 'local' };
   if (name !== 'bullmq') throw new InputError(`unknown executor "${name}"`, `executors: ${executorNames.join(', ')}`);
-  const [redis, where] = flags.redis ? [flags.redis, '--redis'] : env.KEXP_REDIS ? [env.KEXP_REDIS, 'KEXP_REDIS'] : [experiment.executor?.redis, 'the experiment\'s executor.redis'];
-  if (!redis) throw new InputError('the bullmq executor needs a Redis URL', '--redis redis://host:6379, or KEXP_REDIS, or "executor": {"type": "bullmq", "redis": "redis://host:6379"} in the experiment');
+  const [redis, where] = flags.redis
+    ? [flags.redis, '--redis']
+    : env.KEXP_REDIS
+      ? [env.KEXP_REDIS, 'KEXP_REDIS']
+      : [experiment.executor?.redis, "the experiment's executor.redis"];
+  if (!redis)
+    throw new InputError(
+      'the bullmq executor needs a Redis URL',
+      '--redis redis://host:6379, or KEXP_REDIS, or "executor": {"type": "bullmq", "redis": "redis://host:6379"} in the experiment',
+    );
   checkRedisUrl(redis, where);
   const store = flags.store ?? env.KEXP_STORE;
   return { name: 'bullmq', redis, ...(store ? { store: resolve(store) } : {}) };
@@ -37,7 +45,9 @@ export function chooseExecutor(flags: ExecutorFlags, experiment: Pick<Experiment
 
 /** What the run's manifest says about where it ran (never a password). */
 export function describeExecutor(choice: ExecutorChoice): { name: string; redis?: string; store?: string } {
-  return choice.name === 'local' ? { name: 'local' } : { name: choice.name, redis: redactRedisUrl(choice.redis), ...(choice.store ? { store: choice.store } : {}) };
+  return choice.name === 'local'
+    ? { name: 'local' }
+    : { name: choice.name, redis: redactRedisUrl(choice.redis), ...(choice.store ? { store: choice.store } : {}) };
 }
 
 export interface ExecutorContext {

@@ -36,7 +36,10 @@ export class LocalExecutor implements Executor {
     events.onPhase?.('building');
     const kernels = new Map<WorkUnit, KernelArtifact>();
     const buildErrors = new Map<WorkUnit, string>();
-    const prefetch = prefetchSources(ws, units.map((u) => u.build));
+    const prefetch = prefetchSources(
+      ws,
+      units.map((u) => u.build),
+    );
     // One image and one accelerator for every cell, settled once, recorded, handed down. They are
     // settled as soon as the first kernel exists, while the other kernels build: the image is a
     // few small compiles, and a KVM probe on a host where KVM does not work waits out its timeout
@@ -81,7 +84,12 @@ export class LocalExecutor implements Executor {
           }
           events.onCellStart?.(cell, 'local');
           const kernel = kernels.get(unit);
-          const record = await runCell(ws, cell, { image, ...(accel ? { accel } : {}), ...(kernel ? { kernel } : {}), outDir: this.options.cellDir(cell.id), worker: 'local' }, signal);
+          const record = await runCell(
+            ws,
+            cell,
+            { image, ...(accel ? { accel } : {}), ...(kernel ? { kernel } : {}), outDir: this.options.cellDir(cell.id), worker: 'local' },
+            signal,
+          );
           events.onCellResult(cell, record);
         }),
       ),
@@ -96,7 +104,13 @@ export class LocalExecutor implements Executor {
     const image: GuestImage = await buildImage({ root: ws.root, layout: ws.layout, store: ws.store, signal: ws.signal }, this.options.image);
     events.onImage(image);
     if (!firstKernel) return { image };
-    const accel = await chooseAccel(this.options.accel, { kernel: join(firstKernel.dir, 'bzImage'), initrd: image.initramfs, cacheDir: ws.layout.root, logger: ws.logger, signal: ws.signal });
+    const accel = await chooseAccel(this.options.accel, {
+      kernel: join(firstKernel.dir, 'bzImage'),
+      initrd: image.initramfs,
+      cacheDir: ws.layout.root,
+      logger: ws.logger,
+      signal: ws.signal,
+    });
     events.onAccel(accel, 'local');
     return { image, accel };
   }

@@ -3,7 +3,8 @@ import type { NightlyBisectResult } from '../../results/nightly.js';
 import type { History, HistoryBisection, HistorySeries, HistoryStep } from '../../results/history.js';
 import { displayTime, plural } from '../render/common.js';
 
-export const HISTORY_NOTE = 'Each figure is the per-page slope of calls = fixed + per_page * pages, fitted over every size and repetition of one run. A cell that is not ok shows its status, never a number; a missing one was planned but not measured (the run was interrupted, or its cell record is damaged).';
+export const HISTORY_NOTE =
+  'Each figure is the per-page slope of calls = fixed + per_page * pages, fitted over every size and repetition of one run. A cell that is not ok shows its status, never a number; a missing one was planned but not measured (the run was interrupted, or its cell record is damaged).';
 
 /** The short form of a commit, as git shows it; "-" when the run's kernel has none (not a git source). */
 export function shortCommit(commit: string | null | undefined): string {
@@ -33,9 +34,12 @@ export function stepText(step: HistoryStep): string {
 /** What a bisection found, in one sentence. */
 export function bisectResultText(result: NightlyBisectResult): string {
   switch (result.kind) {
-    case 'found': return `first bad commit ${result.commit} ${result.subject} (${plural(result.steps, 'step')})`;
-    case 'ambiguous': return `the first bad commit is one of ${result.candidates.map((c) => `${shortCommit(c.commit)} ${c.subject}`).join('; ')} (the others could not be tested)`;
-    case 'error': return `the bisection could not name a commit: ${result.summary}`;
+    case 'found':
+      return `first bad commit ${result.commit} ${result.subject} (${plural(result.steps, 'step')})`;
+    case 'ambiguous':
+      return `the first bad commit is one of ${result.candidates.map((c) => `${shortCommit(c.commit)} ${c.subject}`).join('; ')} (the others could not be tested)`;
+    case 'error':
+      return `the bisection could not name a commit: ${result.summary}`;
   }
 }
 

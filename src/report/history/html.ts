@@ -59,7 +59,7 @@ function trendOf(history: History, series: HistorySeries, id: string, variantInd
   const points: TrendPoint[] = series.points.map((p) => {
     const run = history.runs[p.run]!;
     const at = `run ${run.id} (${displayTime(run.startedAt)}${p.commit ? `, commit ${shortCommit(p.commit)}` : ''})`;
-    const value = p.cell.status === 'ok' ? p.cell.perPage ?? p.cell.perRun?.mean ?? null : null;
+    const value = p.cell.status === 'ok' ? (p.cell.perPage ?? p.cell.perRun?.mean ?? null) : null;
     const why = p.cell.status !== 'ok' && p.cell.reason ? `: ${p.cell.reason}` : '';
     return { x: p.run, value, label: p.cell.text, status: p.cell.status, tooltip: `${at}: ${p.cell.text}${why}` };
   });
@@ -72,9 +72,28 @@ function trendOf(history: History, series: HistorySeries, id: string, variantInd
   }));
   const first = history.runs[0];
   const last = history.runs[history.runs.length - 1];
-  const short = (iso: string): string => displayTime(iso).replace(/^\d{4}-/, '').replace(/:\d\d UTC$/, '');
-  const xLabels = first && last ? (history.runs.length === 1 ? [{ x: 0, text: short(first.startedAt) }] : [{ x: 0, text: short(first.startedAt) }, { x: history.runs.length - 1, text: short(last.startedAt) }]) : [];
-  return trendChart({ id, title: `${seriesTitle(series)}: ${points.map((p) => p.label).join(', ')}`, runs: history.runs.length, xLabels, points, steps, series: variantIndex });
+  const short = (iso: string): string =>
+    displayTime(iso)
+      .replace(/^\d{4}-/, '')
+      .replace(/:\d\d UTC$/, '');
+  const xLabels =
+    first && last
+      ? history.runs.length === 1
+        ? [{ x: 0, text: short(first.startedAt) }]
+        : [
+            { x: 0, text: short(first.startedAt) },
+            { x: history.runs.length - 1, text: short(last.startedAt) },
+          ]
+      : [];
+  return trendChart({
+    id,
+    title: `${seriesTitle(series)}: ${points.map((p) => p.label).join(', ')}`,
+    runs: history.runs.length,
+    xLabels,
+    points,
+    steps,
+    series: variantIndex,
+  });
 }
 
 export function renderHistoryHtml(history: History): string {
@@ -83,7 +102,8 @@ export function renderHistoryHtml(history: History): string {
   out.push(`<title>${escapeHtml(`kexp history: ${history.experiment}`)}</title>`, `<style>\n${css}\n</style>`, '</head>', '<body>');
   out.push(`<h1>${escapeHtml(historyHeading(history))}</h1>`);
   const newest = history.runs[history.runs.length - 1];
-  if (newest) out.push(`<p class="run">Oldest on the left, newest (run <code>${escapeHtml(newest.id)}</code>) on the right. Hover a point for its run and commit.</p>`);
+  if (newest)
+    out.push(`<p class="run">Oldest on the left, newest (run <code>${escapeHtml(newest.id)}</code>) on the right. Hover a point for its run and commit.</p>`);
   if (history.skipped.length > 0) {
     out.push(`<div class="banner"><strong>${escapeHtml(plural(history.skipped.length, 'run'))} left out</strong> (damaged records):<ul>`);
     for (const s of history.skipped) out.push(`<li><code>${escapeHtml(s.run)}</code>: ${escapeHtml(s.problem)}</li>`);
@@ -111,7 +131,9 @@ export function renderHistoryHtml(history: History): string {
     const { kernel, variant } = group[0]!;
     out.push(`<section class="kernel"><h2>${escapeHtml(`${kernel} · ${variant}`)}</h2>`, '<div class="trends">');
     for (const series of group) {
-      out.push(`<figure class="cell${series.steps.length > 0 ? ' changed' : ''}"><figcaption>${escapeHtml(`${series.workload} · ${series.function}`)}</figcaption>`);
+      out.push(
+        `<figure class="cell${series.steps.length > 0 ? ' changed' : ''}"><figcaption>${escapeHtml(`${series.workload} · ${series.function}`)}</figcaption>`,
+      );
       out.push(trendOf(history, series, `trend-${n++}`, variants.indexOf(variant)));
       if (series.steps.length > 0) out.push('<ul>', ...series.steps.map((step) => stepItem(series, step, false)), '</ul>');
       out.push('</figure>');
@@ -123,7 +145,11 @@ export function renderHistoryHtml(history: History): string {
   const keys = [...new Set(history.runs.flatMap((r) => Object.keys(r.commits)))];
   out.push('<table><thead><tr><th>run</th><th>started</th><th>state</th>', ...keys.map((k) => `<th>${escapeHtml(k)} commit</th>`), '</tr></thead><tbody>');
   for (const run of history.runs) {
-    out.push(`<tr><td><code>${escapeHtml(run.id)}</code></td><td>${escapeHtml(displayTime(run.startedAt))}</td><td>${escapeHtml(run.state)}</td>`, ...keys.map((k) => `<td><code title="${escapeHtml(run.commits[k] ?? '')}">${escapeHtml(shortCommit(run.commits[k]))}</code></td>`), '</tr>');
+    out.push(
+      `<tr><td><code>${escapeHtml(run.id)}</code></td><td>${escapeHtml(displayTime(run.startedAt))}</td><td>${escapeHtml(run.state)}</td>`,
+      ...keys.map((k) => `<td><code title="${escapeHtml(run.commits[k] ?? '')}">${escapeHtml(shortCommit(run.commits[k]))}</code></td>`),
+      '</tr>',
+    );
   }
   out.push('</tbody></table>');
   out.push('<footer>', `<p>${escapeHtml(HISTORY_NOTE)}</p>`, '</footer>', '</body>', '</html>');

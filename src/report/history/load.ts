@@ -76,9 +76,11 @@ export function historyExperiment(root: string, resultsDir: string, given: strin
   }
   const named = file ? experimentNameOf(file) : undefined;
   if (named !== undefined && names.includes(named)) return named;
-  throw new InputError(`no runs of experiment "${named ?? given}" in ${resultsDir}`, names.length > 0 ? `experiments with runs: ${names.join(', ')}` : 'kexp run or kexp nightly starts one');
+  throw new InputError(
+    `no runs of experiment "${named ?? given}" in ${resultsDir}`,
+    names.length > 0 ? `experiments with runs: ${names.join(', ')}` : 'kexp run or kexp nightly starts one',
+  );
 }
-
 
 function experimentNameOf(file: string): string | undefined {
   try {

@@ -29,21 +29,28 @@ export function renderHistoryText(history: History): string {
     lines.push('', ...wrap(`${first.kernel} ${first.variant}: ${first.function} ${unitWord(first.function)} per faulted page`, MAIL_WIDTH));
     const runs = [...new Set(group.flatMap((s) => s.points.map((p) => p.run)))].sort((a, b) => a - b);
     const stepped = new Set(group.flatMap((s, j) => s.steps.map((step) => `${j}:${s.points[step.after.point]!.run}`)));
-    const columns = group.map((series, j) => runs.map((run) => {
-      const point = series.points.find((p) => p.run === run);
-      if (!point) return { text: '', marked: false };
-      const marked = stepped.has(`${j}:${run}`);
-      return { text: `${point.cell.text}${marked ? '!' : ''}`, marked };
-    }));
+    const columns = group.map((series, j) =>
+      runs.map((run) => {
+        const point = series.points.find((p) => p.run === run);
+        if (!point) return { text: '', marked: false };
+        const marked = stepped.has(`${j}:${run}`);
+        return { text: `${point.cell.text}${marked ? '!' : ''}`, marked };
+      }),
+    );
     const aligned = alignMarkers(columns);
     const commitOf = (run: number): string => shortCommit(group.map((s) => s.points.find((p) => p.run === run)?.commit).find((c) => c) ?? null);
     // A kernel that is not built from git has no commit to show: no column for it.
     const withCommits = runs.some((run) => commitOf(run) !== '-');
-    lines.push(...layoutTable({
-      firstHeader: 'run',
-      headers: [...(withCommits ? ['commit'] : []), ...group.map((s) => s.workload)],
-      rows: runs.map((run, i) => ({ first: runLabel(history, run), cells: [...(withCommits ? [commitOf(run)] : []), ...aligned.map((column) => column[i]!)] })),
-    }));
+    lines.push(
+      ...layoutTable({
+        firstHeader: 'run',
+        headers: [...(withCommits ? ['commit'] : []), ...group.map((s) => s.workload)],
+        rows: runs.map((run, i) => ({
+          first: runLabel(history, run),
+          cells: [...(withCommits ? [commitOf(run)] : []), ...aligned.map((column) => column[i]!)],
+        })),
+      }),
+    );
     const steps = group.flatMap((series) => series.steps.map((step) => ({ series, step })));
     if (steps.length > 0) {
       lines.push('', `Steps (the figure after one ends in '!'):`);
@@ -55,7 +62,15 @@ export function renderHistoryText(history: History): string {
   }
   if (history.series.length === 0) lines.push('', 'No figures: none of these runs has a measured cell.');
   const changed = history.series.filter((s) => s.steps.length > 0);
-  lines.push('', ...wrap(changed.length === 0 ? 'No figure or status changed from one run to the next.' : `${changed.length} of ${history.series.length} cells changed at least once: ${changed.map(seriesName).join('; ')}.`, MAIL_WIDTH));
+  lines.push(
+    '',
+    ...wrap(
+      changed.length === 0
+        ? 'No figure or status changed from one run to the next.'
+        : `${changed.length} of ${history.series.length} cells changed at least once: ${changed.map(seriesName).join('; ')}.`,
+      MAIL_WIDTH,
+    ),
+  );
   lines.push('', ...wrap(HISTORY_NOTE, MAIL_WIDTH));
   if (history.skipped.length > 0) {
     lines.push('', `Left out (${history.skipped.length}):`);

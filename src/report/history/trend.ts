@@ -65,9 +65,13 @@ export function trendChart(spec: TrendSpec): string {
   const hatchId = `${spec.id}-hatch`;
   const titleId = `${spec.id}-title`;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" class="trend" role="img" aria-labelledby="${titleId}" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" height="${HEIGHT}">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="trend" role="img" aria-labelledby="${titleId}" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" height="${HEIGHT}">`,
+  );
   out.push(`<title id="${titleId}">${escapeXml(spec.title)}</title>`);
-  out.push(`<defs><pattern id="${hatchId}" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f3f3f3"/><line x1="0" y1="0" x2="0" y2="6" stroke="#c4c4c4" stroke-width="2"/></pattern></defs>`);
+  out.push(
+    `<defs><pattern id="${hatchId}" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f3f3f3"/><line x1="0" y1="0" x2="0" y2="6" stroke="#c4c4c4" stroke-width="2"/></pattern></defs>`,
+  );
   // Three ticks at most: the chart is small, the figures are in the table and the tooltips.
   const tickStep = scale.step * Math.ceil((scale.max - scale.min) / scale.step / 3);
   for (let v = scale.min; v <= scale.max + 1e-9; v += tickStep) {
@@ -112,8 +116,12 @@ export function trendChart(spec: TrendSpec): string {
       const w = 12;
       const mid = round((plotTop + plotBottom) / 2);
       out.push(`<g class="placeholder ${escapeXml(point.status)}"><title>${escapeXml(point.tooltip)}</title>`);
-      out.push(`<rect x="${round(px - w / 2)}" y="${plotTop}" width="${w}" height="${plotBottom - plotTop}" fill="url(#${hatchId})" stroke="${color}" stroke-dasharray="3 2"/>`);
-      out.push(`<text class="status" x="${px}" y="${mid}" text-anchor="middle" dominant-baseline="central" transform="rotate(-90 ${px} ${mid})">${escapeXml(point.label)}</text>`);
+      out.push(
+        `<rect x="${round(px - w / 2)}" y="${plotTop}" width="${w}" height="${plotBottom - plotTop}" fill="url(#${hatchId})" stroke="${color}" stroke-dasharray="3 2"/>`,
+      );
+      out.push(
+        `<text class="status" x="${px}" y="${mid}" text-anchor="middle" dominant-baseline="central" transform="rotate(-90 ${px} ${mid})">${escapeXml(point.label)}</text>`,
+      );
       out.push('</g>');
       continue;
     }

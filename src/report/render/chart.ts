@@ -94,9 +94,13 @@ export function barChart(spec: ChartSpec): string {
   const hatchId = `${spec.id}-hatch`;
 
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-labelledby="${titleId}" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-labelledby="${titleId}" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}">`,
+  );
   out.push(`<title id="${titleId}">${escapeXml(spec.title)}</title>`);
-  out.push(`<defs><pattern id="${hatchId}" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f3f3f3"/><line x1="0" y1="0" x2="0" y2="6" stroke="#c4c4c4" stroke-width="2"/></pattern></defs>`);
+  out.push(
+    `<defs><pattern id="${hatchId}" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f3f3f3"/><line x1="0" y1="0" x2="0" y2="6" stroke="#c4c4c4" stroke-width="2"/></pattern></defs>`,
+  );
 
   // Grid and y axis.
   for (let v = scale.min; v <= scale.max + 1e-9; v += scale.step) {
@@ -124,8 +128,12 @@ export function barChart(spec: ChartSpec): string {
       const cx = round(x + w / 2);
       if (bar.value === null) {
         out.push(`<g class="placeholder ${escapeXml(bar.status ?? '')}"><title>${escapeXml(bar.tooltip)}</title>`);
-        out.push(`<rect x="${x}" y="${plotTop}" width="${w}" height="${PLOT_HEIGHT}" fill="url(#${hatchId})" stroke="${seriesColor(bar.series)}" stroke-dasharray="3 2"${bar.faded ? ' opacity="0.55"' : ''}/>`);
-        out.push(`<text class="status" x="${cx}" y="${yMid}" text-anchor="middle" dominant-baseline="central" transform="rotate(-90 ${cx} ${yMid})">${escapeXml(bar.label)}</text>`);
+        out.push(
+          `<rect x="${x}" y="${plotTop}" width="${w}" height="${PLOT_HEIGHT}" fill="url(#${hatchId})" stroke="${seriesColor(bar.series)}" stroke-dasharray="3 2"${bar.faded ? ' opacity="0.55"' : ''}/>`,
+        );
+        out.push(
+          `<text class="status" x="${cx}" y="${yMid}" text-anchor="middle" dominant-baseline="central" transform="rotate(-90 ${cx} ${yMid})">${escapeXml(bar.label)}</text>`,
+        );
         if (bar.emphasis) out.push(`<rect class="changed" x="${x - 1}" y="${plotTop - 1}" width="${w + 2}" height="${PLOT_HEIGHT + 2}"/>`);
         out.push('</g>');
         return;
@@ -134,16 +142,20 @@ export function barChart(spec: ChartSpec): string {
       const h = round(Math.max(1, Math.abs(y(bar.value) - zero)));
       out.push(`<g class="bar"><title>${escapeXml(bar.tooltip)}</title>`);
       const fill = seriesColor(bar.series);
-      out.push(bar.faded
-        ? `<rect x="${x}" y="${top}" width="${w}" height="${h}" fill="${fill}" fill-opacity="0.3" stroke="${fill}"/>`
-        : `<rect x="${x}" y="${top}" width="${w}" height="${h}" fill="${fill}"/>`);
+      out.push(
+        bar.faded
+          ? `<rect x="${x}" y="${top}" width="${w}" height="${h}" fill="${fill}" fill-opacity="0.3" stroke="${fill}"/>`
+          : `<rect x="${x}" y="${top}" width="${w}" height="${h}" fill="${fill}"/>`,
+      );
       if (bar.emphasis) out.push(`<rect class="changed" x="${x - 1}" y="${top - 1}" width="${w + 2}" height="${h + 2}"/>`);
       out.push(`<text class="value" x="${cx}" y="${top - 4}" text-anchor="middle">${escapeXml(bar.label)}</text>`);
       out.push('</g>');
     });
     const gx = round(MARGIN.left + (g + 0.5) * groupWidth);
     const lines = labelLines[g]!;
-    out.push(`<text class="group" x="${gx}" y="${plotBottom + 20}" text-anchor="middle">${lines.map((l, i) => `<tspan x="${gx}" dy="${i === 0 ? 0 : 14}">${escapeXml(l)}</tspan>`).join('')}</text>`);
+    out.push(
+      `<text class="group" x="${gx}" y="${plotBottom + 20}" text-anchor="middle">${lines.map((l, i) => `<tspan x="${gx}" dy="${i === 0 ? 0 : 14}">${escapeXml(l)}</tspan>`).join('')}</text>`,
+    );
   });
   out.push(`<text class="axis-label" x="${round(MARGIN.left + plotWidth / 2)}" y="${round(xLabelY)}" text-anchor="middle">${escapeXml(spec.xLabel)}</text>`);
 
@@ -153,11 +165,12 @@ export function barChart(spec: ChartSpec): string {
     for (const item of row) {
       const lx = MARGIN.left + item.x;
       const color = seriesColor(item.entry.series ?? 0);
-      const swatch = item.entry.swatch === 'hatch'
-        ? `<rect x="${lx}" y="${ly}" width="14" height="14" fill="url(#${hatchId})" stroke="#888" stroke-dasharray="3 2"/>`
-        : item.entry.swatch === 'faded'
-          ? `<rect x="${lx}" y="${ly}" width="14" height="14" fill="#777" fill-opacity="0.3" stroke="#777"/>`
-          : `<rect x="${lx}" y="${ly}" width="14" height="14" fill="${color}"/>`;
+      const swatch =
+        item.entry.swatch === 'hatch'
+          ? `<rect x="${lx}" y="${ly}" width="14" height="14" fill="url(#${hatchId})" stroke="#888" stroke-dasharray="3 2"/>`
+          : item.entry.swatch === 'faded'
+            ? `<rect x="${lx}" y="${ly}" width="14" height="14" fill="#777" fill-opacity="0.3" stroke="#777"/>`
+            : `<rect x="${lx}" y="${ly}" width="14" height="14" fill="${color}"/>`;
       out.push(`<g class="legend">${swatch}<text x="${lx + 20}" y="${ly + 11}">${escapeXml(item.entry.label)}</text></g>`);
     }
   });

@@ -4,7 +4,8 @@ import type { Change, Comparison, ComparedRun } from '../../results/compare.js';
 import type { WhatChanged } from '../buckets.js';
 import type { RunInfo, TestReport } from '../model.js';
 
-export const FIT_NOTE = 'Each figure is the per-page slope of calls = fixed + per_page * pages, fitted over every size and repetition. A cell that is not ok shows its status, never a number.';
+export const FIT_NOTE =
+  'Each figure is the per-page slope of calls = fixed + per_page * pages, fitted over every size and repetition. A cell that is not ok shows its status, never a number.';
 
 export const FLAG_NOTE = '* marks a figure that is flagged (see the notes under its table).';
 
@@ -47,7 +48,8 @@ export function comparisonProvenance(before: ComparedRun, after: ComparedRun): {
   ];
 }
 
-export const BUCKETS_NOTE = 'Buckets (kexp explain) split each figure by caller, gup_flags, pages, nr_pages and return value, each fitted per page like the figure.';
+export const BUCKETS_NOTE =
+  'Buckets (kexp explain) split each figure by caller, gup_flags, pages, nr_pages and return value, each fitted per page like the figure.';
 
 /** "-1/page: FOLL_...|FOLL_TRIED, pages=NULL, nr_pages=1, ret 1 from a < b < c (gone); +1/page: ..." */
 export function bucketChangesText(changes: readonly BucketChange[]): string {
@@ -82,14 +84,18 @@ export function whatChangedText(what: WhatChanged | null): { heading: string; it
 /** Under a changed cell of a comparison: the buckets that changed, and a side whose buckets do not add up; empty unless both runs have buckets. */
 export function changeBucketTexts(change: Change): string[] {
   if (!change.bucketChanges) return [];
-  const sides = [['before', change.before], ['after', change.after]] as const;
+  const sides = [
+    ['before', change.before],
+    ['after', change.after],
+  ] as const;
   return [
     ...change.bucketChanges.map(describeChange),
     ...sides.flatMap(([side, cell]) => (cell.explain && !cell.explain.adds_up ? [`${side}: ${notAddingUpText(cell.explain.problems)}`] : [])),
   ];
 }
 
-export const TESTS_NOTE = 'Test results: each program\'s tests as its KTAP/TAP lines report them (a program without TAP is one test, judged by its exit status: 0 pass, 4 skip for a kselftest, anything else fail), over every size and repetition. A program\'s row sums up its tests; a row follows for every test that failed or gave no result in some variant, or whose variants disagree.';
+export const TESTS_NOTE =
+  "Test results: each program's tests as its KTAP/TAP lines report them (a program without TAP is one test, judged by its exit status: 0 pass, 4 skip for a kselftest, anything else fail), over every size and repetition. A program's row sums up its tests; a row follows for every test that failed or gave no result in some variant, or whose variants disagree.";
 
 /** The findings paragraph under the test tables: a heading and one line per finding. */
 export function testFindingsText(tests: TestReport): { heading: string; items: string[] } {
@@ -99,7 +105,10 @@ export function testFindingsText(tests: TestReport): { heading: string; items: s
     const many = new Set(variants).size > 1;
     return { heading: many ? `No test passes on ${baseline} and fails on another variant.` : 'One variant: nothing to compare the tests with.', items: [] };
   }
-  return { heading: `FINDINGS (${tests.findings.length}): tests that pass on ${baseline} and fail on another variant:`, items: tests.findings.map((f) => f.text) };
+  return {
+    heading: `FINDINGS (${tests.findings.length}): tests that pass on ${baseline} and fail on another variant:`,
+    items: tests.findings.map((f) => f.text),
+  };
 }
 
 /** The start of every kexp HTML page's style sheet (a report, a comparison, a history): the page of the given width. */

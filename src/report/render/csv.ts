@@ -7,12 +7,39 @@ import type { Comparison } from '../../results/compare.js';
 import type { Cell, ReportTables } from '../model.js';
 import type { Renderer, Renderable } from '../renderer.js';
 
-export const reportCsvColumns = ['kernel', 'workload', 'variant', 'function', 'status', 'per_page', 'fixed', 'residual', 'samples_ok', 'samples_total', 'reason', 'flags'] as const;
+export const reportCsvColumns = [
+  'kernel',
+  'workload',
+  'variant',
+  'function',
+  'status',
+  'per_page',
+  'fixed',
+  'residual',
+  'samples_ok',
+  'samples_total',
+  'reason',
+  'flags',
+] as const;
 
 export const comparisonCsvColumns = [
-  'kernel', 'workload', 'variant', 'function', 'changed', 'new_failure',
-  'before_status', 'before_per_page', 'before_fixed', 'before_samples_ok', 'before_samples_total',
-  'after_status', 'after_per_page', 'after_fixed', 'after_samples_ok', 'after_samples_total', 'after_reason',
+  'kernel',
+  'workload',
+  'variant',
+  'function',
+  'changed',
+  'new_failure',
+  'before_status',
+  'before_per_page',
+  'before_fixed',
+  'before_samples_ok',
+  'before_samples_total',
+  'after_status',
+  'after_per_page',
+  'after_fixed',
+  'after_samples_ok',
+  'after_samples_total',
+  'after_reason',
 ] as const;
 
 export const csvRenderer: Renderer = {
@@ -40,10 +67,18 @@ function reportRecords(report: ReportTables): string[][] {
     for (const row of table.rows) {
       for (const cell of row.cells) {
         records.push([
-          cell.kernel, cell.workload, cell.variant, cell.function, cell.status,
-          number(cell.perPage), number(cell.fixed), number(cell.residual),
-          count(cell, 'ok'), count(cell, 'total'),
-          cell.reason ?? '', cell.flags.join('; '),
+          cell.kernel,
+          cell.workload,
+          cell.variant,
+          cell.function,
+          cell.status,
+          number(cell.perPage),
+          number(cell.fixed),
+          number(cell.residual),
+          count(cell, 'ok'),
+          count(cell, 'total'),
+          cell.reason ?? '',
+          cell.flags.join('; '),
         ]);
       }
     }
@@ -57,9 +92,23 @@ function comparisonRecords(comparison: Comparison): string[][] {
     for (const row of table.rows) {
       for (const c of row.cells) {
         records.push([
-          c.kernel, c.workload, c.variant, comparison.function, String(c.changed), String(c.newFailure),
-          c.before.status, number(c.before.perPage), number(c.before.fixed), count(c.before, 'ok'), count(c.before, 'total'),
-          c.after.status, number(c.after.perPage), number(c.after.fixed), count(c.after, 'ok'), count(c.after, 'total'), c.after.reason ?? '',
+          c.kernel,
+          c.workload,
+          c.variant,
+          comparison.function,
+          String(c.changed),
+          String(c.newFailure),
+          c.before.status,
+          number(c.before.perPage),
+          number(c.before.fixed),
+          count(c.before, 'ok'),
+          count(c.before, 'total'),
+          c.after.status,
+          number(c.after.perPage),
+          number(c.after.fixed),
+          count(c.after, 'ok'),
+          count(c.after, 'total'),
+          c.after.reason ?? '',
         ]);
       }
     }

@@ -97,7 +97,10 @@ function page(title: string, body: string[], extraCss = ''): string {
 
 /** The title with the function in code style. */
 function heading(title: string, fn: string): string {
-  return title.split(fn).map(escapeHtml).join(`<code>${escapeHtml(fn)}</code>`);
+  return title
+    .split(fn)
+    .map(escapeHtml)
+    .join(`<code>${escapeHtml(fn)}</code>`);
 }
 
 function yLabel(fn: string): string {
@@ -122,16 +125,33 @@ function reportHtml(report: ReportTables): string {
       { label: 'not a figure (status written in it)', swatch: 'hatch' },
     ];
     const groups = table.rows.map((row) => ({ label: row.workload, bars: row.cells.map((cell, i) => cellBar(cell, i)) }));
-    body.push('<figure>', barChart({ id: `chart-${k}`, title: table.title, xLabel: 'workload', yLabel: yLabel(report.function), groups, legend }), '</figure>', '</section>');
+    body.push(
+      '<figure>',
+      barChart({ id: `chart-${k}`, title: table.title, xLabel: 'workload', yLabel: yLabel(report.function), groups, legend }),
+      '</figure>',
+      '</section>',
+    );
   });
   if (report.tests) {
     report.tests.tables.forEach((table, k) => {
       body.push(`<section class="kernel tests" id="tests-${k}">`, `<h2>${escapeHtml(table.title)}</h2>`);
-      body.push(tableHtml(table, (cell) => ({ classes: [cell.status === 'fail' || cell.status === 'missing' ? 'failed' : cell.status === 'skip' ? 'skipped' : cell.status === 'none' ? 'missing' : 'ok'], text: cell.label, tooltip: `${cell.variant}, ${cell.workload}${cell.test ? ` › ${cell.test}` : ''}: ${cell.label}${cell.reasons.length > 0 ? `\n${cell.reasons.join('\n')}` : ''}` })));
+      body.push(
+        tableHtml(table, (cell) => ({
+          classes: [
+            cell.status === 'fail' || cell.status === 'missing' ? 'failed' : cell.status === 'skip' ? 'skipped' : cell.status === 'none' ? 'missing' : 'ok',
+          ],
+          text: cell.label,
+          tooltip: `${cell.variant}, ${cell.workload}${cell.test ? ` › ${cell.test}` : ''}: ${cell.label}${cell.reasons.length > 0 ? `\n${cell.reasons.join('\n')}` : ''}`,
+        })),
+      );
       body.push(notesHtml(table.notes, table), '</section>');
     });
     const findings = testFindingsText(report.tests);
-    body.push(`<p class="${findings.items.length > 0 ? 'banner' : 'run'}"><strong>${escapeHtml(findings.heading)}</strong></p>`, listHtml(findings.items), `<p>${escapeHtml(TESTS_NOTE)}</p>`);
+    body.push(
+      `<p class="${findings.items.length > 0 ? 'banner' : 'run'}"><strong>${escapeHtml(findings.heading)}</strong></p>`,
+      listHtml(findings.items),
+      `<p>${escapeHtml(TESTS_NOTE)}</p>`,
+    );
   }
   const flagged = report.tables.some((t) => t.notes.some((n) => n.kind === 'flag'));
   body.push(footer([FIT_NOTE, ...(flagged ? [FLAG_NOTE] : [])], [{ heading: 'provenance', lines: [runLine(report.run), ...report.provenance] }]));
@@ -147,7 +167,9 @@ function comparisonHtml(comparison: Comparison): string {
   ];
   comparison.tables.forEach((table, k) => {
     body.push(`<section class="kernel" id="kernel-${k}">`, `<h2>${heading(table.title, comparison.function)}</h2>`);
-    body.push(tableHtml(table, (c) => ({ classes: comparedClasses(c), text: c.text, tooltip: `before: ${cellTooltip(c.before)}\nafter: ${cellTooltip(c.after)}` })));
+    body.push(
+      tableHtml(table, (c) => ({ classes: comparedClasses(c), text: c.text, tooltip: `before: ${cellTooltip(c.before)}\nafter: ${cellTooltip(c.after)}` })),
+    );
     body.push(notesHtml(table.notes, table));
     const legend: LegendEntry[] = [
       ...table.variants.map((v, i) => ({ label: v, swatch: 'series' as const, series: i })),
@@ -161,19 +183,43 @@ function comparisonHtml(comparison: Comparison): string {
         { ...cellBar(c.after, i), emphasis: c.changed, tooltip: `after: ${cellTooltip(c.after)}`, label: c.changed ? `${c.after.label}!` : c.after.label },
       ]),
     }));
-    body.push('<figure>', barChart({ id: `chart-${k}`, title: table.title, xLabel: 'workload', yLabel: yLabel(comparison.function), groups, legend }), '</figure>', '</section>');
+    body.push(
+      '<figure>',
+      barChart({ id: `chart-${k}`, title: table.title, xLabel: 'workload', yLabel: yLabel(comparison.function), groups, legend }),
+      '</figure>',
+      '</section>',
+    );
   });
   if (comparison.changes.length > 0) {
-    body.push('<h2>Changes</h2>', '<ul class="notes">', ...comparison.changes.map((c) => `<li>${c.newFailure ? '<strong>new failure</strong> ' : ''}${escapeHtml(changeText({ ...c, newFailure: false }))}${listHtml(changeBucketTexts(c))}</li>`), '</ul>');
+    body.push(
+      '<h2>Changes</h2>',
+      '<ul class="notes">',
+      ...comparison.changes.map(
+        (c) =>
+          `<li>${c.newFailure ? '<strong>new failure</strong> ' : ''}${escapeHtml(changeText({ ...c, newFailure: false }))}${listHtml(changeBucketTexts(c))}</li>`,
+      ),
+      '</ul>',
+    );
   }
   if (comparison.testChanges) {
-    body.push('<h2>Tests</h2>', `<p>${comparison.testChanges.length === 0 ? 'No test changed its verdict.' : `Tests whose verdict changed (${comparison.testChanges.length}):`}</p>`, '<ul class="notes">', ...comparison.testChanges.map((c) => `<li>${c.newFailure ? '<strong>new failure</strong> ' : ''}${escapeHtml(c.text)}</li>`), '</ul>');
+    body.push(
+      '<h2>Tests</h2>',
+      `<p>${comparison.testChanges.length === 0 ? 'No test changed its verdict.' : `Tests whose verdict changed (${comparison.testChanges.length}):`}</p>`,
+      '<ul class="notes">',
+      ...comparison.testChanges.map((c) => `<li>${c.newFailure ? '<strong>new failure</strong> ' : ''}${escapeHtml(c.text)}</li>`),
+      '</ul>',
+    );
   }
-  body.push(footer([FIT_NOTE], [
-    { heading: 'before', lines: [runLine(before)] },
-    { heading: 'after', lines: [runLine(after)] },
-    ...comparisonProvenance(before, after).map((b) => ({ heading: `provenance (${b.heading})`, lines: b.lines })),
-  ]));
+  body.push(
+    footer(
+      [FIT_NOTE],
+      [
+        { heading: 'before', lines: [runLine(before)] },
+        { heading: 'after', lines: [runLine(after)] },
+        ...comparisonProvenance(before, after).map((b) => ({ heading: `provenance (${b.heading})`, lines: b.lines })),
+      ],
+    ),
+  );
   return page(`kexp comparison: ${before.runId} → ${after.runId}`, body);
 }
 
@@ -208,7 +254,10 @@ function comparedClasses(c: ComparedCell): string[] {
 function cellTooltip(cell: Cell): string {
   const samples = cell.samples ? `, ${cell.samples.ok}/${cell.samples.total} samples ok` : '';
   if (cell.status === 'ok' && cell.perRun) {
-    return [`${cell.variant}, ${cell.workload}: ${formatNumber(cell.perRun.mean)} per run (${formatNumber(cell.perRun.min)} to ${formatNumber(cell.perRun.max)} over ${cell.perRun.runs} runs)${samples}`, ...cell.flags].join('\n');
+    return [
+      `${cell.variant}, ${cell.workload}: ${formatNumber(cell.perRun.mean)} per run (${formatNumber(cell.perRun.min)} to ${formatNumber(cell.perRun.max)} over ${cell.perRun.runs} runs)${samples}`,
+      ...cell.flags,
+    ].join('\n');
   }
   if (cell.status === 'ok') {
     const fit = `${formatNumber(cell.perPage!)} per ${cell.unit === 'n' ? 'n' : 'page'}, fixed ${cell.fixed === null ? '?' : formatNumber(cell.fixed)}, residual ${cell.residual === null ? '?' : formatNumber(cell.residual)}${samples}`;
@@ -224,7 +273,9 @@ function cellBar(cell: Cell, series: number): Bar {
 /** A cell's buckets as a stacked bar, and a warning when they do not add up to its figure. */
 function cellBuckets(cell: Cell, legend: BucketLegend): string {
   if (!cell.explain) return '';
-  const warning = cell.explain.adds_up ? '' : `<span class="bucket-warning" title="${escapeHtml(cell.explain.problems.join('\n'))}">⚠ buckets do not add up</span>`;
+  const warning = cell.explain.adds_up
+    ? ''
+    : `<span class="bucket-warning" title="${escapeHtml(cell.explain.problems.join('\n'))}">⚠ buckets do not add up</span>`;
   return `${stackedBar(cell, legend)}${warning}`;
 }
 
@@ -232,7 +283,11 @@ function cellBuckets(cell: Cell, legend: BucketLegend): string {
 function bucketsHtml(table: ReportTable, legend: BucketLegend): string {
   const parts = ['<div class="buckets">', `<p>${escapeHtml(BUCKETS_NOTE)} Hover a segment for its figure.</p>`];
   if (legend.entries.length > 0) {
-    parts.push('<ul class="bucket-legend">', ...legend.entries.map((e) => `<li><span class="swatch" style="background:${e.color}"></span><code>${escapeHtml(e.label)}</code></li>`), '</ul>');
+    parts.push(
+      '<ul class="bucket-legend">',
+      ...legend.entries.map((e) => `<li><span class="swatch" style="background:${e.color}"></span><code>${escapeHtml(e.label)}</code></li>`),
+      '</ul>',
+    );
   }
   const paragraph = whatChangedText(table.whatChanged);
   if (paragraph) parts.push(`<p><strong>${escapeHtml(paragraph.heading)}</strong></p>`, listHtml(paragraph.items));
@@ -246,7 +301,10 @@ function listHtml(items: string[]): string {
 
 function notesHtml(notes: Note[], table: { variants: string[]; rows: { workload: string }[] }): string {
   if (notes.length === 0) return '<div></div>';
-  const items = notes.map((n) => `<li>${n.marker ? `${escapeHtml(n.marker)} ` : ''}<strong>${escapeHtml(describeCells(n.cells, table))}</strong>: ${escapeHtml(shorten(n.text, REASON_MAX))}</li>`);
+  const items = notes.map(
+    (n) =>
+      `<li>${n.marker ? `${escapeHtml(n.marker)} ` : ''}<strong>${escapeHtml(describeCells(n.cells, table))}</strong>: ${escapeHtml(shorten(n.text, REASON_MAX))}</li>`,
+  );
   return `<ul class="notes">\n${items.join('\n')}\n</ul>`;
 }
 

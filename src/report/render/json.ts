@@ -13,7 +13,7 @@ import type { Renderer, Renderable } from '../renderer.js';
 
 // Spelled out for zod's types; a test keeps them equal to results/types.ts.
 export const statusSchema = z.enum(['ok', 'failed', 'crashed', 'hung', 'skipped']);
-const cellStatusSchema = z.enum([...statusSchema.options, 'missing']).describe('the figure row\'s status, or missing when the run has no row for the cell');
+const cellStatusSchema = z.enum([...statusSchema.options, 'missing']).describe("the figure row's status, or missing when the run has no row for the cell");
 
 const bucketSchema = z.strictObject({
   description: z.string().describe('the bucket in one line, as kexp explain names it: flags, pages, nr_pages, return value, then the caller chain'),
@@ -22,17 +22,24 @@ const bucketSchema = z.strictObject({
   flagsValue: z.number().nullable().describe('gup_flags as a number; null when the function has none'),
   pages_null: z.boolean().nullable().describe('whether pages was NULL; null when not keyed on it'),
   nr_pages: z.enum(['1', 'range']).nullable().describe('one page or a range; null when not keyed on it'),
-  ret: z.union([z.number(), z.literal('>0')]).nullable().describe('the return value, ">0" for a range call that got somewhere, null when not paired'),
+  ret: z
+    .union([z.number(), z.literal('>0')])
+    .nullable()
+    .describe('the return value, ">0" for a range call that got somewhere, null when not paired'),
   per_page: z.number().nullable().describe('calls of this bucket per faulted page (slope of its own fit); null when it could not be fitted'),
   fixed: z.number().nullable(),
   residual: z.number().nullable(),
 });
 
-const explainSchema = z.strictObject({
-  buckets: z.array(bucketSchema).describe('largest per_page first'),
-  adds_up: z.boolean().describe('whether the buckets add up to the total the collectors counted, in every sample; when false they do not explain the whole figure'),
-  problems: z.array(z.string()),
-}).describe('kexp explain: the figure split into buckets (only on ok cells of a run that explained the function)');
+const explainSchema = z
+  .strictObject({
+    buckets: z.array(bucketSchema).describe('largest per_page first'),
+    adds_up: z
+      .boolean()
+      .describe('whether the buckets add up to the total the collectors counted, in every sample; when false they do not explain the whole figure'),
+    problems: z.array(z.string()),
+  })
+  .describe('kexp explain: the figure split into buckets (only on ok cells of a run that explained the function)');
 
 const bucketChangeSchema = z.strictObject({
   bucket: z.string().describe('the bucket, as in buckets[].description'),
@@ -49,13 +56,22 @@ const cellSchema = z.strictObject({
   per_page: z.number().nullable().describe('calls per faulted page (slope of the fit); null whenever status is not ok'),
   fixed: z.number().nullable().describe('calls independent of the page count (intercept of the fit); null when not ok'),
   residual: z.number().nullable().describe('root mean square distance of the samples from the fitted line; null when not ok'),
-  samples: z.strictObject({ ok: z.number().int(), total: z.number().int() }).nullable().describe('ok samples of all samples behind the cell; null when missing'),
+  samples: z
+    .strictObject({ ok: z.number().int(), total: z.number().int() })
+    .nullable()
+    .describe('ok samples of all samples behind the cell; null when missing'),
   statusCounts: z.record(statusSchema, z.number().int()).nullable().describe('samples by status; null when missing'),
   reason: z.string().nullable().describe('why the cell is not ok, in full'),
   flags: z.array(z.string()).describe('why an ok figure should not be taken as it stands (non-integral slope, residual, collectors disagreeing)'),
   explain: explainSchema.optional(),
-  unit: z.enum(['n', 'run']).optional().describe('a program\'s figure: per unit of its own {n} ("n"), or per run when it has no size ("run", see per_run); absent: per page'),
-  per_run: z.strictObject({ mean: z.number(), min: z.number(), max: z.number(), runs: z.number().int() }).optional().describe('unit "run", ok: mean calls per run and their spread over the repetitions'),
+  unit: z
+    .enum(['n', 'run'])
+    .optional()
+    .describe('a program\'s figure: per unit of its own {n} ("n"), or per run when it has no size ("run", see per_run); absent: per page'),
+  per_run: z
+    .strictObject({ mean: z.number(), min: z.number(), max: z.number(), runs: z.number().int() })
+    .optional()
+    .describe('unit "run", ok: mean calls per run and their spread over the repetitions'),
 });
 
 const noteSchema = z.strictObject({
@@ -65,14 +81,15 @@ const noteSchema = z.strictObject({
   cells: z.array(z.strictObject({ workload: z.string(), variant: z.string() })),
 });
 
-const tableShape = <C extends z.ZodType>(cell: C) => z.strictObject({
-  kernel: z.string(),
-  title: z.string(),
-  variants: z.array(z.string()).describe('column order'),
-  workloads: z.array(z.string()).describe('row order'),
-  rows: z.array(z.strictObject({ workload: z.string(), cells: z.array(cell).describe('one per variant, in the order of variants') })),
-  notes: z.array(noteSchema),
-});
+const tableShape = <C extends z.ZodType>(cell: C) =>
+  z.strictObject({
+    kernel: z.string(),
+    title: z.string(),
+    variants: z.array(z.string()).describe('column order'),
+    workloads: z.array(z.string()).describe('row order'),
+    rows: z.array(z.strictObject({ workload: z.string(), cells: z.array(cell).describe('one per variant, in the order of variants') })),
+    notes: z.array(noteSchema),
+  });
 
 const runFields = {
   runId: z.string(),
@@ -81,40 +98,65 @@ const runFields = {
   state: z.enum(['complete', 'incomplete']).describe('incomplete: the run was interrupted, and the cells it did not reach are missing'),
 };
 
-const whatChangedSchema = z.strictObject({
-  baseline: z.string().describe('the first variant: the others are compared with it'),
-  cells: z.array(z.strictObject({
-    workload: z.string(),
-    variant: z.string(),
-    changes: z.array(bucketChangeSchema).nullable().describe('buckets whose per_page differs from the baseline cell\'s; null for the baseline itself or when its cell has no buckets'),
-    adds_up: z.boolean(),
-    problems: z.array(z.string()),
-  })).describe('workload by workload: every other variant\'s cell with buckets, and a baseline cell whose buckets do not add up'),
-}).describe('which buckets changed from the first variant (only when the run explained the function)');
+const whatChangedSchema = z
+  .strictObject({
+    baseline: z.string().describe('the first variant: the others are compared with it'),
+    cells: z
+      .array(
+        z.strictObject({
+          workload: z.string(),
+          variant: z.string(),
+          changes: z
+            .array(bucketChangeSchema)
+            .nullable()
+            .describe("buckets whose per_page differs from the baseline cell's; null for the baseline itself or when its cell has no buckets"),
+          adds_up: z.boolean(),
+          problems: z.array(z.string()),
+        }),
+      )
+      .describe("workload by workload: every other variant's cell with buckets, and a baseline cell whose buckets do not add up"),
+  })
+  .describe('which buckets changed from the first variant (only when the run explained the function)');
 
-const testCountsSchema = z.strictObject({ pass: z.number().int(), fail: z.number().int(), skip: z.number().int(), xfail: z.number().int(), error: z.number().int() });
+const testCountsSchema = z.strictObject({
+  pass: z.number().int(),
+  fail: z.number().int(),
+  skip: z.number().int(),
+  xfail: z.number().int(),
+  error: z.number().int(),
+});
 
 const testCellSchema = z.strictObject({
   variant: z.string(),
-  test: z.string().nullable().describe('the test as its TAP line names it; null on a program\'s summary row'),
-  status: z.enum(['pass', 'fail', 'skip', 'missing', 'none']).describe('fail: some run failed it; missing: some run gave no result; skip: skipped in every run; none: not run in this variant'),
+  test: z.string().nullable().describe("the test as its TAP line names it; null on a program's summary row"),
+  status: z
+    .enum(['pass', 'fail', 'skip', 'missing', 'none'])
+    .describe('fail: some run failed it; missing: some run gave no result; skip: skipped in every run; none: not run in this variant'),
   text: z.string().describe('"pass", "FAIL", "1/3 FAIL", "skip", "-"; a summary row: "15 pass, 1 FAIL"'),
-  counts: testCountsSchema.nullable().describe('results over every size and repetition (a summary row: its tests\' verdicts); null when not run'),
+  counts: testCountsSchema.nullable().describe("results over every size and repetition (a summary row: its tests' verdicts); null when not run"),
   missing: z.number().int(),
   reasons: z.array(z.string()).describe('skip or failure reasons, at most three'),
 });
 
-const testsSchema = z.strictObject({
-  tables: z.array(tableShape(testCellSchema)).describe('one per kernel: a row per program, then a row per test that failed or gave no result in some variant, or whose variants disagree'),
-  findings: z.array(z.strictObject({
-    kernel: z.string(),
-    workload: z.string(),
-    test: z.string(),
-    baseline: z.string(),
-    variant: z.string(),
-    text: z.string(),
-  })).describe('tests that pass on the first variant and fail (or give no result) on another'),
-}).describe('test programs\' results (kselftests, programs run as they are); only when the run ran any');
+const testsSchema = z
+  .strictObject({
+    tables: z
+      .array(tableShape(testCellSchema))
+      .describe('one per kernel: a row per program, then a row per test that failed or gave no result in some variant, or whose variants disagree'),
+    findings: z
+      .array(
+        z.strictObject({
+          kernel: z.string(),
+          workload: z.string(),
+          test: z.string(),
+          baseline: z.string(),
+          variant: z.string(),
+          text: z.string(),
+        }),
+      )
+      .describe('tests that pass on the first variant and fail (or give no result) on another'),
+  })
+  .describe("test programs' results (kselftests, programs run as they are); only when the run ran any");
 
 export const reportJsonSchema = z.strictObject({
   schema: z.literal('kexp/report@1'),
@@ -138,7 +180,10 @@ const comparedCellSchema = z.strictObject({
   newFailure: z.boolean().describe('ok before, not ok after (missing counts as not ok)'),
   before: sideSchema,
   after: sideSchema,
-  bucketChanges: z.array(bucketChangeSchema).optional().describe('kexp explain: buckets whose per_page changed (only when both runs have buckets for the cell)'),
+  bucketChanges: z
+    .array(bucketChangeSchema)
+    .optional()
+    .describe('kexp explain: buckets whose per_page changed (only when both runs have buckets for the cell)'),
 });
 
 export const comparisonJsonSchema = z.strictObject({
@@ -148,26 +193,35 @@ export const comparisonJsonSchema = z.strictObject({
   after: comparedRunSchema,
   summary: z.strictObject({ cells: z.number().int(), changed: z.number().int(), newFailures: z.number().int() }),
   tables: z.array(tableShape(comparedCellSchema)),
-  changes: z.array(z.strictObject({
-    kernel: z.string(),
-    workload: z.string(),
-    variant: z.string(),
-    text: z.string(),
-    newFailure: z.boolean(),
-    before: z.strictObject({ status: cellStatusSchema, per_page: z.number().nullable() }),
-    after: z.strictObject({ status: cellStatusSchema, per_page: z.number().nullable(), reason: z.string().nullable() }),
-    bucketChanges: z.array(bucketChangeSchema).optional().describe('the buckets that changed (only when both runs have buckets for the cell)'),
-  })).describe('every changed cell: kernel by kernel, variant by variant, workloads in row order'),
-  testChanges: z.array(z.strictObject({
-    kernel: z.string(),
-    variant: z.string(),
-    workload: z.string(),
-    test: z.string(),
-    before: testCellSchema.shape.status,
-    after: testCellSchema.shape.status,
-    newFailure: z.boolean().describe('pass before, fail or no result after'),
-    text: z.string(),
-  })).optional().describe('tests whose verdict changed (only when either run had test programs), new failures first'),
+  changes: z
+    .array(
+      z.strictObject({
+        kernel: z.string(),
+        workload: z.string(),
+        variant: z.string(),
+        text: z.string(),
+        newFailure: z.boolean(),
+        before: z.strictObject({ status: cellStatusSchema, per_page: z.number().nullable() }),
+        after: z.strictObject({ status: cellStatusSchema, per_page: z.number().nullable(), reason: z.string().nullable() }),
+        bucketChanges: z.array(bucketChangeSchema).optional().describe('the buckets that changed (only when both runs have buckets for the cell)'),
+      }),
+    )
+    .describe('every changed cell: kernel by kernel, variant by variant, workloads in row order'),
+  testChanges: z
+    .array(
+      z.strictObject({
+        kernel: z.string(),
+        variant: z.string(),
+        workload: z.string(),
+        test: z.string(),
+        before: testCellSchema.shape.status,
+        after: testCellSchema.shape.status,
+        newFailure: z.boolean().describe('pass before, fail or no result after'),
+        text: z.string(),
+      }),
+    )
+    .optional()
+    .describe('tests whose verdict changed (only when either run had test programs), new failures first'),
 });
 
 export type ReportJson = z.infer<typeof reportJsonSchema>;
@@ -176,8 +230,16 @@ export type ComparisonJson = z.infer<typeof comparisonJsonSchema>;
 /** The JSON Schema files (schemas/<name>) of the two documents. */
 export function jsonOutputSchemas(): Record<string, unknown> {
   return {
-    'report.v1.schema.json': { $id: 'kexp/report.v1.schema.json', title: 'kexp report --format json (schema "kexp/report@1")', ...z.toJSONSchema(reportJsonSchema) },
-    'compare.v1.schema.json': { $id: 'kexp/compare.v1.schema.json', title: 'kexp compare --format json (schema "kexp/compare@1")', ...z.toJSONSchema(comparisonJsonSchema) },
+    'report.v1.schema.json': {
+      $id: 'kexp/report.v1.schema.json',
+      title: 'kexp report --format json (schema "kexp/report@1")',
+      ...z.toJSONSchema(reportJsonSchema),
+    },
+    'compare.v1.schema.json': {
+      $id: 'kexp/compare.v1.schema.json',
+      title: 'kexp compare --format json (schema "kexp/compare@1")',
+      ...z.toJSONSchema(comparisonJsonSchema),
+    },
   };
 }
 
@@ -232,7 +294,13 @@ function bucketChangeJson(c: BucketChange) {
 function whatChangedJson(what: WhatChanged) {
   return {
     baseline: what.baseline,
-    cells: what.cells.map((n) => ({ workload: n.workload, variant: n.variant, changes: n.changes?.map(bucketChangeJson) ?? null, adds_up: n.addsUp, problems: n.problems })),
+    cells: what.cells.map((n) => ({
+      workload: n.workload,
+      variant: n.variant,
+      changes: n.changes?.map(bucketChangeJson) ?? null,
+      adds_up: n.addsUp,
+      problems: n.problems,
+    })),
   };
 }
 
@@ -267,12 +335,24 @@ export function reportJson(report: ReportTables): ReportJson {
     function: report.function,
     functions: report.functions,
     tables: report.tables.map(reportTableJson),
-    ...(report.tests ? {
-      tests: {
-        tables: report.tests.tables.map((t) => tableJson(t, (c, variant) => ({ variant, test: c.test, status: c.status, text: c.label, counts: c.counts ? { ...c.counts } : null, missing: c.missing, reasons: [...c.reasons] }))),
-        findings: report.tests.findings.map((f) => ({ ...f })),
-      },
-    } : {}),
+    ...(report.tests
+      ? {
+          tests: {
+            tables: report.tests.tables.map((t) =>
+              tableJson(t, (c, variant) => ({
+                variant,
+                test: c.test,
+                status: c.status,
+                text: c.label,
+                counts: c.counts ? { ...c.counts } : null,
+                missing: c.missing,
+                reasons: [...c.reasons],
+              })),
+            ),
+            findings: report.tests.findings.map((f) => ({ ...f })),
+          },
+        }
+      : {}),
     provenance: report.provenance,
   };
 }

@@ -17,7 +17,10 @@ const HEADER_MAX = 12;
  * A word longer than a line breaks after a '-', '_', '/', ',' or '.' where one fits, else anywhere.
  */
 export function wrap(text: string, width: number, indent = ''): string[] {
-  const words = text.trim().split(/\s+/).filter((w) => w !== '');
+  const words = text
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '');
   const lines: string[] = [];
   let current = '';
   const room = (): number => Math.max(1, lines.length === 0 ? width : width - indent.length);
@@ -106,9 +109,19 @@ export function layoutTable(table: TextTable, width = MAIL_WIDTH): string[] {
     const height = Math.max(firstHeaderLines.length, ...chunk.map((c) => c.headerLines.length));
     const bottom = (lines: string[], i: number): string => lines[i - (height - lines.length)] ?? '';
     for (let i = 0; i < height; i++) {
-      out.push(joinLine(bottom(firstHeaderLines, i).padEnd(firstWidth), chunk.map((c) => bottom(c.headerLines, i).padStart(c.width))));
+      out.push(
+        joinLine(
+          bottom(firstHeaderLines, i).padEnd(firstWidth),
+          chunk.map((c) => bottom(c.headerLines, i).padStart(c.width)),
+        ),
+      );
     }
-    out.push(joinLine('-'.repeat(firstWidth), chunk.map((c) => '-'.repeat(c.width))));
+    out.push(
+      joinLine(
+        '-'.repeat(firstWidth),
+        chunk.map((c) => '-'.repeat(c.width)),
+      ),
+    );
     for (const row of table.rows) {
       const firstLines = wrap(row.first, firstWidth, '  ');
       // A cell that fits is kept as it is: wrap() would trim the space that aligns it with a marked one.
@@ -118,7 +131,12 @@ export function layoutTable(table: TextTable, width = MAIL_WIDTH): string[] {
       });
       const rowHeight = Math.max(firstLines.length, ...cellLines.map((l) => l.length));
       for (let i = 0; i < rowHeight; i++) {
-        out.push(joinLine((firstLines[i] ?? '').padEnd(firstWidth), chunk.map((c, k) => (cellLines[k]![i] ?? '').padStart(c.width))));
+        out.push(
+          joinLine(
+            (firstLines[i] ?? '').padEnd(firstWidth),
+            chunk.map((c, k) => (cellLines[k]![i] ?? '').padStart(c.width)),
+          ),
+        );
       }
     }
   }

@@ -3,7 +3,18 @@ import type { Comparison } from '../../results/compare.js';
 import type { WhatChanged } from '../buckets.js';
 import { describeCells, type Note, type ReportTables, type Table } from '../model.js';
 import type { Renderer, Renderable } from '../renderer.js';
-import { changeBucketTexts, changeText, comparisonProvenance, comparisonSummary, FIT_NOTE, FLAG_NOTE, runLine, testFindingsText, TESTS_NOTE, whatChangedText } from './common.js';
+import {
+  changeBucketTexts,
+  changeText,
+  comparisonProvenance,
+  comparisonSummary,
+  FIT_NOTE,
+  FLAG_NOTE,
+  runLine,
+  testFindingsText,
+  TESTS_NOTE,
+  whatChangedText,
+} from './common.js';
 import { shorten } from './layout.js';
 
 const NOTE_MAX = 300;
@@ -27,9 +38,16 @@ function reportLines(report: ReportTables): string[] {
     lines.push(...tableLines(table, report.function, (c) => escapeMarkdown(c.text)), ...whatChangedLines(table.whatChanged), '');
   }
   if (report.tests) {
-    for (const table of report.tests.tables) lines.push(...tableLines(table, '', (c) => (c.status === 'fail' ? `**${escapeMarkdown(c.label)}**` : escapeMarkdown(c.label))), '');
+    for (const table of report.tests.tables)
+      lines.push(...tableLines(table, '', (c) => (c.status === 'fail' ? `**${escapeMarkdown(c.label)}**` : escapeMarkdown(c.label))), '');
     const findings = testFindingsText(report.tests);
-    lines.push(`**${escapeMarkdown(findings.heading)}**`, ...(findings.items.length > 0 ? ['', ...findings.items.map((f) => `- ${escapeMarkdown(f)}`)] : []), '', escapeMarkdown(TESTS_NOTE), '');
+    lines.push(
+      `**${escapeMarkdown(findings.heading)}**`,
+      ...(findings.items.length > 0 ? ['', ...findings.items.map((f) => `- ${escapeMarkdown(f)}`)] : []),
+      '',
+      escapeMarkdown(TESTS_NOTE),
+      '',
+    );
   }
   lines.push(escapeMarkdown(FIT_NOTE));
   if (report.tables.some((t) => t.notes.some((n) => n.kind === 'flag'))) lines.push(escapeMarkdown(FLAG_NOTE));
@@ -44,13 +62,25 @@ function comparisonLines(comparison: Comparison): string[] {
     lines.push(...tableLines(table, comparison.function, (c) => (c.changed ? `**${escapeMarkdown(c.text)}**` : escapeMarkdown(c.text))), '');
   }
   if (comparison.changes.length > 0) {
-    lines.push('## Changes', '', ...comparison.changes.flatMap((c) => [
-      `- ${c.newFailure ? '**new failure** ' : ''}${escapeMarkdown(changeText({ ...c, newFailure: false }))}`,
-      ...changeBucketTexts(c).map((text) => `  - ${escapeMarkdown(text)}`),
-    ]), '');
+    lines.push(
+      '## Changes',
+      '',
+      ...comparison.changes.flatMap((c) => [
+        `- ${c.newFailure ? '**new failure** ' : ''}${escapeMarkdown(changeText({ ...c, newFailure: false }))}`,
+        ...changeBucketTexts(c).map((text) => `  - ${escapeMarkdown(text)}`),
+      ]),
+      '',
+    );
   }
   if (comparison.testChanges) {
-    lines.push('## Tests', '', comparison.testChanges.length === 0 ? 'No test changed its verdict.' : `Tests whose verdict changed (${comparison.testChanges.length}):`, '', ...comparison.testChanges.map((c) => `- ${c.newFailure ? '**new failure** ' : ''}${escapeMarkdown(c.text)}`), '');
+    lines.push(
+      '## Tests',
+      '',
+      comparison.testChanges.length === 0 ? 'No test changed its verdict.' : `Tests whose verdict changed (${comparison.testChanges.length}):`,
+      '',
+      ...comparison.testChanges.map((c) => `- ${c.newFailure ? '**new failure** ' : ''}${escapeMarkdown(c.text)}`),
+      '',
+    );
   }
   lines.push(`- before: ${escapeMarkdown(runLine(comparison.before))}`, `- after: ${escapeMarkdown(runLine(comparison.after))}`);
   for (const block of comparisonProvenance(comparison.before, comparison.after)) {
@@ -71,10 +101,20 @@ function tableLines<C>(table: Table<C>, fn: string, show: (cell: C) => string): 
 function whatChangedLines(what: WhatChanged | null): string[] {
   const paragraph = whatChangedText(what);
   if (!paragraph) return [];
-  return ['', `**${escapeMarkdown(paragraph.heading)}**`, ...(paragraph.items.length > 0 ? ['', ...paragraph.items.map((item) => `- ${escapeMarkdown(item)}`)] : [])];
+  return [
+    '',
+    `**${escapeMarkdown(paragraph.heading)}**`,
+    ...(paragraph.items.length > 0 ? ['', ...paragraph.items.map((item) => `- ${escapeMarkdown(item)}`)] : []),
+  ];
 }
 
 function noteLines(notes: Note[], table: { variants: string[]; rows: { workload: string }[] }): string[] {
   if (notes.length === 0) return [];
-  return ['', ...notes.map((note) => `- ${note.marker ? `${escapeMarkdown(note.marker)} ` : ''}${escapeMarkdown(describeCells(note.cells, table))}: ${escapeMarkdown(shorten(note.text, NOTE_MAX))}`)];
+  return [
+    '',
+    ...notes.map(
+      (note) =>
+        `- ${note.marker ? `${escapeMarkdown(note.marker)} ` : ''}${escapeMarkdown(describeCells(note.cells, table))}: ${escapeMarkdown(shorten(note.text, NOTE_MAX))}`,
+    ),
+  ];
 }

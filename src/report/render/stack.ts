@@ -37,7 +37,10 @@ export function bucketLegend(table: Table<Cell>): BucketLegend {
   for (const row of table.rows) {
     for (const cell of row.cells) {
       const shown = drawn(cell);
-      widest = Math.max(widest, shown.reduce((sum, b) => sum + b.per_page, 0));
+      widest = Math.max(
+        widest,
+        shown.reduce((sum, b) => sum + b.per_page, 0),
+      );
       for (const b of shown) {
         const key = bucketKey(b);
         if (!entries.has(key)) entries.set(key, { key, label: describeBucket(b), color: bucketPalette[entries.size % bucketPalette.length]! });

@@ -53,15 +53,28 @@ function comparisonLines(comparison: Comparison): string[] {
     lines.push(...tableLines(table, (c) => ({ text: c.changed ? `${c.text}!` : c.text, marked: c.changed })));
   }
   lines.push('', ...wrap(`${comparisonSummary(comparison)}${comparison.changes.length > 0 ? " Changed cells end in '!':" : ''}`, MAIL_WIDTH));
-  for (const change of comparison.changes) lines.push(...indent(wrap(changeText(change), MAIL_WIDTH - 2, '    ')), ...changeBucketTexts(change).flatMap((text) => indent(indent(wrap(text, MAIL_WIDTH - 4, '    ')))));
+  for (const change of comparison.changes)
+    lines.push(
+      ...indent(wrap(changeText(change), MAIL_WIDTH - 2, '    ')),
+      ...changeBucketTexts(change).flatMap((text) => indent(indent(wrap(text, MAIL_WIDTH - 4, '    ')))),
+    );
   if (comparison.testChanges) {
-    lines.push('', ...wrap(comparison.testChanges.length === 0 ? 'No test changed its verdict.' : `Tests whose verdict changed (${comparison.testChanges.length}):`, MAIL_WIDTH));
+    lines.push(
+      '',
+      ...wrap(
+        comparison.testChanges.length === 0 ? 'No test changed its verdict.' : `Tests whose verdict changed (${comparison.testChanges.length}):`,
+        MAIL_WIDTH,
+      ),
+    );
     for (const change of comparison.testChanges) lines.push(...indent(wrap(`${change.newFailure ? '! ' : ''}${change.text}`, MAIL_WIDTH - 2, '    ')));
   }
   const provenance = comparisonProvenance(comparison.before, comparison.after);
   const shared = provenance.length === 1 ? provenance[0]!.lines : null;
   lines.push('');
-  for (const [heading, run] of [['before', comparison.before], ['after', comparison.after]] as const) {
+  for (const [heading, run] of [
+    ['before', comparison.before],
+    ['after', comparison.after],
+  ] as const) {
     const [which, when] = runLines(run);
     lines.push(...wrap(`${heading}: ${which}`, MAIL_WIDTH, '  '), ...indent(wrap(when, MAIL_WIDTH - 2, '  ')));
     if (!shared) for (const line of run.provenance) lines.push(...indent(wrap(line, MAIL_WIDTH - 2, '  ')));

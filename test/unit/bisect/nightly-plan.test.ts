@@ -6,8 +6,16 @@ import { counts, GUP, notOk, ok } from '../report/fixtures.js';
 
 const at = { kernel: 'linux-git', workload: 'async-pf', variant: 'baseline', function: GUP };
 const figure = (perPage: number) => cellFromRow(ok('linux-git', 'baseline', 'async-pf', perPage, 1), at);
-const failed = (status: 'crashed' | 'hung' | 'failed' | 'skipped', reason = 'not run: kernel BUG at mm/gup.c:1210!') => cellFromRow(notOk('linux-git', 'baseline', 'async-pf', status, reason), at);
-const change = (before: CellChange['before'], after: CellChange['after'], fn = GUP): CellChange => ({ kernel: 'linux-git', variant: 'baseline', workload: 'async-pf', function: fn, before, after });
+const failed = (status: 'crashed' | 'hung' | 'failed' | 'skipped', reason = 'not run: kernel BUG at mm/gup.c:1210!') =>
+  cellFromRow(notOk('linux-git', 'baseline', 'async-pf', status, reason), at);
+const change = (before: CellChange['before'], after: CellChange['after'], fn = GUP): CellChange => ({
+  kernel: 'linux-git',
+  variant: 'baseline',
+  workload: 'async-pf',
+  function: fn,
+  before,
+  after,
+});
 
 describe('the predicate of a changed cell', () => {
   it('judges a figure against the midpoint, on the side the later run went', () => {
@@ -15,7 +23,10 @@ describe('the predicate of a changed cell', () => {
     expect(predicateFor(change(figure(2), figure(3)))).toEqual({ kind: 'figure', predicate: `${GUP}.per_page < 2.5` });
     // The two runs' own figures are judged good and bad by it.
     const p = parsePredicate(`${GUP}.per_page > 2.5`);
-    const step = (perPage: number) => ({ status: 'ok' as const, figures: [{ workload: 'async-pf', function: GUP, status: 'ok' as const, per_page: perPage, fixed: 1 }] });
+    const step = (perPage: number) => ({
+      status: 'ok' as const,
+      figures: [{ workload: 'async-pf', function: GUP, status: 'ok' as const, per_page: perPage, fixed: 1 }],
+    });
     expect([judge(p, step(3), 'async-pf').verdict, judge(p, step(2), 'async-pf').verdict]).toEqual(['good', 'bad']);
   });
 
@@ -29,15 +40,19 @@ describe('the predicate of a changed cell', () => {
     expect(t).toBeLessThan(1.002);
   });
 
-  it('judges a cell that started crashing or hanging on the boot\'s status', () => {
+  it("judges a cell that started crashing or hanging on the boot's status", () => {
     expect(predicateFor(change(figure(2), failed('crashed')))).toEqual({ kind: 'status', predicate: 'status != crashed' });
     expect(predicateFor(change(figure(2), failed('hung')))).toEqual({ kind: 'status', predicate: 'status != hung' });
     expect(predicateFor(change(figure(2), failed('failed')), ['failed'])).toEqual({ kind: 'status', predicate: 'status == ok' });
   });
 
   it('does not bisect what no step can see, and says why', () => {
-    expect(predicateFor(change(figure(2), failed('failed', 'the workload said: page 3 has the wrong content')), ['ok', 'ok'])).toMatchObject({ note: expect.stringContaining('booted fine') });
-    expect(predicateFor(change(figure(2), failed('failed', 'build failed: patch does not apply')))).toMatchObject({ note: expect.stringContaining('did not build') });
+    expect(predicateFor(change(figure(2), failed('failed', 'the workload said: page 3 has the wrong content')), ['ok', 'ok'])).toMatchObject({
+      note: expect.stringContaining('booted fine'),
+    });
+    expect(predicateFor(change(figure(2), failed('failed', 'build failed: patch does not apply')))).toMatchObject({
+      note: expect.stringContaining('did not build'),
+    });
     expect(predicateFor(change(failed('crashed'), figure(2)))).toMatchObject({ note: expect.stringContaining('recovered') });
     expect(predicateFor(change(figure(2), missingCell(at, 'not measured')))).toMatchObject({ note: expect.stringContaining('not measured') });
     const mixed = cellFromRow({ ...ok('linux-git', 'baseline', 'async-pf', 2, 1), statusCounts: counts({ ok: 1, hung: 1 }) }, at);
@@ -52,15 +67,21 @@ describe('changes into bisections', () => {
       { change: { ...change(figure(1), figure(2), 'handle_userfault') }, kind: 'figure', predicate: 'handle_userfault.per_page < 1.5' },
       { change: { ...change(figure(2), figure(1)), workload: 'uffd-populate' }, kind: 'figure', predicate: `${GUP}.per_page > 1.5` },
     ]);
-    expect(groups.map((g) => [g.workload, g.changes.map((c) => c.function)])).toEqual([['async-pf', [GUP, 'handle_userfault']], ['uffd-populate', [GUP]]]);
+    expect(groups.map((g) => [g.workload, g.changes.map((c) => c.function)])).toEqual([
+      ['async-pf', [GUP, 'handle_userfault']],
+      ['uffd-populate', [GUP]],
+    ]);
     expect(groups[0]!.changes[0]).toEqual({ function: GUP, before: '3', after: '2', kind: 'figure', predicate: `${GUP}.per_page > 2.5` });
   });
 
-  it('lets a change share the commit found only if that commit\'s parent is good and the commit bad for it too', () => {
-    const step = (gup: number, huf: number) => ({ status: 'ok' as const, figures: [
-      { workload: 'async-pf', function: GUP, status: 'ok' as const, per_page: gup, fixed: 1 },
-      { workload: 'async-pf', function: 'handle_userfault', status: 'ok' as const, per_page: huf, fixed: 0 },
-    ] });
+  it("lets a change share the commit found only if that commit's parent is good and the commit bad for it too", () => {
+    const step = (gup: number, huf: number) => ({
+      status: 'ok' as const,
+      figures: [
+        { workload: 'async-pf', function: GUP, status: 'ok' as const, per_page: gup, fixed: 1 },
+        { workload: 'async-pf', function: 'handle_userfault', status: 'ok' as const, per_page: huf, fixed: 0 },
+      ],
+    });
     const huf = { function: 'handle_userfault', before: '1', after: '2', kind: 'figure' as const, predicate: 'handle_userfault.per_page < 1.5' };
     expect(sharesCulprit(huf, `${GUP}.per_page > 2.5`, step(3, 1), step(2, 2), 'async-pf')).toBe(true);
     // handle_userfault changed at another commit: it needs its own bisection.

@@ -2,11 +2,27 @@ import { describe, expect, it } from 'vitest';
 import { judge, parsePredicate } from '../../../src/bisect/predicate.js';
 import type { Figure } from '../../../src/measure/figures.js';
 
-const figure = (perPage: number | null, status: Figure['status'] = 'ok'): Figure => ({ workload: 'async-pf', function: '__get_user_pages', status, per_page: perPage, fixed: perPage === null ? null : 3, residual: 0, collectors: {}, flags: [], samples: 2 });
+const figure = (perPage: number | null, status: Figure['status'] = 'ok'): Figure => ({
+  workload: 'async-pf',
+  function: '__get_user_pages',
+  status,
+  per_page: perPage,
+  fixed: perPage === null ? null : 3,
+  residual: 0,
+  collectors: {},
+  flags: [],
+  samples: 2,
+});
 
 describe('bisect predicates', () => {
   it('reads comparisons on figures and on the status', () => {
-    expect(parsePredicate('__get_user_pages.per_page <= 2')).toMatchObject({ kind: 'figure', target: '__get_user_pages', field: 'per_page', op: '<=', value: 2 });
+    expect(parsePredicate('__get_user_pages.per_page <= 2')).toMatchObject({
+      kind: 'figure',
+      target: '__get_user_pages',
+      field: 'per_page',
+      op: '<=',
+      value: 2,
+    });
     expect(parsePredicate('kvm/kvm_async_pf_ready.per_page==1')).toMatchObject({ target: 'kvm/kvm_async_pf_ready', op: '==', value: 1 });
     expect(parsePredicate('status != crashed')).toMatchObject({ kind: 'status', op: '!=', status: 'crashed' });
     expect(() => parsePredicate('gup <= 2')).toThrow(/cannot read "gup <= 2"/);

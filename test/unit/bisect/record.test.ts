@@ -31,18 +31,35 @@ function workspace(): { env: BisectEnv; root: string; series: string } {
   temps.push(root);
   mkdirSync(join(root, 'kernels/fragments'), { recursive: true });
   writeFileSync(join(root, 'kernels/fragments/base.config'), 'CONFIG_A=y\n');
-  writeFileSync(join(root, 'kernels/k.json'), JSON.stringify({ name: 'k', series: '6.1', source: { type: 'git', path: join(root, 'no-such-tree'), ref: 'HEAD' }, fragments: ['base'] }));
+  writeFileSync(
+    join(root, 'kernels/k.json'),
+    JSON.stringify({ name: 'k', series: '6.1', source: { type: 'git', path: join(root, 'no-such-tree'), ref: 'HEAD' }, fragments: ['base'] }),
+  );
   const series = join(root, 'series/6.1');
   mkdirSync(series, { recursive: true });
   const patch = join(repo, 'patches/early-break/6.1/0001-mm-gup-break-early-on-VM_FAULT_RETRY-for-prefaults.patch');
   for (const name of ['0001-a.patch', '0002-b.patch', '0003-c.patch']) copyFileSync(patch, join(series, name));
   const layout = cacheLayout(join(root, 'cache'));
-  const env: BisectEnv = { root, layout, store: new ArtifactStore(layout.store, layout.locks), logger: silentLogger(), signal: new AbortController().signal, resultsDir: join(root, 'results') };
+  const env: BisectEnv = {
+    root,
+    layout,
+    store: new ArtifactStore(layout.store, layout.locks),
+    logger: silentLogger(),
+    signal: new AbortController().signal,
+    resultsDir: join(root, 'results'),
+  };
   return { env, root, series };
 }
 
 function request(series: string, extra: Partial<BisectRequest> = {}): BisectRequest {
-  return { source: { mode: 'series', dir: series }, kernel: 'k', plan: { runs: [{ workload: 'async-pf', args: [], sizes: [64, 128] }], repetitions: 1, collectors: ['ftrace', 'kprobe'], functions: ['__get_user_pages'] }, predicate: '__get_user_pages.per_page <= 2', accel: 'tcg', ...extra };
+  return {
+    source: { mode: 'series', dir: series },
+    kernel: 'k',
+    plan: { runs: [{ workload: 'async-pf', args: [], sizes: [64, 128] }], repetitions: 1, collectors: ['ftrace', 'kprobe'], functions: ['__get_user_pages'] },
+    predicate: '__get_user_pages.per_page <= 2',
+    accel: 'tcg',
+    ...extra,
+  };
 }
 
 async function realRecord(): Promise<{ env: BisectEnv; series: string; record: BisectRecord; file: string; text: string }> {
@@ -67,13 +84,24 @@ describe('bisect records: the checked reader', () => {
     const { env, record, file, text } = await realRecord();
     const keys = keysOf(JSON.parse(text));
     const rand = prng(0x62697365);
-    const cases = [...prefixes(text), 'null', ...Array.from({ length: 300 }, (_, i) => randomBytes(rand, 1 + (i % 50)).toString('latin1')), ...Array.from({ length: 300 }, () => JSON.stringify(randomJson(rand, keys)))];
+    const cases = [
+      ...prefixes(text),
+      'null',
+      ...Array.from({ length: 300 }, (_, i) => randomBytes(rand, 1 + (i % 50)).toString('latin1')),
+      ...Array.from({ length: 300 }, () => JSON.stringify(randomJson(rand, keys))),
+    ];
     for (const damaged of cases) {
       writeCase(file, damaged, 'latin1');
-      expectInputError(() => loadBisectRequest(env.resultsDir, record.id), `${record.id}/bisect.json`, `bisect record ${JSON.stringify(damaged.slice(0, 120))}`);
+      expectInputError(
+        () => loadBisectRequest(env.resultsDir, record.id),
+        `${record.id}/bisect.json`,
+        `bisect record ${JSON.stringify(damaged.slice(0, 120))}`,
+      );
     }
     writeCase(file, text.slice(0, 300));
-    expect(() => loadBisectRequest(env.resultsDir, record.id)).toThrow(/bisect\.json: truncated or not JSON \(.+\); the bisection record is damaged and cannot be resumed/);
+    expect(() => loadBisectRequest(env.resultsDir, record.id)).toThrow(
+      /bisect\.json: truncated or not JSON \(.+\); the bisection record is damaged and cannot be resumed/,
+    );
   });
 
   it('a mutated record is refused naming the file, or read and resumed without an exception other than an InputError', { timeout: 60_000 }, async () => {
@@ -115,7 +143,14 @@ describe('bisect records: the checked reader', () => {
       ['steps.9', { ...valid, steps: { ...valid.steps, 9: { verdict: 'good', reason: 'x', seconds: 1 } } }],
       ['request.kernel', { ...valid, request: { ...valid.request, kernel: '../x' } }],
       ['request.predicate', { ...valid, request: { ...valid.request, predicate: 'rm -rf /' } }],
-      ['revisions.0.id', { ...valid, request: { ...valid.request, source: { mode: 'git', repo: '/tmp/linux', good: 'v6.1', bad: 'HEAD' } }, revisions: valid.revisions.map((r) => ({ ...r, id: `HEAD~${r.index}` })) }],
+      [
+        'revisions.0.id',
+        {
+          ...valid,
+          request: { ...valid.request, source: { mode: 'git', repo: '/tmp/linux', good: 'v6.1', bad: 'HEAD' } },
+          revisions: valid.revisions.map((r) => ({ ...r, id: `HEAD~${r.index}` })),
+        },
+      ],
     ];
     for (const [field, record] of crafted) {
       writeCase(file, JSON.stringify(record));

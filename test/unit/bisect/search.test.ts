@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { bisect, nextStep, type Verdict } from '../../../src/bisect/search.js';
 
 /** A fake history: revision i is bad from `firstBad` on; some revisions cannot be tested. */
-function history(count: number, firstBad: number, skipped: number[] = []): { revisions: string[]; test: (r: string, i: number) => Promise<Verdict>; tested: number[] } {
+function history(
+  count: number,
+  firstBad: number,
+  skipped: number[] = [],
+): { revisions: string[]; test: (r: string, i: number) => Promise<Verdict>; tested: number[] } {
   const tested: number[] = [];
   return {
     revisions: Array.from({ length: count }, (_, i) => `r${i}`),
@@ -41,19 +45,36 @@ describe('bisect search', () => {
 
   it('refuses ends that cannot be tested or test the wrong way', () => {
     expect(nextStep(5, new Map([[0, 'skip']]))).toMatchObject({ kind: 'error', message: expect.stringContaining('good end (revision 0) cannot be tested') });
-    expect(nextStep(5, new Map<number, Verdict>([[0, 'good'], [4, 'skip']]))).toMatchObject({ kind: 'error', message: expect.stringContaining('bad end') });
+    expect(
+      nextStep(
+        5,
+        new Map<number, Verdict>([
+          [0, 'good'],
+          [4, 'skip'],
+        ]),
+      ),
+    ).toMatchObject({ kind: 'error', message: expect.stringContaining('bad end') });
     expect(nextStep(5, new Map([[0, 'bad']]))).toMatchObject({ kind: 'error', message: expect.stringContaining('tested bad') });
     expect(nextStep(1, new Map())).toMatchObject({ kind: 'error' });
   });
 
   it('names inconsistent answers (good after bad)', () => {
-    const verdicts = new Map<number, Verdict>([[0, 'good'], [9, 'bad'], [4, 'bad'], [6, 'good']]);
+    const verdicts = new Map<number, Verdict>([
+      [0, 'good'],
+      [9, 'bad'],
+      [4, 'bad'],
+      [6, 'good'],
+    ]);
     expect(nextStep(10, verdicts)).toEqual({ kind: 'error', message: expect.stringContaining('revision 6 tested good after revision 4 tested bad') });
   });
 
   it('resumes from known verdicts without retesting them', async () => {
     const h = history(32, 20);
-    const known = new Map<number, Verdict>([[0, 'good'], [31, 'bad'], [16, 'good']]);
+    const known = new Map<number, Verdict>([
+      [0, 'good'],
+      [31, 'bad'],
+      [16, 'good'],
+    ]);
     const result = await bisect(h.revisions, h.test, known);
     expect(result.step).toEqual({ kind: 'found', index: 20 });
     expect(h.tested).not.toContain(0);

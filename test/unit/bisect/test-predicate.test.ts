@@ -7,15 +7,30 @@ const totals = (results: TestResult[]) => {
   for (const r of results) t[r.status]++;
   return t;
 };
-const run = (results: TestResult[], status: 'ok' | 'failed' | 'skipped' = results.some((r) => r.status === 'fail') ? 'failed' : 'ok') =>
-  ({ workload: 'mm:madv_populate', args: [], status, tests: { results, totals: totals(results), problems: [] } });
+const run = (results: TestResult[], status: 'ok' | 'failed' | 'skipped' = results.some((r) => r.status === 'fail') ? 'failed' : 'ok') => ({
+  workload: 'mm:madv_populate',
+  args: [],
+  status,
+  tests: { results, totals: totals(results), problems: [] },
+});
 
-const passing = run([{ number: 1, name: 'MADV_POPULATE_READ', status: 'pass' }, { number: 2, name: 'MADV_POPULATE_WRITE', status: 'pass' }]);
-const broken = run([{ number: 1, name: 'MADV_POPULATE_READ', status: 'pass' }, { number: 2, name: 'MADV_POPULATE_WRITE', status: 'fail', reason: 'EFAULT' }]);
+const passing = run([
+  { number: 1, name: 'MADV_POPULATE_READ', status: 'pass' },
+  { number: 2, name: 'MADV_POPULATE_WRITE', status: 'pass' },
+]);
+const broken = run([
+  { number: 1, name: 'MADV_POPULATE_READ', status: 'pass' },
+  { number: 2, name: 'MADV_POPULATE_WRITE', status: 'fail', reason: 'EFAULT' },
+]);
 
 describe('bisect predicates over test results', () => {
-  it('reads a test\'s verdict and a count of results', () => {
-    expect(parsePredicate('test "MADV_POPULATE_WRITE with PROT_WRITE" == pass')).toMatchObject({ kind: 'test', test: 'MADV_POPULATE_WRITE with PROT_WRITE', op: '==', verdict: 'pass' });
+  it("reads a test's verdict and a count of results", () => {
+    expect(parsePredicate('test "MADV_POPULATE_WRITE with PROT_WRITE" == pass')).toMatchObject({
+      kind: 'test',
+      test: 'MADV_POPULATE_WRITE with PROT_WRITE',
+      op: '==',
+      verdict: 'pass',
+    });
     expect(parsePredicate('test kvm:demand_paging_test != fail')).toMatchObject({ kind: 'test', test: 'kvm:demand_paging_test', op: '!=', verdict: 'fail' });
     expect(parsePredicate('tests.fail == 0')).toMatchObject({ kind: 'tests', status: 'fail', op: '==', value: 0 });
     expect(() => parsePredicate('tests.broken == 0')).toThrow(/cannot read/);
@@ -26,7 +41,10 @@ describe('bisect predicates over test results', () => {
     const p = parsePredicate('test MADV_POPULATE_WRITE == pass');
     expect(judge(p, { status: 'ok', samples: [passing] }, 'mm:madv_populate')).toEqual({ verdict: 'good', reason: 'test "MADV_POPULATE_WRITE": pass' });
     expect(judge(p, { status: 'ok', samples: [broken] }, 'mm:madv_populate')).toEqual({ verdict: 'bad', reason: 'test "MADV_POPULATE_WRITE": fail (EFAULT)' });
-    expect(judge(p, { status: 'crashed', samples: [{ workload: 'mm:madv_populate', args: [], status: 'crashed' }] }, 'mm:madv_populate')).toEqual({ verdict: 'bad', reason: 'test "MADV_POPULATE_WRITE": missing (the boot crashed)' });
+    expect(judge(p, { status: 'crashed', samples: [{ workload: 'mm:madv_populate', args: [], status: 'crashed' }] }, 'mm:madv_populate')).toEqual({
+      verdict: 'bad',
+      reason: 'test "MADV_POPULATE_WRITE": missing (the boot crashed)',
+    });
     expect(judge(p, { status: 'ok', samples: [run([{ number: 1, name: 'other', status: 'pass' }])] }, 'mm:madv_populate').verdict).toBe('skip');
     expect(judge(p, { buildError: 'kselftest mm:madv_populate does not build' }, 'mm:madv_populate').verdict).toBe('skip');
   });

@@ -11,14 +11,30 @@ import { InputError } from '../../../src/core/errors.js';
 
 // The real project: kernels/, patches/, images/workloads/ of this repository.
 const catalog = loadCatalog('.');
-const boot: BootFlags = { kernel: '6.12', variant: 'baseline', workload: 'uffd-populate', pages: '64,128', reps: '1', collect: 'ftrace,kprobe', functions: '__get_user_pages,handle_userfault', accel: 'auto', memory: '1024', watchdog: '60' };
+const boot: BootFlags = {
+  kernel: '6.12',
+  variant: 'baseline',
+  workload: 'uffd-populate',
+  pages: '64,128',
+  reps: '1',
+  collect: 'ftrace,kprobe',
+  functions: '__get_user_pages,handle_userfault',
+  accel: 'auto',
+  memory: '1024',
+  watchdog: '60',
+};
 const explain: ExplainFlags = { kernel: '6.12', variant: 'baseline', workload: 'async-pf', pages: '64,128', reps: '1', depth: '3', accel: 'auto' };
 
 describe('kexp boot: every flag checked before anything is built', () => {
   it('turns the defaults into a boot request', () => {
     const c = checkBootOptions(boot, catalog);
     expect(c).toMatchObject({ kernel: '6.12', variant: 'baseline', accel: 'auto', memoryMiB: 1024, watchdogSeconds: 60 });
-    expect(c.plan).toEqual({ runs: [{ workload: 'uffd-populate', args: [], sizes: [64, 128] }], repetitions: 1, collectors: ['ftrace', 'kprobe'], functions: ['__get_user_pages', 'handle_userfault'] });
+    expect(c.plan).toEqual({
+      runs: [{ workload: 'uffd-populate', args: [], sizes: [64, 128] }],
+      repetitions: 1,
+      collectors: ['ftrace', 'kprobe'],
+      functions: ['__get_user_pages', 'handle_userfault'],
+    });
   });
 
   it('refuses each bad flag, naming it', () => {
@@ -56,7 +72,13 @@ describe('kexp explain: the variants are all checked before the first is built',
 
 describe('kexp build', () => {
   it('expands kernels × variants, "all" included, and checks --jobs', () => {
-    expect(checkBuildOptions({ kernel: '6.1', variant: 'baseline,early-break', jobs: '2' }, catalog)).toEqual({ builds: [{ kernel: '6.1', variant: 'baseline' }, { kernel: '6.1', variant: 'early-break' }], jobs: 2 });
+    expect(checkBuildOptions({ kernel: '6.1', variant: 'baseline,early-break', jobs: '2' }, catalog)).toEqual({
+      builds: [
+        { kernel: '6.1', variant: 'baseline' },
+        { kernel: '6.1', variant: 'early-break' },
+      ],
+      jobs: 2,
+    });
     expect(checkBuildOptions({ kernel: 'all', variant: 'all' }, catalog).builds).toHaveLength(catalog.kernels.length * catalog.variants.length);
     expect(() => checkBuildOptions({ kernel: '6.1', variant: 'baseline', jobs: 'lots' }, catalog)).toThrow(/^--jobs: .*found "lots"/);
     expect(() => checkBuildOptions({ kernel: '6.1,nosuch', variant: 'baseline' }, catalog)).toThrow(/unknown kernel "nosuch"/);
@@ -73,7 +95,10 @@ describe('kexp run and nightly: the experiment, --only and the flags, before the
   const good = write('good.json', { name: 'good', kernels: ['6.12'], variants: ['baseline', 'continue'], workloads: [{ name: 'uffd-populate' }] });
 
   it('accepts a good experiment and filter', () => {
-    expect(checkRunOptions('.', good, { only: 'variant=continue', jobs: '3' })).toEqual({ jobs: 3, start: { file: good, only: { variant: ['continue'] }, root: '.' } });
+    expect(checkRunOptions('.', good, { only: 'variant=continue', jobs: '3' })).toEqual({
+      jobs: 3,
+      start: { file: good, only: { variant: ['continue'] }, root: '.' },
+    });
   });
 
   it('refuses a bad filter, a bad experiment, a bad executor, flags a resume would ignore', () => {
@@ -94,7 +119,9 @@ describe('kexp run and nightly: the experiment, --only and the flags, before the
     };
     expect(folder()).toBeInstanceOf(InputError);
     expect((folder() as InputError).message).toContain(dir);
-    expect(() => checkRunOptions('.', 'experiments/default.json', { resume: 'some-run' })).toThrow(/--resume some-run: a resumed run keeps the experiment it recorded/);
+    expect(() => checkRunOptions('.', 'experiments/default.json', { resume: 'some-run' })).toThrow(
+      /--resume some-run: a resumed run keeps the experiment it recorded/,
+    );
     expect(() => checkRunOptions('.', undefined, { resume: 'some-run', only: 'kernel=6.1' })).toThrow(/keeps the --only filter/);
   });
 });

@@ -36,12 +36,30 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-interface Outcome { exitCode: number | undefined; stdout: string; stderr: string; ms: number; timedOut: boolean }
+interface Outcome {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+  ms: number;
+  timedOut: boolean;
+}
 
 async function kexp(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
   const started = Date.now();
-  const result = await execa('node', [cli, ...args], { reject: false, timeout: 20_000, killSignal: 'SIGKILL', env: { KEXP_CACHE: cache, ...env }, stdin: 'ignore' });
-  return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr), ms: Date.now() - started, timedOut: Boolean(result.timedOut) };
+  const result = await execa('node', [cli, ...args], {
+    reject: false,
+    timeout: 20_000,
+    killSignal: 'SIGKILL',
+    env: { KEXP_CACHE: cache, ...env },
+    stdin: 'ignore',
+  });
+  return {
+    exitCode: result.exitCode,
+    stdout: String(result.stdout),
+    stderr: String(result.stderr),
+    ms: Date.now() - started,
+    timedOut: Boolean(result.timedOut),
+  };
 }
 
 /** No stack trace: no "    at fn (file:line)" lines and no "internal error". */
@@ -55,17 +73,49 @@ const experimentText = readFileSync(join(repo, 'experiments/default.json'), 'utf
 function writeRun(resultsDir: string, id: string): RunStore {
   const cells = ['6.12_baseline_r0', '6.12_early-break_r0'];
   const manifest: RunManifest = {
-    schema: 'kexp/run@1', id, experiment: 'default', experimentFile: 'experiments/default.json', state: 'running', startedAt: '2026-12-01T10:00:00.000Z', updatedAt: '',
-    kexp: { version: '0.1.0', commit: null }, host: { hostname: 'h', kernel: '6.1.0', cpus: 2, memoryMiB: 24000 }, qemu: null, artifacts: { kernels: {} },
-    cells: Object.fromEntries(cells.map((c) => [c, { kernel: '6.12', variant: c.includes('early') ? 'early-break' : 'baseline', rep: 0, state: 'pending' as const }])),
+    schema: 'kexp/run@1',
+    id,
+    experiment: 'default',
+    experimentFile: 'experiments/default.json',
+    state: 'running',
+    startedAt: '2026-12-01T10:00:00.000Z',
+    updatedAt: '',
+    kexp: { version: '0.1.0', commit: null },
+    host: { hostname: 'h', kernel: '6.1.0', cpus: 2, memoryMiB: 24000 },
+    qemu: null,
+    artifacts: { kernels: {} },
+    cells: Object.fromEntries(
+      cells.map((c) => [c, { kernel: '6.12', variant: c.includes('early') ? 'early-break' : 'baseline', rep: 0, state: 'pending' as const }]),
+    ),
     plannedCells: cells,
   };
   const store = RunStore.create(resultsDir, id, experimentText, manifest);
   for (const id of cells) {
     // The counts of test/fixtures/console/ok-6.12.results.jsonl.
     const record: CellRecord = {
-      schema: 'kexp/cell@1', id, kernel: '6.12', variant: manifest.cells[id]!.variant, rep: 0, status: 'ok', accel: 'tcg', kernelKey: null, imageKey: null, seconds: 1, worker: 'local', traceable: null, warnings: [], agentErrors: [],
-      samples: [64, 128].map((pages) => ({ workload: 'uffd-populate', args: [], pages, rep: 0, status: 'ok' as const, counts: { ftrace: { __get_user_pages: 2 * pages + 3 } }, result: { ok: true } })),
+      schema: 'kexp/cell@1',
+      id,
+      kernel: '6.12',
+      variant: manifest.cells[id]!.variant,
+      rep: 0,
+      status: 'ok',
+      accel: 'tcg',
+      kernelKey: null,
+      imageKey: null,
+      seconds: 1,
+      worker: 'local',
+      traceable: null,
+      warnings: [],
+      agentErrors: [],
+      samples: [64, 128].map((pages) => ({
+        workload: 'uffd-populate',
+        args: [],
+        pages,
+        rep: 0,
+        status: 'ok' as const,
+        counts: { ftrace: { __get_user_pages: 2 * pages + 3 } },
+        result: { ok: true },
+      })),
     };
     store.recordCell(record);
   }
@@ -119,7 +169,9 @@ describe('kexp on damaged run records', () => {
     expect(outcome.exitCode).toBe(2);
     expect(outcome.stdout).toMatch(/uffd-populate/);
     expect(outcome.stdout).toContain('cell 6.12_early-break_r0 is left out');
-    expect(outcome.stderr).toMatch(/a cell record is damaged; the report shows the other cells:\n\s+.*cells\/6\.12_early-break_r0\/cell\.json: not a valid cell record/);
+    expect(outcome.stderr).toMatch(
+      /a cell record is damaged; the report shows the other cells:\n\s+.*cells\/6\.12_early-break_r0\/cell\.json: not a valid cell record/,
+    );
     expectNoStack(outcome);
   });
 

@@ -17,13 +17,27 @@ const KEY = 'a'.repeat(64);
 
 describe('kexp build --json', () => {
   const artifact: KernelArtifact = {
-    kernel: '6.1', variant: 'early-break', series: '6.1', key: KEY, bzImage: `/cache/store/kernels/${KEY}/bzImage`, dir: `/cache/store/kernels/${KEY}`, cached: false, seconds: 312.34567,
+    kernel: '6.1',
+    variant: 'early-break',
+    series: '6.1',
+    key: KEY,
+    bzImage: `/cache/store/kernels/${KEY}/bzImage`,
+    dir: `/cache/store/kernels/${KEY}`,
+    cached: false,
+    seconds: 312.34567,
     record: {} as BuildRecord,
   };
 
   it('prints what its schema describes, and nothing else', () => {
     const json = buildJson(artifact);
-    expect(buildJsonSchema.parse(json)).toEqual({ kernel: '6.1', variant: 'early-break', key: KEY, bzImage: artifact.bzImage, cached: false, seconds: 312.346 });
+    expect(buildJsonSchema.parse(json)).toEqual({
+      kernel: '6.1',
+      variant: 'early-break',
+      key: KEY,
+      bzImage: artifact.bzImage,
+      cached: false,
+      seconds: 312.346,
+    });
   });
 
   it('is a schema that rejects what a reader could not rely on', () => {
@@ -37,8 +51,21 @@ describe('kexp build --json', () => {
 
 describe('kexp image --json', () => {
   it('prints what its schema describes', () => {
-    const json = imageJson({ key: KEY, initramfs: `/cache/store/images/${KEY}/initramfs.cpio.gz`, dir: `/cache/store/images/${KEY}`, cached: true, workloads: ['async-pf', 'uffd-populate'], seconds: 0.012 });
-    expect(imageJsonSchema.parse(json)).toEqual({ key: KEY, initramfs: `/cache/store/images/${KEY}/initramfs.cpio.gz`, cached: true, workloads: ['async-pf', 'uffd-populate'], seconds: 0.012 });
+    const json = imageJson({
+      key: KEY,
+      initramfs: `/cache/store/images/${KEY}/initramfs.cpio.gz`,
+      dir: `/cache/store/images/${KEY}`,
+      cached: true,
+      workloads: ['async-pf', 'uffd-populate'],
+      seconds: 0.012,
+    });
+    expect(imageJsonSchema.parse(json)).toEqual({
+      key: KEY,
+      initramfs: `/cache/store/images/${KEY}/initramfs.cpio.gz`,
+      cached: true,
+      workloads: ['async-pf', 'uffd-populate'],
+      seconds: 0.012,
+    });
   });
 });
 
@@ -51,7 +78,14 @@ describe('kexp doctor --json', () => {
     expect(json.missing).toEqual(missing);
     expect(json.checks).toHaveLength(results.length);
     expect(json.checks[0]).toEqual({ name: results[0]!.check.name, ok: false, detail: 'not found', package: results[0]!.check.debianPackage });
-    expect(doctorJsonSchema.parse(doctorJson(results.map((r) => ({ ...r, ok: true })), [])).ok).toBe(true);
+    expect(
+      doctorJsonSchema.parse(
+        doctorJson(
+          results.map((r) => ({ ...r, ok: true })),
+          [],
+        ),
+      ).ok,
+    ).toBe(true);
   });
 });
 
@@ -78,7 +112,7 @@ describe('kexp boot --json: samples and figures from real result channels', () =
     });
   }
 
-  it('describes a kselftest\'s samples (program, tests, unit, size) and its per-run figure', () => {
+  it("describes a kselftest's samples (program, tests, unit, size) and its per-run figure", () => {
     const run = kselftestRun({ target: 'mm', test: 'madv_populate', args: [] }, [64, 128]);
     const resolved = { ...run, command: { ...run.command!, program: '/kselftest/vm/madv_populate', dir: '/kselftest/vm' } };
     const plan: GuestPlan = { collectors: ['ftrace', 'kprobe'], functions, repetitions: 1, runs: [resolved] };
@@ -91,7 +125,10 @@ describe('kexp boot --json: samples and figures from real result channels', () =
   });
 
   it('describes the samples a crash left unreported, and their figures', () => {
-    const samples = [missingSample('uffd-populate', [], 64, 0, 'crashed', 'Kernel panic - not syncing: x'), missingSample('uffd-populate', [], 128, 0, 'crashed', 'Kernel panic - not syncing: x')];
+    const samples = [
+      missingSample('uffd-populate', [], 64, 0, 'crashed', 'Kernel panic - not syncing: x'),
+      missingSample('uffd-populate', [], 128, 0, 'crashed', 'Kernel panic - not syncing: x'),
+    ];
     expect(sampleList.parse(samples)).toEqual(samples);
     expect(figureList.parse(computeFigures(samples, functions, undefined))[0]).toMatchObject({ status: 'crashed', per_page: null });
   });

@@ -9,7 +9,12 @@ describe('kexp nightly --notify', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kexp-notify-'));
     const out = join(dir, 'mail.txt');
     const warnings: string[] = [];
-    const ok = await runNotify(`cat > '${out}'; echo "run=$KEXP_RUN" >> '${out}'`, 'Subject: kexp nightly x: 1 change\n\nbody\n', { KEXP_RUN: 'x-1' }, { warn: (w) => warnings.push(w) });
+    const ok = await runNotify(
+      `cat > '${out}'; echo "run=$KEXP_RUN" >> '${out}'`,
+      'Subject: kexp nightly x: 1 change\n\nbody\n',
+      { KEXP_RUN: 'x-1' },
+      { warn: (w) => warnings.push(w) },
+    );
     expect(ok).toBe(true);
     expect(readFileSync(out, 'utf8')).toBe('Subject: kexp nightly x: 1 change\n\nbody\nrun=x-1\n');
     expect(warnings).toEqual([]);

@@ -29,9 +29,15 @@ const catalog: Catalog = {
   kernelSeries: { '6.1': '6.1', '6.12': '6.12' },
   variantSeries: { baseline: [], continue: ['6.1', '6.12'], 'early-break': ['6.1', '6.12'], 'only-612': ['6.12'], 'a:b': [], 'a/b': [] },
   workloadOptions: {
-    'async-pf': [{ flag: '--pages', value: 'N' }, { flag: '--timeout', value: 'SECONDS' }],
+    'async-pf': [
+      { flag: '--pages', value: 'N' },
+      { flag: '--timeout', value: 'SECONDS' },
+    ],
     'uffd-populate': [{ flag: '--pages', value: 'N' }, { flag: '--write' }, { flag: '--timeout', value: 'SECONDS' }],
-    'uffd-remote': [{ flag: '--pages', value: 'N' }, { flag: '--timeout', value: 'SECONDS' }],
+    'uffd-remote': [
+      { flag: '--pages', value: 'N' },
+      { flag: '--timeout', value: 'SECONDS' },
+    ],
     // a user's workload without a usage line: only the characters of its options are checked
     mine: undefined,
   },
@@ -96,12 +102,14 @@ describe('--pages', () => {
     expect(parsePages('64, 128,64', { memoryMiB: 1024 })).toEqual([64, 128]);
   });
 
-  it('caps a size at half the guest memory in 4 KiB pages, and at the workloads\' own limit', () => {
+  it("caps a size at half the guest memory in 4 KiB pages, and at the workloads' own limit", () => {
     expect(maxPagesFor(1024)).toBe((1024 * 1024 * 1024) / 4096 / 2);
     expect(maxPagesFor(65536)).toBe(1_048_576);
     expect(parsePages(String(maxPagesFor(1024)), { memoryMiB: 1024 })).toEqual([maxPagesFor(1024)]);
     const tooMany = rejection(() => parsePages('99999999', { memoryMiB: 1024, memoryFlag: '--memory' }));
-    expect(tooMany.message).toBe(`--pages: 99999999 pages do not fit the guest: expected at most ${maxPagesFor(1024)} (half of --memory 1024 MiB, in 4 KiB pages), found "99999999"`);
+    expect(tooMany.message).toBe(
+      `--pages: 99999999 pages do not fit the guest: expected at most ${maxPagesFor(1024)} (half of --memory 1024 MiB, in 4 KiB pages), found "99999999"`,
+    );
     expect(tooMany.hint).toContain('1048576');
     const raise = rejection(() => parsePages(`64,${maxPagesFor(1024) + 1}`, { memoryMiB: 1024, memoryFlag: '--memory' }));
     expect(raise.hint).toMatch(/raise --memory/);
@@ -111,9 +119,13 @@ describe('--pages', () => {
 
   it('refuses what is not a page count, and too few sizes where a fit needs two', () => {
     for (const bad of ['', 'abc', '64,abc', '0', '-64', '64.5', '1e3']) {
-      expect(rejection(() => parsePages(bad, { memoryMiB: 1024 })).message).toMatch(new RegExp(`^--pages: expected page counts from 1 to ${maxPagesFor(1024)}.*found "${bad.replace('.', '\\.')}"`));
+      expect(rejection(() => parsePages(bad, { memoryMiB: 1024 })).message).toMatch(
+        new RegExp(`^--pages: expected page counts from 1 to ${maxPagesFor(1024)}.*found "${bad.replace('.', '\\.')}"`),
+      );
     }
-    expect(rejection(() => parsePages('64,64', { memoryMiB: 1024, minSizes: 2 })).message).toMatch(/--pages: expected 2 different sizes or more.*found "64,64"/);
+    expect(rejection(() => parsePages('64,64', { memoryMiB: 1024, minSizes: 2 })).message).toMatch(
+      /--pages: expected 2 different sizes or more.*found "64,64"/,
+    );
   });
 });
 
@@ -129,10 +141,14 @@ describe('function and tracepoint names', () => {
       const e = rejection(() => parseFunctionNames('--function', bad));
       expect(e.message).toBe(`--function: "${bad}" is not a kernel function name (a C identifier such as __get_user_pages)`);
     }
-    expect(rejection(() => parseFunctionNames('--functions', '__get_user_pages,bad name')).message).toMatch(/--functions: "bad name" is not .* \(in "__get_user_pages,bad name"\)/);
+    expect(rejection(() => parseFunctionNames('--functions', '__get_user_pages,bad name')).message).toMatch(
+      /--functions: "bad name" is not .* \(in "__get_user_pages,bad name"\)/,
+    );
     expect(rejection(() => parseFunctionNames('--functions', 'kvm/kvm_async_pf_ready')).message).toMatch(/not a kernel function name/);
     expect(rejection(() => parseFunctionNames('--functions', ' , ')).message).toMatch(/--functions: expected/);
-    expect(rejection(() => parseEventNames('--events', 'kvm_async_pf_ready')).message).toMatch(/--events: "kvm_async_pf_ready" is not a tracepoint as group\/name/);
+    expect(rejection(() => parseEventNames('--events', 'kvm_async_pf_ready')).message).toMatch(
+      /--events: "kvm_async_pf_ready" is not a tracepoint as group\/name/,
+    );
   });
 });
 
@@ -149,9 +165,13 @@ describe('--workload', () => {
     const unknown = rejection(() => parseWorkloads('fio', catalog, [64]));
     expect(unknown.message).toBe('--workload: unknown workload "fio" in "fio"');
     expect(unknown.hint).toContain('uffd-populate (--write, --timeout SECONDS)');
-    expect(rejection(() => parseWorkloads('uffd-populate $(id)', catalog, [64])).message).toMatch(/^--workload: "uffd-populate \$\(id\)": "\$\(id\)" has characters/);
+    expect(rejection(() => parseWorkloads('uffd-populate $(id)', catalog, [64])).message).toMatch(
+      /^--workload: "uffd-populate \$\(id\)": "\$\(id\)" has characters/,
+    );
     expect(rejection(() => parseWorkloads('mine `id`', catalog, [64])).message).toMatch(/has characters/);
-    expect(rejection(() => parseWorkloads('uffd-remote --write', catalog, [64])).message).toMatch(/"--write" is not an option of uffd-remote; uffd-remote takes --timeout SECONDS/);
+    expect(rejection(() => parseWorkloads('uffd-remote --write', catalog, [64])).message).toMatch(
+      /"--write" is not an option of uffd-remote; uffd-remote takes --timeout SECONDS/,
+    );
     expect(rejection(() => parseWorkloads('async-pf --timeout', catalog, [64])).message).toMatch(/--timeout needs a value/);
     expect(rejection(() => parseWorkloads('async-pf --timeout soon', catalog, [64])).message).toMatch(/--timeout SECONDS: expected a whole number/);
     expect(rejection(() => parseWorkloads('uffd-populate --pages 5', catalog, [64])).message).toMatch(/--pages is kexp's to give/);
@@ -183,7 +203,7 @@ describe('--kernel and --variant', () => {
     expect(rejection(() => parseVariants('baseline,continue', catalog, ['6.12'], { single: true })).message).toMatch(/unknown variant "baseline,continue"/);
   });
 
-  it('refuses a variant without patches for the kernel\'s series', () => {
+  it("refuses a variant without patches for the kernel's series", () => {
     const e = rejection(() => parseVariants('only-612', catalog, ['6.1']));
     expect(e.message).toMatch(/variant "only-612" has patches for 6\.12 only, none for kernel 6\.1/);
     expect(e.hint).toContain('patches/only-612/6.1/');
@@ -200,10 +220,17 @@ describe('--kernel and --variant', () => {
 
 describe('the guest plan', () => {
   it('must fit the kernel command line', () => {
-    const plan = { runs: [{ workload: 'uffd-populate', args: [], sizes: [64, 128] }], repetitions: 1, collectors: ['ftrace' as const], functions: ['__get_user_pages'] };
+    const plan = {
+      runs: [{ workload: 'uffd-populate', args: [], sizes: [64, 128] }],
+      repetitions: 1,
+      collectors: ['ftrace' as const],
+      functions: ['__get_user_pages'],
+    };
     expect(() => checkPlanFits(plan, 'kexp boot')).not.toThrow();
     const long = { ...plan, repetitions: 100, runs: [{ workload: 'uffd-populate', args: [], sizes: Array.from({ length: 40 }, (_, i) => i + 1) }] };
-    expect(rejection(() => checkPlanFits(long, 'kexp boot')).message).toMatch(/^kexp boot: the guest plan is too long for the kernel command line \(\d+ of 2048 bytes\)/);
+    expect(rejection(() => checkPlanFits(long, 'kexp boot')).message).toMatch(
+      /^kexp boot: the guest plan is too long for the kernel command line \(\d+ of 2048 bytes\)/,
+    );
   });
 });
 

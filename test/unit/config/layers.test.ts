@@ -47,12 +47,18 @@ function inputError(fn: () => unknown): InputError {
   return expect.unreachable('no InputError') as never;
 }
 
-const packagedKernels = readdirSync(join(pkg, 'kernels')).filter((f) => f.endsWith('.json')).map((f) => basename(f, '.json')).sort();
+const packagedKernels = readdirSync(join(pkg, 'kernels'))
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => basename(f, '.json'))
+  .sort();
 const packagedVariants = readdirSync(join(pkg, 'patches')).filter((f) => statSync(join(pkg, 'patches', f)).isDirectory());
-const packagedWorkloads = readdirSync(join(pkg, 'images/workloads')).filter((f) => f.endsWith('.c')).map((f) => f.slice(0, -2)).sort();
+const packagedWorkloads = readdirSync(join(pkg, 'images/workloads'))
+  .filter((f) => f.endsWith('.c'))
+  .map((f) => f.slice(0, -2))
+  .sort();
 
 describe('rootLayers', () => {
-  it('puts a root over kexp\'s own folder, and kexp\'s own folder alone is one layer', () => {
+  it("puts a root over kexp's own folder, and kexp's own folder alone is one layer", () => {
     const root = folder();
     expect(rootLayers(root)).toEqual([root, pkg]);
     expect(rootLayers(pkg)).toEqual([pkg]);
@@ -67,7 +73,7 @@ describe('rootLayers', () => {
     expect(rootLayers(a)).toEqual([a, b, c, pkg]);
   });
 
-  it('stops at a loop, each folder once, and does not repeat kexp\'s folder when a layer names it', () => {
+  it("stops at a loop, each folder once, and does not repeat kexp's folder when a layer names it", () => {
     const a = folder('a');
     const b = folder('b');
     layerOver(a, b);
@@ -115,7 +121,7 @@ describe('rootLayers', () => {
 });
 
 describe('isGeneratedLayer and projectFolder', () => {
-  it('tells a layer kexp wrote from a person\'s folder, and finds the folder a person chose', () => {
+  it("tells a layer kexp wrote from a person's folder, and finds the folder a person chose", () => {
     const user = folder('user');
     const gen = folder('gen');
     layerOver(gen, user, true);
@@ -140,7 +146,7 @@ describe('isGeneratedLayer and projectFolder', () => {
 });
 
 describe('findInRoot, foldersInRoot, listInRoot', () => {
-  it('finds the top layer\'s copy first, then the ones below', () => {
+  it("finds the top layer's copy first, then the ones below", () => {
     const top = folder('top');
     const mid = folder('mid');
     layerOver(top, mid);
@@ -166,7 +172,7 @@ describe('kernel recipes across layers', () => {
   const recipe = (name: string, extra: Record<string, unknown> = {}): string =>
     JSON.stringify({ name, series: '6.12', source: { type: 'debian-package', package: 'linux-source-6.12' }, fragments: fragmentsOf612, ...extra });
 
-  it('a user\'s kernels/6.12.json overrides the packaged one; a new kernels/mine.json adds one', () => {
+  it("a user's kernels/6.12.json overrides the packaged one; a new kernels/mine.json adds one", () => {
     const root = folder();
     write(join(root, 'kernels/6.12.json'), recipe('6.12', { description: 'mine' }));
     write(join(root, 'kernels/mine.json'), recipe('mine'));
@@ -178,7 +184,7 @@ describe('kernel recipes across layers', () => {
     expect(loadRecipe(root, other).file).toBe(join(pkg, 'kernels', `${other}.json`));
   });
 
-  it('looks fragments up in the layer first, then in kexp\'s own', () => {
+  it("looks fragments up in the layer first, then in kexp's own", () => {
     const root = folder();
     const [first, ...rest] = fragmentsOf612;
     write(join(root, 'kernels/fragments', `${first}.config`), 'CONFIG_MINE=y\n');
@@ -259,7 +265,7 @@ describe('configFileProblem', () => {
 });
 
 describe('variants across layers', () => {
-  it('adds a user\'s variant, overrides a packaged one by folder, and keeps baseline first', () => {
+  it("adds a user's variant, overrides a packaged one by folder, and keeps baseline first", () => {
     const root = folder();
     mkdirSync(join(root, 'patches/mine/6.12'), { recursive: true });
     write(join(root, 'patches/mine/6.12/0001-x.patch'), 'x');
@@ -284,7 +290,7 @@ describe('variants across layers', () => {
 });
 
 describe('workloads across layers', () => {
-  it('adds a user\'s workload, overrides a packaged one with its own manifest, and finds include folders', () => {
+  it("adds a user's workload, overrides a packaged one with its own manifest, and finds include folders", () => {
     const root = folder();
     write(join(root, 'images/workloads/mine.c'), 'int main(void) { return 0; }\n');
     expect(listWorkloadNames(root)).toEqual([...new Set([...packagedWorkloads, 'mine'])].sort());
@@ -308,7 +314,7 @@ describe('workloads across layers', () => {
 });
 
 describe('experiments across layers', () => {
-  it('a user\'s experiments/default.json overrides the packaged one; others are still found below', () => {
+  it("a user's experiments/default.json overrides the packaged one; others are still found below", () => {
     const root = folder();
     expect(resolveExperimentFile(root)).toBe(join(pkg, 'experiments/default.json'));
     const packaged = JSON.parse(readFileSync(join(pkg, 'experiments/default.json'), 'utf8')) as Record<string, unknown>;

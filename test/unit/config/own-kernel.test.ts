@@ -4,12 +4,11 @@
  * (Makefile VERSION/PATCHLEVEL, Kconfig, arch/x86/Kconfig, scripts/kconfig/): nothing is built,
  * the tests check what the layer holds and that kexp's own loaders read it back.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ownKernelLayer, wantsOwnKernel, type OwnKernelFlags } from '../../../src/config/own-kernel.js';
-import { isGeneratedLayer, LAYER_FILE, rootLayers } from '../../../src/config/layers.js';
+import { isGeneratedLayer, rootLayers } from '../../../src/config/layers.js';
 import { listKernelNames, loadRecipe, type RecipeFile } from '../../../src/config/recipe.js';
 import { listVariants, loadVariant } from '../../../src/config/variants.js';
 import { loadExperiment, resolveExperimentFile } from '../../../src/config/experiment.js';
@@ -78,7 +77,7 @@ describe('wantsOwnKernel', () => {
 });
 
 describe('--tree', () => {
-  it('writes a recipe named after the folder, of the Makefile\'s series, with kexp\'s fragments of that series', () => {
+  it("writes a recipe named after the folder, of the Makefile's series, with kexp's fragments of that series", () => {
     const { root, home } = setup();
     const tree = fakeTree('my-linux');
     const choice = ownKernelLayer(root, home, { tree });
@@ -169,7 +168,7 @@ describe('--config', () => {
 });
 
 describe('--config-add', () => {
-  it('turns CONFIG_X=y, X=y, CONFIG_X=n and a fragment file into fragments that go before kexp\'s', () => {
+  it("turns CONFIG_X=y, X=y, CONFIG_X=n and a fragment file into fragments that go before kexp's", () => {
     const { root, home } = setup();
     const fragment = write(join(folder('frag'), 'debug.config'), '# mine\nCONFIG_DEBUG_INFO=y\n# CONFIG_DEBUG_INFO_BTF is not set\n');
     const choice = ownKernelLayer(root, home, { kernels: ['6.12'], configAdd: ['CONFIG_DEBUG_VM=y', 'KASAN=y', 'CONFIG_SWAP=n', fragment] });
@@ -196,13 +195,20 @@ describe('--config-add', () => {
     expect(refused(root, home, { configAdd: ['CONFIG_X=y'] }).message).toContain('--kernel NAME or --tree DIR');
   });
 
-  it('keeps a --kernel recipe\'s own relative paths (source and config file) pointing where they did', () => {
+  it("keeps a --kernel recipe's own relative paths (source and config file) pointing where they did", () => {
     const { root, home } = setup();
     const tree = fakeTree('src-tree');
     write(join(root, 'configs/my.config'), 'CONFIG_64BIT=y\n');
-    write(join(root, 'kernels/mine.json'), JSON.stringify({
-      name: 'mine', series: '6.12', source: { type: 'tree', path: relative(join(root, 'kernels'), tree) }, fragments: packaged612.fragments, config: { file: '../configs/my.config' },
-    }));
+    write(
+      join(root, 'kernels/mine.json'),
+      JSON.stringify({
+        name: 'mine',
+        series: '6.12',
+        source: { type: 'tree', path: relative(join(root, 'kernels'), tree) },
+        fragments: packaged612.fragments,
+        config: { file: '../configs/my.config' },
+      }),
+    );
     expect(loadRecipe(root, 'mine').source).toMatchObject({ type: 'tree' });
     const choice = ownKernelLayer(root, home, { kernels: ['mine'], configAdd: ['CONFIG_DEBUG_VM=y'] });
     const recipe = loadRecipe(choice.root, 'mine');
@@ -212,7 +218,7 @@ describe('--config-add', () => {
 });
 
 describe('--patch', () => {
-  it('becomes a variant named after the file, with its patches under patches/<name>/<series>/ for each kernel\'s series', () => {
+  it("becomes a variant named after the file, with its patches under patches/<name>/<series>/ for each kernel's series", () => {
     const { root, home } = setup();
     const patch = write(join(folder('p'), 'fix.patch'), diff('new'));
     const choice = ownKernelLayer(root, home, { kernels: ['6.1', '6.12'], patches: [patch] });
@@ -229,7 +235,7 @@ describe('--patch', () => {
     expect(listVariants(choice.root)).toEqual(expect.arrayContaining(['baseline', 'early-break', 'fix']));
   });
 
-  it('on a tree, the patches go under the tree\'s series; NAME=PATH names the variant', () => {
+  it("on a tree, the patches go under the tree's series; NAME=PATH names the variant", () => {
     const { root, home } = setup();
     const patch = write(join(folder('p'), 'fix.patch'), diff('new'));
     const choice = ownKernelLayer(root, home, { tree: fakeTree('t', '6', '9'), patches: [`mine=${patch}`] });
@@ -264,7 +270,7 @@ describe('--patch', () => {
     expect(refused(root, home, { kernels: ['6.12'], patches: [join(dir, 'missing.patch')] }).message).toContain('missing.patch');
   });
 
-  it('a user root\'s own variant clashes too', () => {
+  it("a user root's own variant clashes too", () => {
     const { root, home } = setup();
     mkdirSync(join(root, 'patches/fix/6.12'), { recursive: true });
     const fix = write(join(folder('p'), 'fix.patch'), diff('new'));
@@ -291,7 +297,7 @@ describe('ExperimentOverride', () => {
     expect(loaded.workloads).toEqual(loadExperiment(pkg, join(pkg, 'experiments/default.json')).experiment.workloads);
   });
 
-  it('keeps the experiment\'s kernels and variants when the command line names none', () => {
+  it("keeps the experiment's kernels and variants when the command line names none", () => {
     const { root, home } = setup();
     const choice = ownKernelLayer(root, home, { kernels: [] }, { text, variants: [] });
     const loaded = loadExperiment(choice.root, choice.experiment!).experiment;
@@ -313,12 +319,15 @@ describe('an experiment kernel that names a tree', () => {
   it('becomes a recipe in a layer, named as given, and loading the experiment again reuses it', () => {
     const { root, home } = setup();
     const tree = fakeTree('src-linux');
-    const file = write(join(folder('exp'), 'mine.json'), JSON.stringify({
-      name: 'mine',
-      kernels: ['6.12', { tree: join('..', '..', tree.split('/').slice(-2).join('/')), name: 'mine', configAdd: ['CONFIG_DEBUG_VM=y'] }],
-      variants: ['baseline'],
-      workloads: [{ name: 'uffd-populate' }],
-    }));
+    const file = write(
+      join(folder('exp'), 'mine.json'),
+      JSON.stringify({
+        name: 'mine',
+        kernels: ['6.12', { tree: join('..', '..', tree.split('/').slice(-2).join('/')), name: 'mine', configAdd: ['CONFIG_DEBUG_VM=y'] }],
+        variants: ['baseline'],
+        workloads: [{ name: 'uffd-populate' }],
+      }),
+    );
     const loaded = loadExperiment(root, file, { layerHome: home });
     expect(loaded.experiment.kernels).toEqual(['6.12', 'mine']);
     expect(loaded.root).not.toBe(root);
@@ -333,7 +342,10 @@ describe('an experiment kernel that names a tree', () => {
 
   it('a tree that is not a kernel tree is named with the experiment file and the entry', () => {
     const { root, home } = setup();
-    const file = write(join(folder('exp'), 'bad.json'), JSON.stringify({ name: 'bad', kernels: [{ tree: '/proc' }], variants: ['baseline'], workloads: [{ name: 'uffd-populate' }] }));
+    const file = write(
+      join(folder('exp'), 'bad.json'),
+      JSON.stringify({ name: 'bad', kernels: [{ tree: '/proc' }], variants: ['baseline'], workloads: [{ name: 'uffd-populate' }] }),
+    );
     expect(() => loadExperiment(root, file, { layerHome: home })).toThrow(/bad\.json: kernels\.0: --tree \/proc: has no Makefile/);
     expect(entries(home)).toEqual([]);
   });

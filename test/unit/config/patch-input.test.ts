@@ -136,8 +136,16 @@ describe('format-patch output', () => {
     expect(mails).toHaveLength(3);
     const path = file('series.mbox', mbox);
     const patches = readPatchInput(path);
-    expect(patches.map((p) => p.name)).toEqual(readdirSync(folder).filter((n) => !n.startsWith('0000-')).sort());
-    expect(patches.map((p) => p.name)).toEqual(['0001-mm-gup-stop-early.patch', '0002-mm-gup-count-the-page-v2-as-done.patch', '0003-mm-explain-it-for-J-rg-s-test.patch']);
+    expect(patches.map((p) => p.name)).toEqual(
+      readdirSync(folder)
+        .filter((n) => !n.startsWith('0000-'))
+        .sort(),
+    );
+    expect(patches.map((p) => p.name)).toEqual([
+      '0001-mm-gup-stop-early.patch',
+      '0002-mm-gup-count-the-page-v2-as-done.patch',
+      '0003-mm-explain-it-for-J-rg-s-test.patch',
+    ]);
     expect(patches.map((p) => p.path)).toEqual([`${path}#1`, `${path}#2`, `${path}#3`]);
     // Each patch is its one mail, as written (the "From the mail" line did not split mail 1).
     expect(patches.map((p) => p.content)).toEqual(mails);
@@ -148,7 +156,11 @@ describe('format-patch output', () => {
   it('reads a format-patch -o folder in order and drops its cover letter', () => {
     expect(readdirSync(folder)).toContain('0000-cover-letter.patch');
     const patches = readPatchInput(folder);
-    expect(patches.map((p) => p.name)).toEqual(['0001-mm-gup-stop-early.patch', '0002-mm-gup-count-the-page-v2-as-done.patch', '0003-mm-explain-it-for-J-rg-s-test.patch']);
+    expect(patches.map((p) => p.name)).toEqual([
+      '0001-mm-gup-stop-early.patch',
+      '0002-mm-gup-count-the-page-v2-as-done.patch',
+      '0003-mm-explain-it-for-J-rg-s-test.patch',
+    ]);
     expect(patches.map((p) => p.path)).toEqual(patches.map((p) => join(folder, p.name)));
     expect(patches.map((p) => p.content)).toEqual(patches.map((p) => readFileSync(p.path, 'utf8')));
     expect(applyAll(patches)).toBe(tipTree());
@@ -176,7 +188,11 @@ describe('format-patch output', () => {
   it('puts a shuffled [PATCH n/3] mbox back in order', () => {
     const path = file('shuffled.mbox', [mails[2]!, mails[0]!, mails[1]!].join(''));
     const patches = readPatchInput(path);
-    expect(patches.map((p) => p.name)).toEqual(['0001-mm-gup-stop-early.patch', '0002-mm-gup-count-the-page-v2-as-done.patch', '0003-mm-explain-it-for-J-rg-s-test.patch']);
+    expect(patches.map((p) => p.name)).toEqual([
+      '0001-mm-gup-stop-early.patch',
+      '0002-mm-gup-count-the-page-v2-as-done.patch',
+      '0003-mm-explain-it-for-J-rg-s-test.patch',
+    ]);
     expect(patches.map((p) => p.path)).toEqual([`${path}#2`, `${path}#3`, `${path}#1`]);
     expect(applyAll(patches)).toBe(tipTree());
   });
@@ -185,7 +201,11 @@ describe('format-patch output', () => {
     const single = (mail: string): string => mail.replace(/^Subject: \[PATCH \d\/3\]/m, 'Subject: [PATCH]');
     const path = file('unnumbered.mbox', mails.map(single).join(''));
     const patches = readPatchInput(path);
-    expect(patches.map((p) => p.name)).toEqual(['0001-mm-gup-stop-early.patch', '0002-mm-gup-count-the-page-v2-as-done.patch', '0003-mm-explain-it-for-J-rg-s-test.patch']);
+    expect(patches.map((p) => p.name)).toEqual([
+      '0001-mm-gup-stop-early.patch',
+      '0002-mm-gup-count-the-page-v2-as-done.patch',
+      '0003-mm-explain-it-for-J-rg-s-test.patch',
+    ]);
     expect(applyAll(patches)).toBe(tipTree());
   });
 
@@ -275,7 +295,9 @@ describe('transfer encodings', () => {
   });
 
   it('takes the text/x-patch attachment of a multipart mail, with the message part before it', () => {
-    const attached = Buffer.from(git(repo, ['diff', base, `${tip}~2`])).toString('base64').replace(/.{76}/g, '$&\n');
+    const attached = Buffer.from(git(repo, ['diff', base, `${tip}~2`]))
+      .toString('base64')
+      .replace(/.{76}/g, '$&\n');
     const mail = [
       'From: Someone <s@kexp.invalid>',
       'Subject: [PATCH] mm/gup: stop early (attached)',
@@ -336,7 +358,15 @@ describe('refusals', () => {
   });
 
   it('a mail without a diff that is not a cover letter names the file, the mail and its Subject', () => {
-    const chatter = ['From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001', 'From: A <a@kexp.invalid>', 'Subject: [PATCH 2/3] mm/gup: the diff got lost', '', 'Only words here.', '', ''].join('\n');
+    const chatter = [
+      'From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001',
+      'From: A <a@kexp.invalid>',
+      'Subject: [PATCH 2/3] mm/gup: the diff got lost',
+      '',
+      'Only words here.',
+      '',
+      '',
+    ].join('\n');
     const path = file('lost.mbox', [mails[0]!, chatter, mails[2]!].join(''));
     const error = refusal(() => readPatchInput(path));
     expect(error.message).toBe(`${path}: mail 2 of 3 (Subject: [PATCH 2/3] mm/gup: the diff got lost) has no diff and is not a cover letter`);
@@ -349,7 +379,9 @@ describe('refusals', () => {
     expect(error.message).toBe(`${path}: no patch found (no 'diff --git' or '--- a/' '+++ b/' hunks)`);
     expect(error.hint).toMatch(/git format-patch/);
     const cover = join(folder, '0000-cover-letter.patch');
-    expect(refusal(() => readPatchInput(cover)).message).toBe(`${cover}: only a cover letter ("[PATCH 0/3] *** SUBJECT HERE ***"), no patch found (no 'diff --git' or '--- a/' '+++ b/' hunks)`);
+    expect(refusal(() => readPatchInput(cover)).message).toBe(
+      `${cover}: only a cover letter ("[PATCH 0/3] *** SUBJECT HERE ***"), no patch found (no 'diff --git' or '--- a/' '+++ b/' hunks)`,
+    );
     const quoted = file('reply.eml', 'From: R <r@kexp.invalid>\nSubject: Re: [PATCH] x\n\n> diff --git a/gup.c b/gup.c\n> -a\n');
     expect(refusal(() => readPatchInput(quoted)).hint).toMatch(/quoted/);
   });
@@ -360,7 +392,11 @@ describe('refusals', () => {
       ['blank.patch', '\n  \n\n', 'only blank lines, no patch in it'],
       ['nul.patch', Buffer.from('diff --git a/x b/x\0\n'), 'a binary file, not a patch (a NUL byte at offset 18)'],
       ['t.mbox.gz', execFileSync('gzip', ['-c'], { input: mbox }), 'a gzip-compressed file, not a patch'],
-      ['latin1.patch', Buffer.concat([Buffer.from(diffOnly()), Buffer.from([0x4a, 0xf6, 0x72, 0x67, 0x0a])]), `not UTF-8 text (invalid at byte ${Buffer.byteLength(diffOnly()) + 1})`],
+      [
+        'latin1.patch',
+        Buffer.concat([Buffer.from(diffOnly()), Buffer.from([0x4a, 0xf6, 0x72, 0x67, 0x0a])]),
+        `not UTF-8 text (invalid at byte ${Buffer.byteLength(diffOnly()) + 1})`,
+      ],
     ];
     for (const [name, content, message] of cases) {
       const path = file(name, content);
@@ -391,20 +427,25 @@ describe('refusals', () => {
     const dir = join(work, 'packed');
     mkdirSync(dir);
     writeFileSync(join(dir, '0001-all.patch'), mbox);
-    expect(refusal(() => readPatchInput(dir)).message).toBe(`${join(dir, '0001-all.patch')}: holds 3 patches (mails 1, 2, 3); a file in a patch folder holds one`);
+    expect(refusal(() => readPatchInput(dir)).message).toBe(
+      `${join(dir, '0001-all.patch')}: holds 3 patches (mails 1, 2, 3); a file in a patch folder holds one`,
+    );
   });
 
   it('encodings it cannot decode are refused, never passed on broken', () => {
     const { headers, body } = splitMail(mails[0]!);
-    const make = (name: string, encoding: string, text: string, charset = 'UTF-8'): string =>
-      file(name, `${encoded(headers, encoding, charset)}\n\n${text}`);
+    const make = (name: string, encoding: string, text: string, charset = 'UTF-8'): string => file(name, `${encoded(headers, encoding, charset)}\n\n${text}`);
     const where = (path: string): string => `${path} ("[PATCH 1/3] mm/gup: stop early")`;
     const brokenQp = make('broken-qp.patch', 'quoted-printable', `${body.split('\n').slice(0, 3).join('\n')}\nx =ZZ 1\n`);
-    expect(refusal(() => readPatchInput(brokenQp)).message).toBe(`${where(brokenQp)}: broken quoted-printable at body line 4: "=ZZ" is neither "=XX" nor a soft line break`);
+    expect(refusal(() => readPatchInput(brokenQp)).message).toBe(
+      `${where(brokenQp)}: broken quoted-printable at body line 4: "=ZZ" is neither "=XX" nor a soft line break`,
+    );
     const brokenB64 = make('broken-b64.patch', 'base64', 'ZGlmZiAt*LWdpdA==\n');
     expect(refusal(() => readPatchInput(brokenB64)).message).toBe(`${where(brokenB64)}: broken base64 body ("*" at character 9)`);
     const uu = make('uu.patch', 'x-uuencode', body);
-    expect(refusal(() => readPatchInput(uu)).message).toBe(`${where(uu)}: Content-Transfer-Encoding "x-uuencode" cannot be decoded (kexp reads quoted-printable and base64)`);
+    expect(refusal(() => readPatchInput(uu)).message).toBe(
+      `${where(uu)}: Content-Transfer-Encoding "x-uuencode" cannot be decoded (kexp reads quoted-printable and base64)`,
+    );
     const charset = make('charset.patch', 'base64', Buffer.from(body).toString('base64'), 'x-klingon');
     expect(refusal(() => readPatchInput(charset)).message).toBe(`${where(charset)}: unknown charset "x-klingon"; kexp cannot decode the body`);
     const notUtf8 = make('not-utf8.patch', 'quoted-printable', `${quotedPrintable(body)}J=F6rg\n`);
@@ -416,11 +457,45 @@ describe('refusals', () => {
 
   it('a multipart mail with two diff attachments, or none', () => {
     const part = (name: string): string[] => ['--b', `Content-Type: text/x-diff; name="${name}"`, '', git(repo, ['diff', base, `${tip}~2`])];
-    const two = file('two.eml', ['From: S <s@kexp.invalid>', 'Subject: [PATCH] two', 'Content-Type: multipart/mixed; boundary=b', '', ...part('a.diff'), ...part('b.diff'), '--b--', ''].join('\n'));
-    expect(refusal(() => readPatchInput(two)).message).toBe(`${two} ("[PATCH] two"): 2 attachments hold a diff (text/x-diff "a.diff", text/x-diff "b.diff"); kexp takes one patch per mail`);
-    const none = file('none.eml', ['From: S <s@kexp.invalid>', 'Subject: [PATCH] none', 'Content-Type: multipart/mixed; boundary=b', '', '--b', 'Content-Type: application/octet-stream; name="fix.patch"', 'Content-Transfer-Encoding: base64', '', 'AAAA', '--b--', ''].join('\n'));
-    expect(refusal(() => readPatchInput(none)).message).toBe(`${none}: no patch found (no 'diff --git' or '--- a/' '+++ b/' hunks); mail 1: a multipart mail with no diff in a text/plain, text/x-patch or text/x-diff part (parts: application/octet-stream "fix.patch")`);
-    const cut = file('cut.eml', ['From: S <s@kexp.invalid>', 'Subject: [PATCH] cut', 'Content-Type: multipart/mixed; boundary=b', '', ...part('a.diff')].join('\n'));
+    const two = file(
+      'two.eml',
+      [
+        'From: S <s@kexp.invalid>',
+        'Subject: [PATCH] two',
+        'Content-Type: multipart/mixed; boundary=b',
+        '',
+        ...part('a.diff'),
+        ...part('b.diff'),
+        '--b--',
+        '',
+      ].join('\n'),
+    );
+    expect(refusal(() => readPatchInput(two)).message).toBe(
+      `${two} ("[PATCH] two"): 2 attachments hold a diff (text/x-diff "a.diff", text/x-diff "b.diff"); kexp takes one patch per mail`,
+    );
+    const none = file(
+      'none.eml',
+      [
+        'From: S <s@kexp.invalid>',
+        'Subject: [PATCH] none',
+        'Content-Type: multipart/mixed; boundary=b',
+        '',
+        '--b',
+        'Content-Type: application/octet-stream; name="fix.patch"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        'AAAA',
+        '--b--',
+        '',
+      ].join('\n'),
+    );
+    expect(refusal(() => readPatchInput(none)).message).toBe(
+      `${none}: no patch found (no 'diff --git' or '--- a/' '+++ b/' hunks); mail 1: a multipart mail with no diff in a text/plain, text/x-patch or text/x-diff part (parts: application/octet-stream "fix.patch")`,
+    );
+    const cut = file(
+      'cut.eml',
+      ['From: S <s@kexp.invalid>', 'Subject: [PATCH] cut', 'Content-Type: multipart/mixed; boundary=b', '', ...part('a.diff')].join('\n'),
+    );
     expect(refusal(() => readPatchInput(cut)).message).toBe(`${cut} ("[PATCH] cut"): the multipart mail is cut short (no closing "--b--" line)`);
   });
 });

@@ -33,7 +33,11 @@ describe('kernel recipes: damaged files', () => {
 
   it('refuses every truncated prefix, random bytes and random JSON with an InputError naming the file', () => {
     const rand = prng(0x72656369);
-    const cases = [...prefixes(text), ...Array.from({ length: 300 }, (_, i) => randomBytes(rand, 1 + (i % 40)).toString('latin1')), ...Array.from({ length: 300 }, () => JSON.stringify(randomJson(rand, keys)))];
+    const cases = [
+      ...prefixes(text),
+      ...Array.from({ length: 300 }, (_, i) => randomBytes(rand, 1 + (i % 40)).toString('latin1')),
+      ...Array.from({ length: 300 }, () => JSON.stringify(randomJson(rand, keys))),
+    ];
     for (const damaged of cases) expectInputError(() => parseRecipe(file, damaged, fragments), file, `recipe ${JSON.stringify(damaged.slice(0, 120))}`);
   });
 
@@ -95,7 +99,11 @@ describe('experiment files: damaged files, through the public loader', () => {
 
   it('refuses every truncated prefix, random bytes and random JSON with an InputError naming the file', { timeout: 60_000 }, () => {
     const rand = prng(0x65787065);
-    const cases = [...prefixes(text), ...Array.from({ length: 200 }, (_, i) => randomBytes(rand, 1 + (i % 40))), ...Array.from({ length: 200 }, () => JSON.stringify(randomJson(rand, keys)))];
+    const cases = [
+      ...prefixes(text),
+      ...Array.from({ length: 200 }, (_, i) => randomBytes(rand, 1 + (i % 40))),
+      ...Array.from({ length: 200 }, () => JSON.stringify(randomJson(rand, keys))),
+    ];
     for (const damaged of cases) {
       writeCase(file, damaged);
       expectInputError(() => loadExperiment(repo, file), file, `experiment ${JSON.stringify(damaged.toString('latin1').slice(0, 120))}`);

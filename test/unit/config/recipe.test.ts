@@ -30,7 +30,9 @@ describe('kernel recipes', () => {
     const file = join(root, 'kernels/k.json');
     const bad = { ...good, source: { type: 'debian-package', package: 'linux-6.1' } };
     expect(() => parseRecipe(file, JSON.stringify(bad), join(root, 'kernels/fragments'))).toThrow(InputError);
-    expect(() => parseRecipe(file, JSON.stringify(bad), join(root, 'kernels/fragments'))).toThrow(/k\.json: invalid\n\s+source\.package: expected a package name like linux-source-6\.1 \(found "linux-6\.1"\)/);
+    expect(() => parseRecipe(file, JSON.stringify(bad), join(root, 'kernels/fragments'))).toThrow(
+      /k\.json: invalid\n\s+source\.package: expected a package name like linux-source-6\.1 \(found "linux-6\.1"\)/,
+    );
   });
 
   it('rejects an unknown source type and unknown fields', () => {

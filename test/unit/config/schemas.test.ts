@@ -11,10 +11,16 @@ describe('schemas/', () => {
   });
 
   it('holds no schema that is not generated from the code', () => {
-    expect(readdirSync('schemas').filter((f) => f.endsWith('.json')).sort()).toEqual(Object.keys(generatedSchemas()).sort());
+    expect(
+      readdirSync('schemas')
+        .filter((f) => f.endsWith('.json'))
+        .sort(),
+    ).toEqual(Object.keys(generatedSchemas()).sort());
   });
 
   it('has a schema for each --json output of build, boot, image and doctor', () => {
-    expect(Object.keys(generatedSchemas())).toEqual(expect.arrayContaining(['build.v1.schema.json', 'boot.v1.schema.json', 'image.v1.schema.json', 'doctor.v1.schema.json']));
+    expect(Object.keys(generatedSchemas())).toEqual(
+      expect.arrayContaining(['build.v1.schema.json', 'boot.v1.schema.json', 'image.v1.schema.json', 'doctor.v1.schema.json']),
+    );
   });
 });

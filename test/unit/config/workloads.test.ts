@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { describeWorkloadOptions, listWorkloadNames, loadWorkloadOptions, parseUsageLine, workloadArgsProblem } from '../../../src/config/workloads.js';
 import { loadCatalog, variantMismatch } from '../../../src/config/catalog.js';
 
-describe('workload options, read from the usage line of each workload\'s source', () => {
+describe("workload options, read from the usage line of each workload's source", () => {
   it('reads the real workloads of images/workloads/', () => {
     expect(listWorkloadNames('.')).toEqual(['async-pf', 'uffd-populate', 'uffd-remote']);
     expect(loadWorkloadOptions('.', 'uffd-populate')).toEqual([{ flag: '--pages', value: 'N' }, { flag: '--write' }, { flag: '--timeout', value: 'SECONDS' }]);
@@ -20,10 +20,12 @@ describe('workload options, read from the usage line of each workload\'s source'
     expect(parseUsageLine('a.b', ' * Usage: aXb --x')).toBeUndefined();
   });
 
-  it('checks a spec\'s options against them', () => {
+  it("checks a spec's options against them", () => {
     const options = loadWorkloadOptions('.', 'uffd-populate');
     expect(workloadArgsProblem('uffd-populate', ['--write', '--timeout', '30'], options)).toBeUndefined();
-    expect(workloadArgsProblem('uffd-populate', ['--read'], options)).toMatch(/"--read" is not an option of uffd-populate; uffd-populate takes --write, --timeout SECONDS/);
+    expect(workloadArgsProblem('uffd-populate', ['--read'], options)).toMatch(
+      /"--read" is not an option of uffd-populate; uffd-populate takes --write, --timeout SECONDS/,
+    );
     expect(workloadArgsProblem('uffd-populate', ['--timeout', '0'], options)).toMatch(/expected a whole number/);
     expect(workloadArgsProblem('uffd-populate', ['--timeout', '--write'], options)).toMatch(/needs a value/);
     expect(workloadArgsProblem('uffd-populate', ['$(id)'], options)).toMatch(/characters/);
@@ -42,8 +44,14 @@ describe('the project catalog', () => {
     expect(catalog.workloadOptions?.['uffd-populate']?.map((o) => o.flag)).toEqual(['--pages', '--write', '--timeout']);
   });
 
-  it('a variant applies to a kernel when it has no series folder at all, or one for that kernel\'s series', () => {
-    const catalog = { kernels: ['6.1', '6.12'], variants: ['baseline', 'fix'], workloads: [], kernelSeries: { '6.1': '6.1', '6.12': '6.12' }, variantSeries: { baseline: [], fix: ['6.12'] } };
+  it("a variant applies to a kernel when it has no series folder at all, or one for that kernel's series", () => {
+    const catalog = {
+      kernels: ['6.1', '6.12'],
+      variants: ['baseline', 'fix'],
+      workloads: [],
+      kernelSeries: { '6.1': '6.1', '6.12': '6.12' },
+      variantSeries: { baseline: [], fix: ['6.12'] },
+    };
     expect(variantMismatch(catalog, '6.1', 'baseline')).toBeUndefined();
     expect(variantMismatch(catalog, '6.12', 'fix')).toBeUndefined();
     expect(variantMismatch(catalog, '6.1', 'fix')?.problem).toMatch(/variant "fix" has patches for 6\.12 only, none for kernel 6\.1 \(series 6\.1\)/);

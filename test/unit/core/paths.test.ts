@@ -75,7 +75,9 @@ describe('the cache folder', () => {
       process.env.XDG_CACHE_HOME = '/tmp/xdg';
       expect(chooseCacheRoot()).toEqual({ path: '/tmp/xdg/kexp', from: '$XDG_CACHE_HOME' });
     } finally {
-      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+      for (const [k, v] of Object.entries(saved))
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
     }
   });
 });

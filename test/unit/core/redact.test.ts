@@ -32,7 +32,14 @@ describe('redacting URL passwords', () => {
   });
 
   it('redacts a command line, --redis URL and --redis=URL alike', () => {
-    expect(redactArgv(['worker', '--redis', `redis://:${nasty}@lab1:6379`, `--redis=redis://u:${nasty}@lab1`, '--name', 'lab@3'])).toEqual(['worker', '--redis', 'redis://:***@lab1:6379', '--redis=redis://u:***@lab1', '--name', 'lab@3']);
+    expect(redactArgv(['worker', '--redis', `redis://:${nasty}@lab1:6379`, `--redis=redis://u:${nasty}@lab1`, '--name', 'lab@3'])).toEqual([
+      'worker',
+      '--redis',
+      'redis://:***@lab1:6379',
+      '--redis=redis://u:***@lab1',
+      '--name',
+      'lab@3',
+    ]);
   });
 
   it('leaves text without secrets as it was', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { estimateSecondsLeft } from '../../../src/experiment/eta.js';
 
 describe('the ETA of a run', () => {
-  it('after the first of 18 cells, counts the cell\'s own seconds, not the builds before it', () => {
+  it("after the first of 18 cells, counts the cell's own seconds, not the builds before it", () => {
     // As reported on main: after the first cell the progress line said "about 59m13s left" (the
     // cold builds counted as cell time); the other 17 cells then took 26 s, three at a time. A cell
     // of that run took 26 s x 3 / 17.

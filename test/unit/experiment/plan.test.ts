@@ -70,7 +70,10 @@ describe('run plan', () => {
 
   it('narrows with --only', () => {
     const plan = planRun(experiment, parseOnly('kernel=6.12,variant=baseline+continue,workload=uffd-populate'));
-    expect(plan.builds).toEqual([{ kernel: '6.12', variant: 'baseline' }, { kernel: '6.12', variant: 'continue' }]);
+    expect(plan.builds).toEqual([
+      { kernel: '6.12', variant: 'baseline' },
+      { kernel: '6.12', variant: 'continue' },
+    ]);
     expect(plan.cells).toHaveLength(6);
     expect(plan.cells[0]!.spec.plan.runs.map((r) => r.args)).toEqual([[], ['--write']]);
   });
@@ -92,12 +95,19 @@ describe('nothing silently misread', () => {
     kernelSeries: { '6.1': '6.1', '6.12': '6.12' },
     variantSeries: { baseline: [], continue: ['6.1', '6.12'], 'early-break': ['6.1', '6.12'] },
     workloadOptions: {
-      'async-pf': [{ flag: '--pages', value: 'N' }, { flag: '--timeout', value: 'SECONDS' }],
+      'async-pf': [
+        { flag: '--pages', value: 'N' },
+        { flag: '--timeout', value: 'SECONDS' },
+      ],
       'uffd-populate': [{ flag: '--pages', value: 'N' }, { flag: '--write' }, { flag: '--timeout', value: 'SECONDS' }],
-      'uffd-remote': [{ flag: '--pages', value: 'N' }, { flag: '--timeout', value: 'SECONDS' }],
+      'uffd-remote': [
+        { flag: '--pages', value: 'N' },
+        { flag: '--timeout', value: 'SECONDS' },
+      ],
     },
   };
-  const parseFull = (data: unknown, k: Parameters<typeof parseExperiment>[2] = fullKnown): ReturnType<typeof parseExperiment> => parseExperiment('experiments/x.json', JSON.stringify(data), k);
+  const parseFull = (data: unknown, k: Parameters<typeof parseExperiment>[2] = fullKnown): ReturnType<typeof parseExperiment> =>
+    parseExperiment('experiments/x.json', JSON.stringify(data), k);
   const experiment = parseExperiment('experiments/default.json', defaultText, fullKnown);
 
   it('--only refuses a second "=", an empty value, an unknown key, naming what is accepted', () => {
@@ -111,7 +121,11 @@ describe('nothing silently misread', () => {
   });
 
   it('--only refuses a value the experiment lacks, listing the ones it has', () => {
-    for (const [only, listed] of [['variant=fast', 'baseline, early-break, continue'], ['workload=fio', 'uffd-populate, uffd-remote, async-pf'], ['kernel=6.6', '6.1, 6.12']] as const) {
+    for (const [only, listed] of [
+      ['variant=fast', 'baseline, early-break, continue'],
+      ['workload=fio', 'uffd-populate, uffd-remote, async-pf'],
+      ['kernel=6.6', '6.1, 6.12'],
+    ] as const) {
       try {
         planRun(experiment, parseOnly(only));
         expect.unreachable();
@@ -138,20 +152,26 @@ describe('nothing silently misread', () => {
     expect(() => planRun(e)).toThrow(/kernel "x_y" with variant "z" and kernel "x" with variant "y_z" both make the cell id "x_y_z_r0"/);
   });
 
-  it('refuses a variant without patches for a kernel\'s series', () => {
+  it("refuses a variant without patches for a kernel's series", () => {
     const k = { ...fullKnown, variants: [...fullKnown.variants, 'fix'], variantSeries: { ...fullKnown.variantSeries, fix: ['6.12'] } };
     expect(parseFull({ ...base, kernels: ['6.12'], variants: ['fix'] }, k).variants).toEqual(['fix']);
-    expect(() => parseFull({ ...base, kernels: ['6.1', '6.12'], variants: ['baseline', 'fix'] }, k)).toThrow(/variants\.1: variant "fix" has patches for 6\.12 only, none for kernel 6\.1/);
+    expect(() => parseFull({ ...base, kernels: ['6.1', '6.12'], variants: ['baseline', 'fix'] }, k)).toThrow(
+      /variants\.1: variant "fix" has patches for 6\.12 only, none for kernel 6\.1/,
+    );
   });
 
   it('refuses workload options the workload does not take, and a workload listed twice', () => {
-    expect(() => parseFull({ ...base, workloads: [{ name: 'uffd-remote', args: ['--write'] }] })).toThrow(/workloads\.0\.args: "--write" is not an option of uffd-remote/);
+    expect(() => parseFull({ ...base, workloads: [{ name: 'uffd-remote', args: ['--write'] }] })).toThrow(
+      /workloads\.0\.args: "--write" is not an option of uffd-remote/,
+    );
     expect(() => parseFull({ ...base, workloads: [{ name: 'uffd-populate', args: ['--pages', '5'] }] })).toThrow(/--pages is kexp's to give/);
-    expect(() => parseFull({ ...base, workloads: [{ name: 'uffd-populate' }, { name: 'async-pf' }, { name: 'uffd-populate', args: [] }] })).toThrow(/workloads\.2: "uffd-populate" is listed twice \(workloads\.0\)/);
+    expect(() => parseFull({ ...base, workloads: [{ name: 'uffd-populate' }, { name: 'async-pf' }, { name: 'uffd-populate', args: [] }] })).toThrow(
+      /workloads\.2: "uffd-populate" is listed twice \(workloads\.0\)/,
+    );
     expect(parseFull({ ...base, workloads: [{ name: 'uffd-populate' }, { name: 'uffd-populate', args: ['--write'] }] }).workloads).toHaveLength(2);
   });
 
-  it('refuses sizes the guest\'s memory cannot hold', () => {
+  it("refuses sizes the guest's memory cannot hold", () => {
     expect(() => parseFull({ ...base, sizes: [64, 200000] })).toThrow(/sizes\.1: 200000 pages do not fit a guest of 1024 MiB \(memoryMiB\): at most 131072/);
     expect(parseFull({ ...base, sizes: [64, 200000], memoryMiB: 2048 }).sizes).toEqual([64, 200000]);
     expect(() => parseFull({ ...base, workloads: [{ name: 'async-pf', sizes: [64, 150000] }] })).toThrow(/workloads\.0\.sizes\.1: 150000 pages/);

@@ -11,7 +11,7 @@ describe('FOLL_* definitions from the kernel headers', () => {
   const v61 = parseFlagDefinitions([read('6.1', 'include/linux/mm.h')]);
   const v612 = parseFlagDefinitions([read('6.12', 'include/linux/mm_types.h'), read('6.12', 'mm/internal.h')]);
 
-  it('reads 6.1\'s #defines, values and places', () => {
+  it("reads 6.1's #defines, values and places", () => {
     expect(v61.defined.find((d) => d.name === 'FOLL_TRIED')).toEqual({ name: 'FOLL_TRIED', value: 0x800, where: 'include/linux/mm.h:18' });
     expect(v61.bits.get(0x02)).toBe('FOLL_TOUCH');
     // a #define whose comment runs over two lines is still read
@@ -19,7 +19,7 @@ describe('FOLL_* definitions from the kernel headers', () => {
     expect(v61.defined).toHaveLength(16);
   });
 
-  it('reads 6.12\'s enums in mm_types.h and mm/internal.h, with other bit values', () => {
+  it("reads 6.12's enums in mm_types.h and mm/internal.h, with other bit values", () => {
     expect(v612.bits.get(1 << 17)).toBe('FOLL_TRIED');
     expect(v612.bits.get(1 << 1)).toBe('FOLL_GET');
     expect(v612.bits.get(1 << 10)).toBe('FOLL_PCI_P2PDMA');
@@ -38,7 +38,10 @@ describe('FOLL_* definitions from the kernel headers', () => {
   });
 
   it('evaluates the expressions headers use, and refuses others', () => {
-    const names = new Map([['A', 1], ['B', 4]]);
+    const names = new Map([
+      ['A', 1],
+      ['B', 4],
+    ]);
     expect(evaluate('(1 << 3)', names)).toBe(8);
     expect(evaluate('A | B', names)).toBe(5);
     expect(evaluate('0x10UL', names)).toBe(16);
@@ -63,7 +66,10 @@ describe('the prototype in mm/gup.c', () => {
     const text = 'long f(int a);\nstatic int g(void)\n{\n\treturn f(1);\n}\nlong f(int a,\n       struct page **pages)\n{\n}\n';
     const f = findDefinition(text, 'f', 'x.c');
     expect(f?.where).toBe('x.c:6');
-    expect(f?.params.map((p) => [p.name, p.pointer])).toEqual([['a', false], ['pages', true]]);
+    expect(f?.params.map((p) => [p.name, p.pointer])).toEqual([
+      ['a', false],
+      ['pages', true],
+    ]);
     expect(findDefinition(text, 'h', 'x.c')).toBeUndefined();
   });
 });
@@ -75,7 +81,12 @@ describe('probes and triggers', () => {
     const probe = explainProbe(gup);
     const entry = probe.triggers.filter((t) => t.mode === 'entry');
     const ret = probe.triggers.filter((t) => t.mode === 'return');
-    expect(entry.map((t) => t.filter)).toEqual(['pages == 0 && nr_pages == 1', 'pages == 0 && nr_pages != 1', 'pages != 0 && nr_pages == 1', 'pages != 0 && nr_pages != 1']);
+    expect(entry.map((t) => t.filter)).toEqual([
+      'pages == 0 && nr_pages == 1',
+      'pages == 0 && nr_pages != 1',
+      'pages != 0 && nr_pages == 1',
+      'pages != 0 && nr_pages != 1',
+    ]);
     expect(ret).toHaveLength(6);
     for (const t of probe.triggers) expect(t.keys.length).toBeLessThanOrEqual(3);
     expect(ret.find((t) => t.filter === 'pages == 0 && nr_pages != 1 && ret > 0')?.fixed).toEqual({ pagesNull: true, nrPages: 'range', ret: '>0' });
@@ -85,13 +96,18 @@ describe('probes and triggers', () => {
     const lines = planLines(0, explainProbe(gup));
     expect(lines[0]).toBe('xprobe 0 __get_user_pages nr_pages=$arg3:u64 gup_flags=$arg4:x32 pages=$arg5:x64');
     expect(lines[1]).toBe('xhist 0 p hist:name=kexpx0p0:keys=stacktrace,gup_flags:vals=hitcount:sort=hitcount:size=2048 if pages == 0 && nr_pages == 1');
-    expect(lines).toContain('xhist 0 r hist:name=kexpx0r4:keys=stacktrace,gup_flags,ret:vals=hitcount:sort=hitcount:size=2048 if pages != 0 && nr_pages != 1 && ret <= 0');
+    expect(lines).toContain(
+      'xhist 0 r hist:name=kexpx0r4:keys=stacktrace,gup_flags,ret:vals=hitcount:sort=hitcount:size=2048 if pages != 0 && nr_pages != 1 && ret <= 0',
+    );
   });
 
   it('keys a function without such parameters by caller and return value only', () => {
     const f = findDefinition('vm_fault_t handle_userfault(struct vm_fault *vmf, unsigned long reason)\n{\n}\n', 'handle_userfault', 'fs/userfaultfd.c')!;
     const probe = explainProbe(f);
-    expect(probe.triggers.map((t) => [t.mode, t.keys.join(','), t.filter])).toEqual([['entry', 'stacktrace', ''], ['return', 'stacktrace,ret', '']]);
+    expect(probe.triggers.map((t) => [t.mode, t.keys.join(','), t.filter])).toEqual([
+      ['entry', 'stacktrace', ''],
+      ['return', 'stacktrace,ret', ''],
+    ]);
     expect(probe.notes[0]).toMatch(/no gup_flags, pages or nr_pages parameter \(fs\/userfaultfd\.c:1\)/);
   });
 });

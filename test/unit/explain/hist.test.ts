@@ -14,7 +14,10 @@ describe('hist output', () => {
     expect(sections.map((s) => s.name)).toEqual(['kexpx0p0', 'kexpx0p1', 'kexpx0p2', 'kexpx0p3']);
     const first = sections[0]!;
     expect(first.filter).toBe('pages == 0 && nr_pages == 1');
-    expect(first.entries.map((e) => [e.fields, e.hitcount])).toEqual([[{ gup_flags: 10243 }, 64], [{ gup_flags: 8195 }, 64]]);
+    expect(first.entries.map((e) => [e.fields, e.hitcount])).toEqual([
+      [{ gup_flags: 10243 }, 64],
+      [{ gup_flags: 8195 }, 64],
+    ]);
     expect(first.entries[0]?.stack.slice(3, 6)).toEqual(['__get_user_pages+0x5/0x269', '__get_user_pages_remote+0x1b3/0x222', 'async_pf_execute+0x86/0x150']);
     expect([first.hits, first.entriesTotal, first.dropped]).toEqual([128, 2, 0]);
   });
@@ -35,11 +38,14 @@ describe('hist output', () => {
   });
 });
 
-describe('decoding a sample\'s hist into call groups', () => {
+describe("decoding a sample's hist into call groups", () => {
   const gup612 = findDefinition(fixture('6.12/mm/gup.c'), '__get_user_pages', 'mm/gup.c')!;
-  const flags612 = parseFlagDefinitions([{ path: 'include/linux/mm_types.h', text: fixture('6.12/include/linux/mm_types.h') }, { path: 'mm/internal.h', text: fixture('6.12/mm/internal.h') }]);
+  const flags612 = parseFlagDefinitions([
+    { path: 'include/linux/mm_types.h', text: fixture('6.12/include/linux/mm_types.h') },
+    { path: 'mm/internal.h', text: fixture('6.12/mm/internal.h') },
+  ]);
 
-  it('pairs each trigger with its section by name, and decodes flags with that kernel\'s values', () => {
+  it("pairs each trigger with its section by name, and decodes flags with that kernel's values", () => {
     const decoded = decodeHist(explainProbe(gup612), 0, 'return', fixture('hist-6.12-baseline-async-pf-64.txt'), flags612);
     expect(decoded.problems).toEqual([]);
     const retry = decoded.groups.find((g) => g.flagNames?.includes('FOLL_TRIED'));

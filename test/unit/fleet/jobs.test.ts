@@ -2,10 +2,32 @@ import { describe, expect, it } from 'vitest';
 import { parseExperiment } from '../../../src/config/experiment.js';
 import { planRun } from '../../../src/experiment/plan.js';
 import { workUnits } from '../../../src/experiment/executor.js';
-import { buildJobId, buildJobs, buildResult, cellJobId, cellJobs, jobIdPart, parseCellResult, resolveBuildJob, resolveCellJob, type KnownNames } from '../../../src/fleet/jobs.js';
+import {
+  buildJobId,
+  buildJobs,
+  buildResult,
+  cellJobId,
+  cellJobs,
+  jobIdPart,
+  parseCellResult,
+  resolveBuildJob,
+  resolveCellJob,
+  type KnownNames,
+} from '../../../src/fleet/jobs.js';
 
-const known: KnownNames = { kernels: ['6.1', '6.12'], variants: ['baseline', 'early-break', 'continue'], workloads: ['uffd-populate', 'async-pf'], kexp: '0.1.0' };
-const experimentText = JSON.stringify({ name: 'fleet', kernels: ['6.1', '6.12'], variants: ['baseline', 'continue'], workloads: [{ name: 'uffd-populate' }, { name: 'async-pf' }], repetitions: 2 });
+const known: KnownNames = {
+  kernels: ['6.1', '6.12'],
+  variants: ['baseline', 'early-break', 'continue'],
+  workloads: ['uffd-populate', 'async-pf'],
+  kexp: '0.1.0',
+};
+const experimentText = JSON.stringify({
+  name: 'fleet',
+  kernels: ['6.1', '6.12'],
+  variants: ['baseline', 'continue'],
+  workloads: [{ name: 'uffd-populate' }, { name: 'async-pf' }],
+  repetitions: 2,
+});
 const experiment = parseExperiment('fleet.json', experimentText, known);
 const plan = planRun(experiment, {});
 const imageKey = 'a'.repeat(64);
@@ -26,10 +48,19 @@ describe('job ids', () => {
 
 describe('plan to jobs', () => {
   it('makes one job per kernel build that has cells to run, listing exactly those cells', () => {
-    const pending = new Set(plan.cells.filter((c) => !(c.kernel === '6.1' && c.variant === 'baseline')).map((c) => c.id).filter((id) => id !== '6.12_continue_r0'));
+    const pending = new Set(
+      plan.cells
+        .filter((c) => !(c.kernel === '6.1' && c.variant === 'baseline'))
+        .map((c) => c.id)
+        .filter((id) => id !== '6.12_continue_r0'),
+    );
     const units = workUnits(plan, pending);
     const jobs = buildJobs(run, units);
-    expect(jobs.map((j) => j.opts.jobId)).toEqual([buildJobId(run.id, '6.1', 'continue'), buildJobId(run.id, '6.12', 'baseline'), buildJobId(run.id, '6.12', 'continue')]);
+    expect(jobs.map((j) => j.opts.jobId)).toEqual([
+      buildJobId(run.id, '6.1', 'continue'),
+      buildJobId(run.id, '6.12', 'baseline'),
+      buildJobId(run.id, '6.12', 'continue'),
+    ]);
     expect(jobs.map((j) => j.data.cells)).toEqual([['6.1_continue_r0', '6.1_continue_r1'], ['6.12_baseline_r0', '6.12_baseline_r1'], ['6.12_continue_r1']]);
     for (const j of jobs) {
       expect(j.name).toBe('build');
@@ -42,8 +73,23 @@ describe('plan to jobs', () => {
     const [job] = buildJobs(run, workUnits(plan, new Set(plan.cells.map((c) => c.id))));
     const children = cellJobs(job!.data, kernelKey);
     expect(children.map((c) => c.opts.jobId)).toEqual([cellJobId(run.id, '6.1_baseline_r0'), cellJobId(run.id, '6.1_baseline_r1')]);
-    expect(children[0]!.data).toEqual({ v: 1, kexp: '0.1.0', run: run.id, experiment: experimentText, only: {}, imageKey, kind: 'cell', cell: '6.1_baseline_r0', kernelKey });
-    const all = plan.builds.flatMap((b) => cellJobs(buildJobs(run, workUnits(plan, new Set(plan.cells.map((c) => c.id)))).find((j) => j.data.kernel === b.kernel && j.data.variant === b.variant)!.data, kernelKey));
+    expect(children[0]!.data).toEqual({
+      v: 1,
+      kexp: '0.1.0',
+      run: run.id,
+      experiment: experimentText,
+      only: {},
+      imageKey,
+      kind: 'cell',
+      cell: '6.1_baseline_r0',
+      kernelKey,
+    });
+    const all = plan.builds.flatMap((b) =>
+      cellJobs(
+        buildJobs(run, workUnits(plan, new Set(plan.cells.map((c) => c.id)))).find((j) => j.data.kernel === b.kernel && j.data.variant === b.variant)!.data,
+        kernelKey,
+      ),
+    );
     expect(new Set(all.map((c) => c.opts.jobId)).size).toBe(plan.cells.length);
   });
 });
@@ -51,7 +97,7 @@ describe('plan to jobs', () => {
 describe('job data is validated and re-planned before a worker acts on it', () => {
   const [job] = buildJobs(run, workUnits(plan, new Set(plan.cells.map((c) => c.id))));
 
-  it('resolves a build job to its unit of work from the worker\'s own plan', () => {
+  it("resolves a build job to its unit of work from the worker's own plan", () => {
     const { unit } = resolveBuildJob(job!.data, known);
     expect(unit.build).toEqual({ kernel: '6.1', variant: 'baseline' });
     expect(unit.cells).toEqual(plan.cells.filter((c) => c.kernel === '6.1' && c.variant === 'baseline'));

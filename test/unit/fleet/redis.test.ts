@@ -77,7 +77,11 @@ describe('choosing the executor', () => {
     const fromFile = { executor: { type: 'bullmq' as const, redis: 'redis://file:6379' } };
     expect(chooseExecutor({}, fromFile, {})).toEqual({ name: 'bullmq', redis: 'redis://file:6379' });
     expect(chooseExecutor({}, fromFile, { KEXP_REDIS: 'redis://:pw@env:6379' })).toEqual({ name: 'bullmq', redis: 'redis://:pw@env:6379' });
-    expect(chooseExecutor({ redis: 'redis://flag:6379' }, fromFile, { KEXP_REDIS: 'redis://env:6379', KEXP_STORE: '/srv/store' })).toEqual({ name: 'bullmq', redis: 'redis://flag:6379', store: '/srv/store' });
+    expect(chooseExecutor({ redis: 'redis://flag:6379' }, fromFile, { KEXP_REDIS: 'redis://env:6379', KEXP_STORE: '/srv/store' })).toEqual({
+      name: 'bullmq',
+      redis: 'redis://flag:6379',
+      store: '/srv/store',
+    });
     expect(chooseExecutor({ executor: 'local' }, fromFile, {})).toEqual({ name: 'local' });
     expect(chooseExecutor({}, none, { KEXP_EXECUTOR: 'bullmq', KEXP_REDIS: 'redis://env:6379' })).toEqual({ name: 'bullmq', redis: 'redis://env:6379' });
   });

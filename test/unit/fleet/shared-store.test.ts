@@ -7,7 +7,11 @@ import { isArtifactKey, parseSums, SharedStore, SUMS } from '../../../src/fleet/
 
 function stores(): { a: ArtifactStore; b: ArtifactStore; sharedDir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'kexp-shared-'));
-  return { a: new ArtifactStore(join(dir, 'a', 'store'), join(dir, 'a', 'locks')), b: new ArtifactStore(join(dir, 'b', 'store'), join(dir, 'b', 'locks')), sharedDir: join(dir, 'shared') };
+  return {
+    a: new ArtifactStore(join(dir, 'a', 'store'), join(dir, 'a', 'locks')),
+    b: new ArtifactStore(join(dir, 'b', 'store'), join(dir, 'b', 'locks')),
+    sharedDir: join(dir, 'shared'),
+  };
 }
 
 const key = 'c'.repeat(64);

@@ -15,13 +15,25 @@ const plan: GuestPlan = {
 describe('guest plan', () => {
   it('expands repetitions outermost', () => {
     expect(expandSamples(plan).map((s) => `${s.rep}:${s.args.join('')}@${s.pages}`)).toEqual([
-      '0:@64', '0:@128', '0:--write@64', '0:--write@128', '1:@64', '1:@128', '1:--write@64', '1:--write@128',
+      '0:@64',
+      '0:@128',
+      '0:--write@64',
+      '0:--write@128',
+      '1:@64',
+      '1:@128',
+      '1:--write@64',
+      '1:--write@128',
     ]);
   });
 
   it('encodes the lines the agent reads, and round-trips through base64', () => {
     const text = planText(plan);
-    expect(text.split('\n').slice(0, 4)).toEqual(['funcs __get_user_pages handle_userfault', 'collect ftrace kprobe', 'sample uffd-populate 64 0', 'sample uffd-populate 128 0']);
+    expect(text.split('\n').slice(0, 4)).toEqual([
+      'funcs __get_user_pages handle_userfault',
+      'collect ftrace kprobe',
+      'sample uffd-populate 64 0',
+      'sample uffd-populate 128 0',
+    ]);
     expect(decodePlan(encodePlan(plan))).toBe(text);
     expect(encodePlan(plan)['kexp.plan']).toMatch(/^[A-Za-z0-9+/=]+$/);
   });
@@ -34,9 +46,14 @@ describe('guest plan', () => {
 
 describe('initramfs file list', () => {
   it('writes gen_init_cpio lines', () => {
-    expect(cpioList([{ type: 'dir', path: '/bin' }, { type: 'file', path: '/init', from: '/x/init' }, { type: 'slink', path: '/bin/sh', target: 'busybox' }, { type: 'nod', path: '/dev/console', mode: 0o600, dev: 'c', major: 5, minor: 1 }])).toBe(
-      'dir /bin 755 0 0\nfile /init /x/init 755 0 0\nslink /bin/sh busybox 777 0 0\nnod /dev/console 600 0 0 c 5 1\n',
-    );
+    expect(
+      cpioList([
+        { type: 'dir', path: '/bin' },
+        { type: 'file', path: '/init', from: '/x/init' },
+        { type: 'slink', path: '/bin/sh', target: 'busybox' },
+        { type: 'nod', path: '/dev/console', mode: 0o600, dev: 'c', major: 5, minor: 1 },
+      ]),
+    ).toBe('dir /bin 755 0 0\nfile /init /x/init 755 0 0\nslink /bin/sh busybox 777 0 0\nnod /dev/console 600 0 0 c 5 1\n');
   });
 
   it('links every busybox applet except names the image provides itself', () => {

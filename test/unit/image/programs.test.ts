@@ -1,12 +1,27 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { commandRun, decodeArg, decodePlan, encodeArg, encodePlan, expandSamples, fitSize, guestPaths, kselftestRun, planText, sizeUnitOf, substituteSize, unresolvedPrograms, type GuestPlan } from '../../../src/image/plan.js';
+import {
+  commandRun,
+  decodeArg,
+  decodePlan,
+  encodeArg,
+  encodePlan,
+  expandSamples,
+  fitSize,
+  guestPaths,
+  kselftestRun,
+  planText,
+  sizeUnitOf,
+  substituteSize,
+  unresolvedPrograms,
+  type GuestPlan,
+} from '../../../src/image/plan.js';
 import { guestPathProblem, locateProgram, mergeContent, parentDirs } from '../../../src/image/layer.js';
 import { elfKind, scriptInterpreter } from '../../../src/image/elf.js';
 
 const base = { repetitions: 1, collectors: ['ftrace' as const], functions: ['__get_user_pages'] };
 
-describe('a program\'s size', () => {
+describe("a program's size", () => {
   it('is per page with a byte suffix, per n without one, per run without {n}', () => {
     expect(sizeUnitOf(['-u', 'MISSING', '-b', '{n}M'])).toEqual({ kind: 'bytes', bytes: 1024 ** 2 });
     expect(sizeUnitOf(['--mem={n}G'])).toEqual({ kind: 'bytes', bytes: 1024 ** 3 });
@@ -21,11 +36,20 @@ describe('a program\'s size', () => {
   });
 
   it('makes runs: sized ones at every size, unsized ones once, {n}K only in whole pages', () => {
-    expect(commandRun(['/bin/prog', '-b', '{n}M'], [1, 2])).toMatchObject({ workload: '/bin/prog', args: ['-b', '{n}M'], sizes: [1, 2], command: { kind: 'command', program: '/bin/prog', dir: '/tmp' } });
+    expect(commandRun(['/bin/prog', '-b', '{n}M'], [1, 2])).toMatchObject({
+      workload: '/bin/prog',
+      args: ['-b', '{n}M'],
+      sizes: [1, 2],
+      command: { kind: 'command', program: '/bin/prog', dir: '/tmp' },
+    });
     expect(commandRun(['ls', '/'], [64, 128]).sizes).toEqual([0]);
     expect(() => commandRun(['prog', '{n}K'], [6])).toThrow(/not a whole number of 4 KiB pages/);
     expect(() => commandRun([], [1])).toThrow(/no program/);
-    expect(kselftestRun({ target: 'mm', test: 'madv_populate', args: [] }, [64])).toMatchObject({ workload: 'mm:madv_populate', sizes: [0], command: { kind: 'kselftest', program: '', kselftest: { target: 'mm', test: 'madv_populate' } } });
+    expect(kselftestRun({ target: 'mm', test: 'madv_populate', args: [] }, [64])).toMatchObject({
+      workload: 'mm:madv_populate',
+      sizes: [0],
+      command: { kind: 'kselftest', program: '', kselftest: { target: 'mm', test: 'madv_populate' } },
+    });
   });
 });
 
@@ -43,7 +67,9 @@ describe('programs in the guest plan', () => {
     const run = { ...kselftestRun({ target: 'kvm', test: 'demand_paging_test', args: ['-u', 'MISSING', '-b', '{n}M'] }, [1, 2]) };
     run.command = { ...run.command!, program: '/kselftest/kvm/demand_paging_test', dir: '/kselftest/kvm' };
     const plan: GuestPlan = { ...base, repetitions: 2, runs: [run, { workload: 'uffd-populate', args: [], sizes: [64] }] };
-    const lines = planText(plan).split('\n').filter((l) => /^(exec|sample) /.test(l));
+    const lines = planText(plan)
+      .split('\n')
+      .filter((l) => /^(exec|sample) /.test(l));
     expect(lines).toEqual([
       'exec 1 0 /kselftest/kvm /kselftest/kvm/demand_paging_test -u MISSING -b 1M',
       'exec 2 0 /kselftest/kvm /kselftest/kvm/demand_paging_test -u MISSING -b 2M',
@@ -52,7 +78,16 @@ describe('programs in the guest plan', () => {
       'exec 2 1 /kselftest/kvm /kselftest/kvm/demand_paging_test -u MISSING -b 2M',
       'sample uffd-populate 64 1',
     ]);
-    expect(expandSamples(plan).filter((s) => s.command).map((s) => [s.size, s.pages])).toEqual([[1, 256], [2, 512], [1, 256], [2, 512]]);
+    expect(
+      expandSamples(plan)
+        .filter((s) => s.command)
+        .map((s) => [s.size, s.pages]),
+    ).toEqual([
+      [1, 256],
+      [2, 512],
+      [1, 256],
+      [2, 512],
+    ]);
     expect(decodePlan(encodePlan(plan))).toBe(planText(plan));
     expect(unresolvedPrograms(plan)).toEqual([]);
   });
@@ -70,14 +105,25 @@ describe('programs in the guest plan', () => {
 describe('finding a program for the guest', () => {
   const image = new Set(['/bin/sh', '/bin/ls', '/kselftest/mm/madv_populate']);
   const host = new Set(['/usr/bin/stress-ng', '/usr/bin/ls']);
-  const locate = (p: string) => locateProgram(p, (x) => image.has(x), (x) => host.has(x), ['/usr/local/bin', '/usr/bin']);
+  const locate = (p: string) =>
+    locateProgram(
+      p,
+      (x) => image.has(x),
+      (x) => host.has(x),
+      ['/usr/local/bin', '/usr/bin'],
+    );
 
   it('prefers the image, then this host at the same path, else names what is missing', () => {
     expect(locate('ls')).toEqual({ where: 'image', guestPath: '/bin/ls' });
     expect(locate('/kselftest/mm/madv_populate')).toEqual({ where: 'image', guestPath: '/kselftest/mm/madv_populate' });
     expect(locate('stress-ng')).toEqual({ where: 'host', hostPath: '/usr/bin/stress-ng', guestPath: '/usr/bin/stress-ng' });
     expect(locate('/usr/bin/stress-ng')).toMatchObject({ where: 'host' });
-    expect(locate('nosuch')).toMatchObject({ where: 'missing', message: expect.stringMatching(/"nosuch" is not in the guest image \(searched \/bin, \/sbin, \/usr\/bin, \/usr\/sbin, \/usr\/local\/bin, \/usr\/local\/sbin\) and not on this host's PATH/) });
+    expect(locate('nosuch')).toMatchObject({
+      where: 'missing',
+      message: expect.stringMatching(
+        /"nosuch" is not in the guest image \(searched \/bin, \/sbin, \/usr\/bin, \/usr\/sbin, \/usr\/local\/bin, \/usr\/local\/sbin\) and not on this host's PATH/,
+      ),
+    });
     expect(locate('/opt/x')).toMatchObject({ where: 'missing', message: 'program /opt/x is not in the guest image and not on this host' });
     expect(locate('bin/x')).toMatchObject({ where: 'missing', message: expect.stringMatching(/must be absolute/) });
   });

@@ -18,7 +18,8 @@ import { embeddedConfig, parseBzImageHeader, payloadFormat, readBzImageHeader } 
 const dir = mkdtempSync(join(tmpdir(), 'kexp-bzimage-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const CONFIG = '#\n# Automatically generated file; DO NOT EDIT.\n# Linux/x86 6.12.0 Kernel Configuration\n#\nCONFIG_64BIT=y\nCONFIG_IKCONFIG=y\n# CONFIG_KVM is not set\n';
+const CONFIG =
+  '#\n# Automatically generated file; DO NOT EDIT.\n# Linux/x86 6.12.0 Kernel Configuration\n#\nCONFIG_64BIT=y\nCONFIG_IKCONFIG=y\n# CONFIG_KVM is not set\n';
 
 /** A stand-in for vmlinux.bin: code-like bytes, the config block, more bytes. */
 function kernelImage(withConfig: boolean): Buffer {
@@ -121,7 +122,11 @@ describe('readBzImageHeader', () => {
 
 describe('not a bzImage', () => {
   const cases: [string, () => string, RegExp][] = [
-    ['a vmlinux ELF', () => write('vmlinux', Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]), Buffer.alloc(2000)])), /vmlinux is an ELF file \(a vmlinux\?\), not an x86 bzImage/],
+    [
+      'a vmlinux ELF',
+      () => write('vmlinux', Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]), Buffer.alloc(2000)])),
+      /vmlinux is an ELF file \(a vmlinux\?\), not an x86 bzImage/,
+    ],
     ['a gzip file', () => write('vmlinux.gz', gzipSync(Buffer.alloc(5000, 1))), /vmlinux\.gz is a gzip-compressed file/],
     ['a text file', () => write('notes.txt', 'hello\n'.repeat(200)), /notes\.txt is a text file, not an x86 bzImage/],
     ['a .config', () => write('dot-config', CONFIG.repeat(20)), /dot-config is a kernel \.config \(text\)/],
@@ -129,7 +134,15 @@ describe('not a bzImage', () => {
     ['an empty file', () => write('empty', ''), /empty is empty, not a bzImage/],
     ['a short binary', () => write('short', Buffer.from([0, 1, 2, 3, 0xff])), /short is a 5-byte file, too short for a boot header/],
     ['a missing file', () => join(dir, 'nothing-here'), /nothing-here: no such file/],
-    ['a folder', () => { const d = join(dir, 'folder'); mkdirSync(d, { recursive: true }); return d; }, /folder is a folder, not a bzImage/],
+    [
+      'a folder',
+      () => {
+        const d = join(dir, 'folder');
+        mkdirSync(d, { recursive: true });
+        return d;
+      },
+      /folder is a folder, not a bzImage/,
+    ],
   ];
   for (const [name, make, message] of cases) {
     it(`rejects ${name} with an InputError saying what it is`, () => {
@@ -152,7 +165,9 @@ describe('not a bzImage', () => {
     const payload = gzipSync(Buffer.from('x'));
     expect(() => parseBzImageHeader(bzImage({ payload, xloadflags: 0 }), 'i386')).toThrow(/i386 is a 32-bit x86 kernel/);
     expect(() => parseBzImageHeader(bzImage({ payload, protocol: 0x0206 }), 'old')).toThrow(/old: boot protocol 2\.06 is older than 2\.08/);
-    expect(() => parseBzImageHeader(bzImage({ payload, payloadLength: 10_000_000 }), 'cut')).toThrow(/cut: the boot header puts the compressed kernel at bytes \d+\.\.\d+ but the file has \d+ bytes/);
+    expect(() => parseBzImageHeader(bzImage({ payload, payloadLength: 10_000_000 }), 'cut')).toThrow(
+      /cut: the boot header puts the compressed kernel at bytes \d+\.\.\d+ but the file has \d+ bytes/,
+    );
   });
 });
 
@@ -203,7 +218,10 @@ describe('embeddedConfig', () => {
     try {
       const error = await embeddedConfig(file).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(EnvironmentError);
-      expect(error).toMatchObject({ message: expect.stringMatching(/zstd-no-tool is zstd-compressed and zstd is not on PATH/), hint: expect.stringMatching(/apt-get install zstd/) });
+      expect(error).toMatchObject({
+        message: expect.stringMatching(/zstd-no-tool is zstd-compressed and zstd is not on PATH/),
+        hint: expect.stringMatching(/apt-get install zstd/),
+      });
     } finally {
       process.env.PATH = path;
     }

@@ -15,9 +15,11 @@ function fakeTree(makefile: string): { src: string; scratch: string; ctx: MakeCo
   return { src, scratch, ctx: { src, arch: 'x86_64', cc: 'gcc', makeVariables: {}, logFile: join(dir, 'build.log') } };
 }
 
-describe('resolveConfig when the kernel\'s own make fails', () => {
+describe("resolveConfig when the kernel's own make fails", () => {
   it('is a BuildError (exit 2) naming the tree and what make said last, not a kexp bug', async () => {
-    const { src, scratch, ctx } = fakeTree(['tinyconfig:', '\t@echo "scripts/kconfig/conf: some Kconfig is broken"', '\t@echo "*** Error in Kconfig" >&2', '\t@false', ''].join('\n'));
+    const { src, scratch, ctx } = fakeTree(
+      ['tinyconfig:', '\t@echo "scripts/kconfig/conf: some Kconfig is broken"', '\t@echo "*** Error in Kconfig" >&2', '\t@false', ''].join('\n'),
+    );
     const error = await resolveConfig(ctx, scratch, new Map()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BuildError);
     const e = error as BuildError;
@@ -33,7 +35,16 @@ describe('resolveConfig when the kernel\'s own make fails', () => {
   });
 
   it('fails olddefconfig the same way', async () => {
-    const { src, scratch, ctx } = fakeTree(['tinyconfig:', '\t@echo "CONFIG_A=y" > $(O)/.config', 'olddefconfig:', '\t@echo "make[2]: *** [scripts/kconfig/Makefile:77: olddefconfig] Error 1"', '\t@exit 2', ''].join('\n'));
+    const { src, scratch, ctx } = fakeTree(
+      [
+        'tinyconfig:',
+        '\t@echo "CONFIG_A=y" > $(O)/.config',
+        'olddefconfig:',
+        '\t@echo "make[2]: *** [scripts/kconfig/Makefile:77: olddefconfig] Error 1"',
+        '\t@exit 2',
+        '',
+      ].join('\n'),
+    );
     const error = (await resolveConfig(ctx, scratch, new Map()).catch((e: unknown) => e)) as BuildError;
     expect(error).toBeInstanceOf(BuildError);
     expect(error.message).toContain(`make olddefconfig failed in the kernel source tree ${src}`);
@@ -53,7 +64,7 @@ describe('resolveConfig when the kernel\'s own make fails', () => {
 });
 
 describe('resolveConfig ahead of a build', () => {
-  it('runs the kernel\'s make at the lowest CPU priority when asked', async () => {
+  it("runs the kernel's make at the lowest CPU priority when asked", async () => {
     const { scratch, ctx } = fakeTree(['tinyconfig:', '\t@echo "CONFIG_NICENESS=$$(nice)" > $(O)/.config', 'olddefconfig:', '\t@true', ''].join('\n'));
     const own = getPriority();
     expect(await resolveConfig({ ...ctx, lowPriority: true }, scratch, new Map())).toContain(`CONFIG_NICENESS=${Math.min(19, own + 19)}\n`);
@@ -62,7 +73,7 @@ describe('resolveConfig ahead of a build', () => {
 });
 
 describe('makeFailureLines', () => {
-  it('shows make\'s output from the first error on, else its tail', () => {
+  it("shows make's output from the first error on, else its tail", () => {
     expect(makeFailureLines(['  HOSTCC a', 'x.c:1: error: nope', 'make: *** [x] Error 1'])).toEqual(['x.c:1: error: nope', 'make: *** [x] Error 1']);
     expect(makeFailureLines(['a', 'b', 'c'], 2)).toEqual(['b', 'c']);
   });

@@ -55,7 +55,10 @@ describe('verifyConfig', () => {
 
   it('names what a failing symbol depends on, with the current values', () => {
     const kconfig = [
-      { file: 'fs/Kconfig', text: 'config TMPFS\n\tbool "Tmpfs virtual memory file system support (former shm fs)"\n\tdepends on SHMEM\n\thelp\n\t  Tmpfs\n\nconfig OTHER\n\tbool\n' },
+      {
+        file: 'fs/Kconfig',
+        text: 'config TMPFS\n\tbool "Tmpfs virtual memory file system support (former shm fs)"\n\tdepends on SHMEM\n\thelp\n\t  Tmpfs\n\nconfig OTHER\n\tbool\n',
+      },
     ];
     const entries = new Map([
       ['CONFIG_TMPFS', findKconfigEntries('CONFIG_TMPFS', kconfig)],
@@ -69,6 +72,8 @@ describe('verifyConfig', () => {
   });
 
   it('describes dependency expressions symbol by symbol', () => {
-    expect(describeDeps('HAVE_KVM && (X86_LOCAL_APIC || FOO)', configToMap('CONFIG_HAVE_KVM=y\nCONFIG_X86_LOCAL_APIC=y'))).toBe('HAVE_KVM=y X86_LOCAL_APIC=y FOO=n');
+    expect(describeDeps('HAVE_KVM && (X86_LOCAL_APIC || FOO)', configToMap('CONFIG_HAVE_KVM=y\nCONFIG_X86_LOCAL_APIC=y'))).toBe(
+      'HAVE_KVM=y X86_LOCAL_APIC=y FOO=n',
+    );
   });
 });

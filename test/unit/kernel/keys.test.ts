@@ -34,7 +34,7 @@ describe('kernel cache keys', () => {
     expect(kernelInputKey(inputs({ makeVariables: { KCFLAGS: '-g' } }))).not.toBe(base);
   });
 
-  it('does not change with a patch\'s mail header, a fragment comment or where the request came from', () => {
+  it("does not change with a patch's mail header, a fragment comment or where the request came from", () => {
     expect(kernelInputKey(inputs({ patches: [{ content: mail('reworded', 'a longer explanation') + diff('b') }] }))).toBe(base);
     expect(kernelInputKey(inputs({ requestedConfig: mergeAssignments([parseConfigText('# why\nCONFIG_A=y\n', 'other.config')]) }))).toBe(base);
   });

@@ -26,7 +26,9 @@ describe('parsePatch', () => {
   it('reads a plain diff -u patch without git headers', () => {
     const plain = ['--- a/x.c\t2020-01-01', '+++ b/x.c\t2020-01-01', '@@ -3 +3,2 @@ int f(void)', '-a', '+b', '+c', ''].join('\n');
     const parsed = parsePatch(plain);
-    expect(parsed.files).toEqual([{ oldPath: 'x.c', newPath: 'x.c', hunks: [expect.objectContaining({ oldStart: 3, oldLines: 1, newStart: 3, newLines: 2, patchLine: 3 })] }]);
+    expect(parsed.files).toEqual([
+      { oldPath: 'x.c', newPath: 'x.c', hunks: [expect.objectContaining({ oldStart: 3, oldLines: 1, newStart: 3, newLines: 2, patchLine: 3 })] },
+    ]);
   });
 
   it('treats /dev/null as a created or deleted file', () => {

@@ -28,7 +28,8 @@ const nasty = [
 
 describe('shellQuote', () => {
   it('leaves plain words alone', () => {
-    for (const word of ['make', '-C', '/root/.cache/kexp/work/tar-abc/src', 'O=/x/build', 'ARCH=x86_64', '-j2', 'a,b:c@d%e+f']) expect(shellQuote(word)).toBe(word);
+    for (const word of ['make', '-C', '/root/.cache/kexp/work/tar-abc/src', 'O=/x/build', 'ARCH=x86_64', '-j2', 'a,b:c@d%e+f'])
+      expect(shellQuote(word)).toBe(word);
   });
 
   it('quotes command substitution, spaces, quotes, newlines, globs and comments so nothing runs', () => {

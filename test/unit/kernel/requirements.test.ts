@@ -10,7 +10,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../../src/core/errors.js';
 import { checkKernelRequirements, formatRequirementProblems, requirementsOfFragments } from '../../../src/kernel/requirements.js';
 
-const fragments = ['base', 'mm-syscalls', 'tracing', 'kvm-host', 'kvm-guest'].map((name) => fileURLToPath(new URL(`../../../kernels/fragments/${name}.config`, import.meta.url)));
+const fragments = ['base', 'mm-syscalls', 'tracing', 'kvm-host', 'kvm-guest'].map((name) =>
+  fileURLToPath(new URL(`../../../kernels/fragments/${name}.config`, import.meta.url)),
+);
 const requested = requirementsOfFragments(fragments);
 const askedY = [...requested.values()].filter((a) => a.value === 'y').map((a) => a.symbol);
 
@@ -71,13 +73,19 @@ describe('checkKernelRequirements', () => {
 
   it('rejects a text that is no .config, naming it', () => {
     expect(() => checkKernelRequirements('hello\n', requested, 'the .config embedded in x/bzImage')).toThrow(InputError);
-    expect(() => checkKernelRequirements('hello\n', requested, 'the .config embedded in x/bzImage')).toThrow(/the \.config embedded in x\/bzImage is not a kernel \.config/);
+    expect(() => checkKernelRequirements('hello\n', requested, 'the .config embedded in x/bzImage')).toThrow(
+      /the \.config embedded in x\/bzImage is not a kernel \.config/,
+    );
   });
 });
 
 describe('formatRequirementProblems', () => {
   it('names each missing symbol under what it breaks, and the fix', () => {
-    const problems = checkKernelRequirements(configWith({ CONFIG_SERIAL_8250_CONSOLE: 'n', CONFIG_HIST_TRIGGERS: 'm', CONFIG_USERFAULTFD: null }), requested, 'x');
+    const problems = checkKernelRequirements(
+      configWith({ CONFIG_SERIAL_8250_CONSOLE: 'n', CONFIG_HIST_TRIGGERS: 'm', CONFIG_USERFAULTFD: null }),
+      requested,
+      'x',
+    );
     const text = formatRequirementProblems(problems, 'the .config embedded in build/bzImage');
     expect(text).toMatch(/^the \.config embedded in build\/bzImage lacks 3 options kexp needs:/);
     const boot = text.indexOf('boot and console');
@@ -89,7 +97,7 @@ describe('formatRequirementProblems', () => {
     expect(text).not.toContain('other options');
     expect(text).toMatch(/CONFIG_SERIAL_8250_CONSOLE\s+is not set\s+console on the 8250 serial port/);
     expect(text).toMatch(/CONFIG_HIST_TRIGGERS\s+=m\s+hist triggers/);
-    expect(text).toContain('=m is not enough: kexp\'s guest loads no modules');
+    expect(text).toContain("=m is not enough: kexp's guest loads no modules");
     expect(text).toMatch(/CONFIG_USERFAULTFD\s+not in the \.config/);
     expect(text).toContain('scripts/config -e SERIAL_8250_CONSOLE -e HIST_TRIGGERS -e USERFAULTFD');
     expect(text).toContain('give the right .config with --config');

@@ -6,10 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { kernelSeriesOf, kernelTreeProblem, snapshotTree, treeIdOf, type TreeSnapshot } from '../../../src/kernel/snapshot.js';
 import { cacheLayout, type CacheLayout } from '../../../src/core/paths.js';
 import { InputError } from '../../../src/core/errors.js';
@@ -62,7 +61,9 @@ function repoState(dir: string): { files: string[]; index: string; status: strin
     }
   };
   walk(join(dir, '.git'));
-  const index = createHash('sha256').update(readFileSync(join(dir, '.git/index'))).digest('hex');
+  const index = createHash('sha256')
+    .update(readFileSync(join(dir, '.git/index')))
+    .digest('hex');
   // GIT_OPTIONAL_LOCKS=0: git status would otherwise refresh (rewrite) the index it reads.
   const status = execFileSync('git', ['status', '--porcelain'], { cwd: dir, env: { ...gitEnv, GIT_OPTIONAL_LOCKS: '0' }, encoding: 'utf8' }).trimEnd();
   return { files: files.sort(), index, status };
@@ -119,7 +120,7 @@ describe('kernelTreeProblem and kernelSeriesOf', () => {
 });
 
 describe('snapshotTree', () => {
-  it('records a clean git tree as its HEAD\'s tree, and says so', async () => {
+  it("records a clean git tree as its HEAD's tree, and says so", async () => {
     const { dir, head } = gitTree();
     const cache = freshCache();
     const snapshot = await snapshotTree(cache, dir);
@@ -130,7 +131,7 @@ describe('snapshotTree', () => {
     expect(snapshot.repository).toContain(treeIdOf(dir));
   });
 
-  it('follows edits, untracked files and .gitignore; leaves the user\'s repository as it was', async () => {
+  it("follows edits, untracked files and .gitignore; leaves the user's repository as it was", async () => {
     const { dir, head } = gitTree();
     ageCheckout(dir);
     const layout = freshCache();
@@ -216,7 +217,7 @@ describe('snapshotTree', () => {
     expect(snapshot.tree).toBe(git(dir, ['rev-parse', 'HEAD^{tree}']));
   });
 
-  it('a folder inside another repository is a plain folder, and its parent\'s files are not in it', async () => {
+  it("a folder inside another repository is a plain folder, and its parent's files are not in it", async () => {
     const outer = folder('outer');
     git(outer, ['init', '-q']);
     write(join(outer, 'README'), 'outer');
@@ -228,7 +229,7 @@ describe('snapshotTree', () => {
     expect(snapshot.tree).toBe(git(outer, ['rev-parse', 'HEAD:linux']));
   });
 
-  it('sees an edit made in the same second as the user\'s last git add (a racily clean index entry)', { timeout: 15_000 }, async () => {
+  it("sees an edit made in the same second as the user's last git add (a racily clean index entry)", { timeout: 15_000 }, async () => {
     const { dir } = gitTree();
     // At the beginning of a second, so that the add and the edit share it (again if a slow
     // machine let the second pass).

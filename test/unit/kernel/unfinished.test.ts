@@ -5,18 +5,60 @@ import { describe, expect, it } from 'vitest';
 import { cleanUpUnfinishedMake, isLinkOutput, markMakeEnded, markMakeStarted, UNFINISHED_MARKER } from '../../../src/kernel/unfinished.js';
 
 describe('isLinkOutput', () => {
-  it('names the final link\'s files at the top of the build folder, with their .cmd files', () => {
+  it("names the final link's files at the top of the build folder, with their .cmd files", () => {
     for (const path of [
-      'vmlinux', 'vmlinux.o', 'vmlinux.a', 'vmlinux.symvers', 'vmlinux.o.map', '.vmlinux.o.cmd', '.vmlinux.cmd', '..vmlinux.export.o.cmd', '.vmlinux.export.c', '.vmlinux.export.o',
-      '.tmp_vmlinux.kallsyms1', '.tmp_vmlinux.kallsyms2.o', '.tmp_vmlinux1', '.tmp_initcalls.lds', '.btf.vmlinux.bin.o',
-      'System.map', 'modules.builtin', 'modules.builtin.modinfo', '.modules.builtin.modinfo.cmd', 'modules.builtin.ranges', 'built-in.a', '.built-in.a.cmd', 'Module.symvers',
-      'arch/x86/boot/bzImage', 'arch/x86/boot/.bzImage.cmd', 'arch/x86/boot/setup.elf', 'arch/x86/boot/vmlinux.bin', 'arch/x86/boot/zoffset.h',
-      'arch/x86/boot/compressed/vmlinux', 'arch/x86/boot/compressed/vmlinux.bin.xz', 'arch/x86/boot/compressed/.vmlinux.bin.xz.cmd', 'arch/x86/boot/compressed/piggy.S', 'arch/x86/boot/compressed/piggy.o',
-    ]) expect(isLinkOutput(path), path).toBe(true);
+      'vmlinux',
+      'vmlinux.o',
+      'vmlinux.a',
+      'vmlinux.symvers',
+      'vmlinux.o.map',
+      '.vmlinux.o.cmd',
+      '.vmlinux.cmd',
+      '..vmlinux.export.o.cmd',
+      '.vmlinux.export.c',
+      '.vmlinux.export.o',
+      '.tmp_vmlinux.kallsyms1',
+      '.tmp_vmlinux.kallsyms2.o',
+      '.tmp_vmlinux1',
+      '.tmp_initcalls.lds',
+      '.btf.vmlinux.bin.o',
+      'System.map',
+      'modules.builtin',
+      'modules.builtin.modinfo',
+      '.modules.builtin.modinfo.cmd',
+      'modules.builtin.ranges',
+      'built-in.a',
+      '.built-in.a.cmd',
+      'Module.symvers',
+      'arch/x86/boot/bzImage',
+      'arch/x86/boot/.bzImage.cmd',
+      'arch/x86/boot/setup.elf',
+      'arch/x86/boot/vmlinux.bin',
+      'arch/x86/boot/zoffset.h',
+      'arch/x86/boot/compressed/vmlinux',
+      'arch/x86/boot/compressed/vmlinux.bin.xz',
+      'arch/x86/boot/compressed/.vmlinux.bin.xz.cmd',
+      'arch/x86/boot/compressed/piggy.S',
+      'arch/x86/boot/compressed/piggy.o',
+    ])
+      expect(isLinkOutput(path), path).toBe(true);
   });
 
   it('leaves objects, the configuration and sources of other folders alone', () => {
-    for (const path of ['.config', '.version', 'Makefile', 'source', 'mm/gup.o', 'mm/.gup.o.cmd', 'mm/built-in.a', 'include/generated/autoconf.h', 'arch/x86/boot/main.o', 'arch/x86/boot/compressed/head_64.o', 'arch/x86/kernel/vmlinux.lds', 'scripts/kallsyms']) {
+    for (const path of [
+      '.config',
+      '.version',
+      'Makefile',
+      'source',
+      'mm/gup.o',
+      'mm/.gup.o.cmd',
+      'mm/built-in.a',
+      'include/generated/autoconf.h',
+      'arch/x86/boot/main.o',
+      'arch/x86/boot/compressed/head_64.o',
+      'arch/x86/kernel/vmlinux.lds',
+      'scripts/kallsyms',
+    ]) {
       expect(isLinkOutput(path), path).toBe(false);
     }
   });
@@ -53,7 +95,18 @@ describe('cleanUpUnfinishedMake', () => {
   });
 
   it('after a killed make: removes what it wrote since it started and the link outputs, keeps the rest', () => {
-    const older = ['.config', '.version', 'mm/gup.o', 'mm/.gup.o.cmd', 'mm/memory.o', 'mm/.memory.o.cmd', 'vmlinux.a', 'System.map', 'arch/x86/boot/bzImage', 'arch/x86/boot/main.o'];
+    const older = [
+      '.config',
+      '.version',
+      'mm/gup.o',
+      'mm/.gup.o.cmd',
+      'mm/memory.o',
+      'mm/.memory.o.cmd',
+      'vmlinux.a',
+      'System.map',
+      'arch/x86/boot/bzImage',
+      'arch/x86/boot/main.o',
+    ];
     const dir = tree(Object.fromEntries(older.map((p) => [p, 'from the build before'])));
     age(dir, older, 3600);
     markMakeStarted(dir, 'test');

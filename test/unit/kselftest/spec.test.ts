@@ -10,7 +10,11 @@ const fixture = (name: string): string => readFileSync(new URL(`./fixtures/${nam
 describe('TARGET:TEST', () => {
   it('splits the target, the test and its arguments, keeping {n}', () => {
     expect(parseKselftestSpec('mm:madv_populate')).toEqual({ target: 'mm', test: 'madv_populate', args: [] });
-    expect(parseKselftestSpec('kvm:demand_paging_test -u MISSING -b {n}M')).toEqual({ target: 'kvm', test: 'demand_paging_test', args: ['-u', 'MISSING', '-b', '{n}M'] });
+    expect(parseKselftestSpec('kvm:demand_paging_test -u MISSING -b {n}M')).toEqual({
+      target: 'kvm',
+      test: 'demand_paging_test',
+      args: ['-u', 'MISSING', '-b', '{n}M'],
+    });
     expect(parseKselftestSpec('kvm:x86_64/xapic_state_test')).toMatchObject({ test: 'x86_64/xapic_state_test' });
     expect(kselftestLabel({ target: 'mm', test: 'uffd-unit-tests' })).toBe('mm:uffd-unit-tests');
   });
@@ -44,7 +48,7 @@ describe('selftest Makefile lists', () => {
     expect(includes).toContain('local_config.mk');
   });
 
-  it('reads 6.12 kvm: the x86_64 lists, and no other architecture\'s', () => {
+  it("reads 6.12 kvm: the x86_64 lists, and no other architecture's", () => {
     const { programs } = parseMakefileLists(fixture('kvm-6.12.Makefile'));
     expect(programs).toContain('demand_paging_test');
     expect(programs).toContain('x86_64/xapic_state_test');
@@ -79,8 +83,14 @@ describe('kselftest builds', () => {
     expect(kselftestKey({ ...base, compiler: 'gcc 13' })).not.toBe(key);
   });
 
-  it('shows the compiler\'s last lines from the first error on', () => {
-    const tail = ['make: Entering directory', 'gcc -Wall madv_populate.c', 'madv_populate.c:12:1: error: expected \';\' before \'}\' token', '   12 | }', 'make: *** [../lib.mk:222: /out/madv_populate] Error 1'];
+  it("shows the compiler's last lines from the first error on", () => {
+    const tail = [
+      'make: Entering directory',
+      'gcc -Wall madv_populate.c',
+      "madv_populate.c:12:1: error: expected ';' before '}' token",
+      '   12 | }',
+      'make: *** [../lib.mk:222: /out/madv_populate] Error 1',
+    ];
     expect(compilerLines(tail)).toEqual(tail.slice(2));
     expect(compilerLines(['a', 'b'])).toEqual(['a', 'b']);
   });

@@ -3,7 +3,15 @@ import { applyEvidence } from '../../../src/measure/evidence.js';
 import type { SampleRecord } from '../../../src/measure/figures.js';
 
 const manifest = { events: [], evidence: { anyOf: ['kvm/kvm_try_async_get_page', 'kvm/kvm_async_pf_ready'], missing: 'async page fault path not exercised' } };
-const sample = (tracepoint?: Record<string, number>): SampleRecord => ({ workload: 'async-pf', args: [], pages: 64, rep: 0, status: 'ok', counts: { ftrace: { __get_user_pages: 195 }, ...(tracepoint ? { tracepoint } : {}) }, result: null });
+const sample = (tracepoint?: Record<string, number>): SampleRecord => ({
+  workload: 'async-pf',
+  args: [],
+  pages: 64,
+  rep: 0,
+  status: 'ok',
+  counts: { ftrace: { __get_user_pages: 195 }, ...(tracepoint ? { tracepoint } : {}) },
+  result: null,
+});
 
 describe('workload evidence', () => {
   it('keeps a sample whose tracepoints fired', () => {
@@ -18,7 +26,9 @@ describe('workload evidence', () => {
   });
 
   it('says so when the kernel could count none of them', () => {
-    expect(applyEvidence(sample(), manifest).reason).toBe('async page fault path not exercised: none of kvm/kvm_try_async_get_page, kvm/kvm_async_pf_ready could be counted in this kernel');
+    expect(applyEvidence(sample(), manifest).reason).toBe(
+      'async page fault path not exercised: none of kvm/kvm_try_async_get_page, kvm/kvm_async_pf_ready could be counted in this kernel',
+    );
   });
 
   it('leaves workloads without a rule, and samples already not ok, alone', () => {

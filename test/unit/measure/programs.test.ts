@@ -28,13 +28,21 @@ const base = { collectors: ['ftrace' as const, 'kprobe' as const], functions: ['
 
 describe('a kselftest as the workload (captured in the guest)', () => {
   it('fits demand_paging_test -u MISSING -b {n}M per page: the counts were taken around the test', () => {
-    const run = resolved(kselftestRun({ target: 'kvm', test: 'demand_paging_test', args: ['-u', 'MISSING', '-b', '{n}M'] }, [1, 2]), '/kselftest/kvm/demand_paging_test');
+    const run = resolved(
+      kselftestRun({ target: 'kvm', test: 'demand_paging_test', args: ['-u', 'MISSING', '-b', '{n}M'] }, [1, 2]),
+      '/kselftest/kvm/demand_paging_test',
+    );
     const { samples, hello } = samplesOf('demand_paging_test-6.1-early-break', { ...base, repetitions: 1, runs: [run] });
     expect(samples.map((s) => [s.workload, s.size, s.pages, s.status, s.unit])).toEqual([
       ['kvm:demand_paging_test', 1, 256, 'ok', 'page'],
       ['kvm:demand_paging_test', 2, 512, 'ok', 'page'],
     ]);
-    expect(samples[0]!.program).toMatchObject({ kind: 'kselftest', program: '/kselftest/kvm/demand_paging_test', argv: ['-u', 'MISSING', '-b', '1M'], exit: 0 });
+    expect(samples[0]!.program).toMatchObject({
+      kind: 'kselftest',
+      program: '/kselftest/kvm/demand_paging_test',
+      argv: ['-u', 'MISSING', '-b', '1M'],
+      exit: 0,
+    });
     expect(samples[0]!.tests?.results).toEqual([{ number: 1, name: 'kvm:demand_paging_test', status: 'pass' }]);
     const figures = computeFigures(samples, ['__get_user_pages', 'handle_userfault'], hello);
     // 2 pages of userfaultfd faults per guest page at 256 and 512 pages: what uffd MISSING costs.
@@ -51,7 +59,7 @@ describe('a kselftest as the workload (captured in the guest)', () => {
     expect(gup).toMatchObject({ status: 'ok', per_page: null, unit: 'run', per_run: { mean: 15, min: 15, max: 15, runs: 1 } });
   });
 
-  it('says skipped with the test\'s reason, and failed with the tail of its output', () => {
+  it("says skipped with the test's reason, and failed with the tail of its output", () => {
     const runs = [
       resolved(kselftestRun({ target: 'mm', test: 'gup_test', args: [] }, [1]), '/kselftest/vm/gup_test'),
       resolved(kselftestRun({ target: 'mm', test: 'userfaultfd', args: ['anon', '4', '2'] }, [1]), '/kselftest/vm/userfaultfd'),
@@ -65,13 +73,23 @@ describe('a kselftest as the workload (captured in the guest)', () => {
     ]);
     // A cell that is not ok never shows a number.
     const figures = computeFigures(samples, ['__get_user_pages'], hello);
-    expect(figures.map((f) => [f.status, f.per_page, f.per_run])).toEqual([['skipped', null, undefined], ['failed', null, undefined], ['skipped', null, undefined]]);
+    expect(figures.map((f) => [f.status, f.per_page, f.per_run])).toEqual([
+      ['skipped', null, undefined],
+      ['failed', null, undefined],
+      ['skipped', null, undefined],
+    ]);
   });
 
   it('fails a program on its exit status, with its last words', () => {
     const run = commandRun(['/bin/sh', '-c', 'echo "out: $0 {n}"; echo err >&2; exit 3'], [64, 128]);
     const { samples } = samplesOf('sh-fails-6.1-baseline', { ...base, repetitions: 2, runs: [run] });
     expect(samples).toHaveLength(4);
-    expect(samples[0]).toMatchObject({ status: 'failed', reason: '/bin/sh exited 3: out: /bin/sh 64 / err', pages: 64, unit: 'n', program: { argv: ['-c', 'echo "out: $0 64"; echo err >&2; exit 3'], exit: 3 } });
+    expect(samples[0]).toMatchObject({
+      status: 'failed',
+      reason: '/bin/sh exited 3: out: /bin/sh 64 / err',
+      pages: 64,
+      unit: 'n',
+      program: { argv: ['-c', 'echo "out: $0 64"; echo err >&2; exit 3'], exit: 3 },
+    });
   });
 });

@@ -49,13 +49,20 @@ describe('figures', () => {
 
   it('shows a crashed or failed sample as a status, never as a number', () => {
     const crashed = [samples[0]!, missingSample('uffd-populate', [], 128, 0, 'crashed', 'not run: Kernel panic')];
-    expect(computeFigures(crashed, ['__get_user_pages'], hello)[0]).toMatchObject({ status: 'crashed', per_page: null, reason: '1 of 2 samples crashed: not run: Kernel panic' });
+    expect(computeFigures(crashed, ['__get_user_pages'], hello)[0]).toMatchObject({
+      status: 'crashed',
+      per_page: null,
+      reason: '1 of 2 samples crashed: not run: Kernel panic',
+    });
   });
 });
 
 describe('untrustworthy counts', () => {
-  it('fail the sample, with the agent\'s words', () => {
+  it("fail the sample, with the agent's words", () => {
     const base = parseAgentOutput(captured)[1] as AgentSample;
-    expect(sampleStatus({ ...base, countErrors: ['kvm/kvm_async_pf_ready: hist dropped 172 events'] })).toEqual({ status: 'failed', reason: 'counts not trustworthy: kvm/kvm_async_pf_ready: hist dropped 172 events' });
+    expect(sampleStatus({ ...base, countErrors: ['kvm/kvm_async_pf_ready: hist dropped 172 events'] })).toEqual({
+      status: 'failed',
+      reason: 'counts not trustworthy: kvm/kvm_async_pf_ready: hist dropped 172 events',
+    });
   });
 });

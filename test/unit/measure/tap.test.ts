@@ -16,7 +16,10 @@ describe('KTAP / TAP', () => {
     expect(tap.results[0]).toEqual({ number: 1, name: 'MADV_POPULATE_READ with PROT_READ', status: 'pass' });
     expect(tap.problems).toEqual([]);
     // The same description twice ("range initially not populated") stays two tests.
-    expect(tap.results.filter((r) => r.name.startsWith('range initially not populated')).map((r) => r.name)).toEqual(['range initially not populated', 'range initially not populated (2)']);
+    expect(tap.results.filter((r) => r.name.startsWith('range initially not populated')).map((r) => r.name)).toEqual([
+      'range initially not populated',
+      'range initially not populated (2)',
+    ]);
   });
 
   it('reads a whole-program skip: 1..0 # SKIP reason (soft-dirty, 6.1)', () => {
@@ -25,19 +28,21 @@ describe('KTAP / TAP', () => {
   });
 
   it('knows every result line kselftest.h prints', () => {
-    const tap = parseTap([
-      'TAP version 13',
-      '1..7',
-      'ok 1 first',
-      'not ok 2 second',
-      '# the reason it failed',
-      'not ok 3 third',
-      'ok 4 # SKIP no hugetlb',
-      'ok 5 named # SKIP: not here',
-      'ok 6 # XFAIL expected',
-      'not ok 7 # error broken',
-      '# Totals: pass:1 fail:2 xfail:1 xpass:0 skip:2 error:1',
-    ].join('\n'));
+    const tap = parseTap(
+      [
+        'TAP version 13',
+        '1..7',
+        'ok 1 first',
+        'not ok 2 second',
+        '# the reason it failed',
+        'not ok 3 third',
+        'ok 4 # SKIP no hugetlb',
+        'ok 5 named # SKIP: not here',
+        'ok 6 # XFAIL expected',
+        'not ok 7 # error broken',
+        '# Totals: pass:1 fail:2 xfail:1 xpass:0 skip:2 error:1',
+      ].join('\n'),
+    );
     expect(tap.results.map((r) => [r.number, r.name, r.status, r.reason])).toEqual([
       [1, 'first', 'pass', undefined],
       [2, 'second', 'fail', undefined],
@@ -54,7 +59,7 @@ describe('KTAP / TAP', () => {
     const cut = parseTap('TAP version 13\n1..4\nok 1 a\nok 2 b\nBail out! mmap failed\n');
     expect(cut.bailOut).toBe('mmap failed');
     expect(cut.problems).toEqual(['2 of 4 planned tests reported no result (Bail out! mmap failed)']);
-    expect(parseTap('1..1\nok 1 a\n# Totals: pass:2 fail:0\n').problems).toEqual(['the program\'s Totals line says pass:2, its result lines pass:1']);
+    expect(parseTap('1..1\nok 1 a\n# Totals: pass:2 fail:0\n').problems).toEqual(["the program's Totals line says pass:2, its result lines pass:1"]);
     // Nested subtests are their parent's business.
     expect(parseTap('1..1\n    ok 1 sub\nok 1 parent\n').results).toHaveLength(1);
   });
@@ -64,7 +69,7 @@ describe('KTAP / TAP', () => {
   });
 });
 
-describe('a test program\'s verdict', () => {
+describe("a test program's verdict", () => {
   const selftest = (label: string, tail: string[] = []) => ({ selftest: true, label, tail });
 
   it('passes madv_populate with its 16 results', () => {
@@ -78,7 +83,7 @@ describe('a test program\'s verdict', () => {
     expect(v.results).toEqual([{ number: 1, name: 'kvm:demand_paging_test', status: 'pass' }]);
   });
 
-  it('skips on KSFT_SKIP (exit 4) with the test\'s own words (gup_test without debugfs, 6.1)', () => {
+  it("skips on KSFT_SKIP (exit 4) with the test's own words (gup_test without debugfs, 6.1)", () => {
     const out = fixture('gup_test-6.1-skip.stdout');
     const v = judgeProgram(4, out, selftest('mm:gup_test', out.split('\n')));
     expect(v).toMatchObject({ status: 'skipped', reason: 'mount debugfs at /sys/kernel/debug' });
@@ -92,9 +97,15 @@ describe('a test program\'s verdict', () => {
   });
 
   it('fails on a non-zero exit with the tail of the output (userfaultfd on tinyconfig, 6.1)', () => {
-    const v = judgeProgram(1, fixture('userfaultfd-6.1-fail.stdout'), selftest('mm:userfaultfd', ['testing uffd-wp with pagemap (pgsize=4096):', 'ERROR: madvise(MADV_NOHUGEPAGE) failed (errno=22, line=1490)']));
+    const v = judgeProgram(
+      1,
+      fixture('userfaultfd-6.1-fail.stdout'),
+      selftest('mm:userfaultfd', ['testing uffd-wp with pagemap (pgsize=4096):', 'ERROR: madvise(MADV_NOHUGEPAGE) failed (errno=22, line=1490)']),
+    );
     expect(v.status).toBe('failed');
-    expect(v.reason).toBe('mm:userfaultfd exited 1: testing uffd-wp with pagemap (pgsize=4096): / ERROR: madvise(MADV_NOHUGEPAGE) failed (errno=22, line=1490)');
+    expect(v.reason).toBe(
+      'mm:userfaultfd exited 1: testing uffd-wp with pagemap (pgsize=4096): / ERROR: madvise(MADV_NOHUGEPAGE) failed (errno=22, line=1490)',
+    );
     expect(v.results).toMatchObject([{ name: 'mm:userfaultfd', status: 'fail' }]);
   });
 
@@ -119,7 +130,10 @@ describe('the "Testing ... done" lines of uffd-unit-tests (6.12, captured in the
     expect(tap.problems).toEqual([]);
     expect(tap.results[0]).toEqual({ number: 1, name: 'UFFDIO_API (with syscall)', status: 'pass' });
     expect(tap.results.find((r) => r.name === 'move-pmd on anon')).toMatchObject({ status: 'skip', reason: 'CONFIG_TRANSPARENT_HUGEPAGE is not set' });
-    expect(judgeProgram(0, fixture('uffd-unit-tests-6.12.stdout'), { selftest: true, label: 'mm:uffd-unit-tests', tail: [] })).toMatchObject({ status: 'ok', totals: { pass: 33, skip: 33 } });
+    expect(judgeProgram(0, fixture('uffd-unit-tests-6.12.stdout'), { selftest: true, label: 'mm:uffd-unit-tests', tail: [] })).toMatchObject({
+      status: 'ok',
+      totals: { pass: 33, skip: 33 },
+    });
   });
 
   it('takes a verdict that comes lines later, and makes a test without one an error', () => {
@@ -129,7 +143,9 @@ describe('the "Testing ... done" lines of uffd-unit-tests (6.12, captured in the
       ['b on anon', 'fail', 'EFAULT'],
       ['c on anon', 'error', 'no verdict: the program stopped during this test'],
     ]);
-    expect(parseTap('Testing a... done\nUserfaults unit tests: pass=2, skip=0, fail=0 (total=2)\n').problems).toEqual(['the program\'s summary says pass=2, its Testing lines pass=1']);
+    expect(parseTap('Testing a... done\nUserfaults unit tests: pass=2, skip=0, fail=0 (total=2)\n').problems).toEqual([
+      "the program's summary says pass=2, its Testing lines pass=1",
+    ]);
     const v = judgeProgram(1, 'Testing x... failed [reason: stats check error]\n', { selftest: true, label: 'mm:uffd-unit-tests', tail: [] });
     expect(v).toMatchObject({ status: 'failed', reason: '1 of 1 tests failed: x (stats check error) (exit 1)' });
   });

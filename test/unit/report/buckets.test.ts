@@ -10,24 +10,29 @@ import { asyncPfMap, asyncPfPrefault, asyncPfTriedRetry, explained, explainedRun
 
 const report = buildTables(explainedRun, { function: GUP });
 const table = report.tables[0]!;
-const TRIED_RETRY = 'FOLL_WRITE|FOLL_TOUCH|FOLL_TRIED|FOLL_REMOTE|FOLL_UNLOCKABLE, pages=NULL, nr_pages=1, ret 1 from __get_user_pages_locked < get_user_pages_remote < async_pf_execute';
+const TRIED_RETRY =
+  'FOLL_WRITE|FOLL_TOUCH|FOLL_TRIED|FOLL_REMOTE|FOLL_UNLOCKABLE, pages=NULL, nr_pages=1, ret 1 from __get_user_pages_locked < get_user_pages_remote < async_pf_execute';
 
 function cellOf(workload: string, variant: string): Cell {
   return table.rows.find((r) => r.workload === workload)!.cells[table.variants.indexOf(variant)]!;
 }
 
 describe('buckets in the report model', () => {
-  it('carries a cell\'s buckets only when the cell is ok', () => {
+  it("carries a cell's buckets only when the cell is ok", () => {
     expect(cellOf('async-pf', 'baseline').explain?.buckets).toEqual([asyncPfPrefault, asyncPfTriedRetry, asyncPfMap]);
     // The crashed cell's row has buckets (from the sample that finished): they are not the cell's.
     expect(explainedRun.rows.find((r) => r.variant === 'continue' && r.workload === 'async-pf')?.explain).toBeDefined();
     expect(cellOf('async-pf', 'continue')).toMatchObject({ status: 'crashed', explain: null });
-    expect(buildTables(interruptedRun, { function: GUP }).tables.flatMap((t) => t.rows.flatMap((r) => r.cells.map((c) => c.explain)))).toEqual(Array(24).fill(null));
+    expect(buildTables(interruptedRun, { function: GUP }).tables.flatMap((t) => t.rows.flatMap((r) => r.cells.map((c) => c.explain)))).toEqual(
+      Array(24).fill(null),
+    );
   });
 
   it('names, per workload and variant, the buckets that changed from the first variant', () => {
     expect(table.whatChanged?.baseline).toBe('baseline');
-    expect(table.whatChanged?.cells.map((n) => [n.workload, n.variant, n.changes?.map((c) => [c.bucket, c.before, c.after, c.delta]) ?? null, n.addsUp])).toEqual([
+    expect(
+      table.whatChanged?.cells.map((n) => [n.workload, n.variant, n.changes?.map((c) => [c.bucket, c.before, c.after, c.delta]) ?? null, n.addsUp]),
+    ).toEqual([
       ['uffd-populate', 'early-break', [[describeBucket(populateTriedRetry), 1, 0, -1]], true],
       ['uffd-populate', 'continue', [[describeBucket(populateTriedRetry), 1, 0, -1]], false],
       ['async-pf', 'early-break', [[TRIED_RETRY, 1, 0, -1]], true],
@@ -59,28 +64,30 @@ describe('the "what changed" paragraph', () => {
   const text = renderers.text.render(report);
 
   it('reads, under the table, bucket by bucket against the first variant', () => {
-    expect(text).toContain([
-      'continue, async-pf: 2/3 crashed: kernel BUG at mm/gup.c:1828!',
-      '',
-      'What changed vs baseline, bucket by bucket (calls per page):',
-      '  uffd-populate, early-break vs baseline: -1/page:',
-      '      FOLL_TOUCH|FOLL_TRIED|FOLL_UNLOCKABLE|FOLL_MADV_POPULATE,',
-      '      pages=NULL, nr_pages=1, ret 1 from __get_user_pages_locked <',
-      '      faultin_page_range < madvise_populate (gone)',
-      '  uffd-populate, continue vs baseline: -1/page:',
-      '      FOLL_TOUCH|FOLL_TRIED|FOLL_UNLOCKABLE|FOLL_MADV_POPULATE,',
-      '      pages=NULL, nr_pages=1, ret 1 from __get_user_pages_locked <',
-      '      faultin_page_range < madvise_populate (gone)',
-      '  uffd-populate, continue: the buckets do not add up to the counted',
-      '      total (sample 256 pages rep 0: the buckets add up to 259 calls,',
-      '      kprobe counted 260)',
-      '  async-pf, early-break vs baseline: -1/page:',
-      '      FOLL_WRITE|FOLL_TOUCH|FOLL_TRIED|FOLL_REMOTE|FOLL_UNLOCKABLE,',
-      '      pages=NULL, nr_pages=1, ret 1 from __get_user_pages_locked <',
-      '      get_user_pages_remote < async_pf_execute (gone)',
-      '',
-      'Each figure is the per-page slope',
-    ].join('\n'));
+    expect(text).toContain(
+      [
+        'continue, async-pf: 2/3 crashed: kernel BUG at mm/gup.c:1828!',
+        '',
+        'What changed vs baseline, bucket by bucket (calls per page):',
+        '  uffd-populate, early-break vs baseline: -1/page:',
+        '      FOLL_TOUCH|FOLL_TRIED|FOLL_UNLOCKABLE|FOLL_MADV_POPULATE,',
+        '      pages=NULL, nr_pages=1, ret 1 from __get_user_pages_locked <',
+        '      faultin_page_range < madvise_populate (gone)',
+        '  uffd-populate, continue vs baseline: -1/page:',
+        '      FOLL_TOUCH|FOLL_TRIED|FOLL_UNLOCKABLE|FOLL_MADV_POPULATE,',
+        '      pages=NULL, nr_pages=1, ret 1 from __get_user_pages_locked <',
+        '      faultin_page_range < madvise_populate (gone)',
+        '  uffd-populate, continue: the buckets do not add up to the counted',
+        '      total (sample 256 pages rep 0: the buckets add up to 259 calls,',
+        '      kprobe counted 260)',
+        '  async-pf, early-break vs baseline: -1/page:',
+        '      FOLL_WRITE|FOLL_TOUCH|FOLL_TRIED|FOLL_REMOTE|FOLL_UNLOCKABLE,',
+        '      pages=NULL, nr_pages=1, ret 1 from __get_user_pages_locked <',
+        '      get_user_pages_remote < async_pf_execute (gone)',
+        '',
+        'Each figure is the per-page slope',
+      ].join('\n'),
+    );
   });
 
   it('keeps within 72 columns, with long variant names and long callers too', () => {
@@ -88,7 +95,9 @@ describe('the "what changed" paragraph', () => {
     const longCaller = { ...asyncPfTriedRetry, caller: ['x'.repeat(90), 'kvm_arch_async_page_present_queued_with_a_long_name'] };
     const wide: ReportInput = {
       ...wideRun,
-      rows: wideRun.rows.map((r, i) => (r.status === 'ok' ? { ...r, explain: explained(i % 2 === 0 ? [asyncPfPrefault, longCaller] : [asyncPfMap], i % 3 !== 0).explain! } : r)),
+      rows: wideRun.rows.map((r, i) =>
+        r.status === 'ok' ? { ...r, explain: explained(i % 2 === 0 ? [asyncPfPrefault, longCaller] : [asyncPfMap], i % 3 !== 0).explain! } : r,
+      ),
     };
     const wideText = renderers.text.render(buildTables(wide, { function: GUP }));
     expect(wideText).toContain('What changed vs baseline');
@@ -98,7 +107,11 @@ describe('the "what changed" paragraph', () => {
   });
 
   it('says that no bucket changed when none did', () => {
-    const same: ReportInput = { ...explainedRun, variants: ['baseline', 'early-break'], rows: explainedRun.rows.filter((r) => r.workload === 'async-pf' && r.variant === 'baseline').flatMap((r) => [r, { ...r, variant: 'early-break' }]) };
+    const same: ReportInput = {
+      ...explainedRun,
+      variants: ['baseline', 'early-break'],
+      rows: explainedRun.rows.filter((r) => r.workload === 'async-pf' && r.variant === 'baseline').flatMap((r) => [r, { ...r, variant: 'early-break' }]),
+    };
     expect(renderers.text.render(buildTables(same, { function: GUP }))).toContain('\nWhat changed vs baseline, bucket by bucket: no bucket changed.\n');
   });
 
@@ -144,7 +157,9 @@ describe('html: a stacked bar per cell with buckets', () => {
   });
 
   it('warns, in the cell, when the buckets do not add up', () => {
-    expect(cellHtml('uffd-populate', 'continue')).toContain('<span class="bucket-warning" title="sample 256 pages rep 0: the buckets add up to 259 calls, kprobe counted 260">⚠ buckets do not add up</span>');
+    expect(cellHtml('uffd-populate', 'continue')).toContain(
+      '<span class="bucket-warning" title="sample 256 pages rep 0: the buckets add up to 259 calls, kprobe counted 260">⚠ buckets do not add up</span>',
+    );
     expect(html.match(/class="bucket-warning"/g)).toHaveLength(1);
   });
 
@@ -160,7 +175,9 @@ describe('json', () => {
   it('is valid against its schema, with buckets per cell and the changes per table', () => {
     expect(reportJsonSchema.safeParse(json).success).toBe(true);
     const baseline = json.tables[0].rows[1].cells[0];
-    expect(baseline.explain.buckets.map((b: { description: string; per_page: number }) => [b.description, b.per_page])).toEqual([asyncPfPrefault, asyncPfTriedRetry, asyncPfMap].map((b) => [describeBucket(b), 1]));
+    expect(baseline.explain.buckets.map((b: { description: string; per_page: number }) => [b.description, b.per_page])).toEqual(
+      [asyncPfPrefault, asyncPfTriedRetry, asyncPfMap].map((b) => [describeBucket(b), 1]),
+    );
     expect(json.tables[0].rows[1].cells[2]).not.toHaveProperty('explain');
     expect(json.tables[0].whatChanged.cells[2]).toEqual({
       workload: 'async-pf',

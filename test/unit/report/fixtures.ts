@@ -23,10 +23,29 @@ export function counts(partial: Partial<Record<Status, number>>): Record<Status,
 
 /** An ok figure over 3 samples. */
 export function ok(kernel: string, variant: string, workload: string, perPage: number, fixed: number, extra: Partial<FigureRow> = {}): FigureRow {
-  return { kernel, variant, workload, function: GUP, status: 'ok', per_page: perPage, fixed, residual: 0, flags: [], statusCounts: counts({ ok: 3 }), ...extra };
+  return {
+    kernel,
+    variant,
+    workload,
+    function: GUP,
+    status: 'ok',
+    per_page: perPage,
+    fixed,
+    residual: 0,
+    flags: [],
+    statusCounts: counts({ ok: 3 }),
+    ...extra,
+  };
 }
 
-export function notOk(kernel: string, variant: string, workload: string, status: Exclude<Status, 'ok'>, reason: string, statusCounts = counts({ [status]: 3 })): FigureRow {
+export function notOk(
+  kernel: string,
+  variant: string,
+  workload: string,
+  status: Exclude<Status, 'ok'>,
+  reason: string,
+  statusCounts = counts({ [status]: 3 }),
+): FigureRow {
   return { kernel, variant, workload, function: GUP, status, per_page: null, fixed: null, residual: null, reason, flags: [], statusCounts };
 }
 
@@ -90,8 +109,11 @@ export const nextRun: ReportInput = {
   startedAt: '2025-06-13T09:15:00.000Z',
   state: 'complete',
   rows: [
-    ...interruptedRun.rows.filter((r) => !(r.kernel === '6.1' && r.variant === 'early-break' && (r.workload === 'async-pf' || r.workload === 'uffd-remote'))
-      && !(r.kernel === '6.12' && r.variant === 'baseline' && r.workload === 'uffd-remote')),
+    ...interruptedRun.rows.filter(
+      (r) =>
+        !(r.kernel === '6.1' && r.variant === 'early-break' && (r.workload === 'async-pf' || r.workload === 'uffd-remote')) &&
+        !(r.kernel === '6.12' && r.variant === 'baseline' && r.workload === 'uffd-remote'),
+    ),
     ok('6.1', 'early-break', 'uffd-remote', 1, 5),
     ok('6.1', 'early-break', 'async-pf', 2, 1),
     ok('6.1', 'continue', 'uffd-populate', 1, 3),
@@ -99,9 +121,9 @@ export const nextRun: ReportInput = {
     notOk('6.1', 'continue', 'uffd-remote', 'crashed', 'not run: kernel BUG at mm/gup.c:1706!'),
     notOk('6.1', 'continue', 'async-pf', 'crashed', 'not run: kernel BUG at mm/gup.c:1706!'),
     ok('6.12', 'baseline', 'uffd-remote', 2, 5),
-  ].filter((r) => !(r.kernel === '6.12' && r.variant === 'early-break' && r.workload === 'async-pf' && r.function === GUP)).concat([
-    notOk('6.12', 'early-break', 'async-pf', 'hung', 'not run: no progress on the result channel for 60 s'),
-  ]),
+  ]
+    .filter((r) => !(r.kernel === '6.12' && r.variant === 'early-break' && r.workload === 'async-pf' && r.function === GUP))
+    .concat([notOk('6.12', 'early-break', 'async-pf', 'hung', 'not run: no progress on the result channel for 60 s')]),
   provenance: [
     'kexp 0.1.0 (5d2e0f1a9c3b), run default-20250613-091500',
     'host kexp-dev, 2 cores, QEMU emulator version 7.2.19 (Debian 1:7.2+dfsg-7+deb12u16)',
@@ -120,13 +142,18 @@ export const wideRun: ReportInput = {
   variants: ['baseline', 'early-break-without-foll-tried', 'continue-and-retake-mmap-lock', 'continue-skip-retry', 'revert-df17277b2a85'],
   workloads: ['uffd-populate', 'uffd-populate --write --threads=4 --hugetlb --pattern=0x5a', 'async-pf'],
   rows: [],
-  provenance: ['kexp 0.1.0, run wide-20250614-120000', `a provenance line that is much longer than seventy-two columns, as a QEMU version string with its Debian revision can be: QEMU emulator version 7.2.19 (Debian 1:7.2+dfsg-7+deb12u16)`],
+  provenance: [
+    'kexp 0.1.0, run wide-20250614-120000',
+    `a provenance line that is much longer than seventy-two columns, as a QEMU version string with its Debian revision can be: QEMU emulator version 7.2.19 (Debian 1:7.2+dfsg-7+deb12u16)`,
+  ],
 };
-wideRun.rows = wideRun.variants.flatMap((variant, v) => wideRun.workloads.map((workload, w) => {
-  if (v === 2 && w === 1) return notOk('6.12', variant, workload, 'crashed', 'not run: kernel BUG at mm/gup.c:1828!', counts({ ok: 1, crashed: 1, hung: 1 }));
-  if (v === 4 && w === 2) return notOk('6.12', variant, workload, 'skipped', 'no /dev/kvm in the guest: nested virtualization is off');
-  return ok('6.12', variant, workload, 1 + ((v + w) % 3), 3, v === 1 && w === 0 ? { flags: ['residual 0.2: samples do not lie on one line'] } : {});
-}));
+wideRun.rows = wideRun.variants.flatMap((variant, v) =>
+  wideRun.workloads.map((workload, w) => {
+    if (v === 2 && w === 1) return notOk('6.12', variant, workload, 'crashed', 'not run: kernel BUG at mm/gup.c:1828!', counts({ ok: 1, crashed: 1, hung: 1 }));
+    if (v === 4 && w === 2) return notOk('6.12', variant, workload, 'skipped', 'no /dev/kvm in the guest: nested virtualization is off');
+    return ok('6.12', variant, workload, 1 + ((v + w) % 3), 3, v === 1 && w === 0 ? { flags: ['residual 0.2: samples do not lie on one line'] } : {});
+  }),
+);
 
 /**
  * Buckets of kexp explain (src/explain/buckets.ts), written by hand to match what the 6.12 async
@@ -138,8 +165,28 @@ wideRun.rows = wideRun.variants.flatMap((variant, v) => wideRun.workloads.map((w
  */
 export const SIZES = [64, 128, 256];
 
-export function bucket(caller: string[], flags: string[], flagsValue: number, pagesNull: boolean, nrPages: '1' | 'range', ret: number, perPage: number, fixed: number): Bucket {
-  return { caller, flags, flagsValue, pages_null: pagesNull, nr_pages: nrPages, ret, per_page: perPage, fixed, residual: 0, calls: SIZES.map((pages) => fixed + perPage * pages) };
+export function bucket(
+  caller: string[],
+  flags: string[],
+  flagsValue: number,
+  pagesNull: boolean,
+  nrPages: '1' | 'range',
+  ret: number,
+  perPage: number,
+  fixed: number,
+): Bucket {
+  return {
+    caller,
+    flags,
+    flagsValue,
+    pages_null: pagesNull,
+    nr_pages: nrPages,
+    ret,
+    per_page: perPage,
+    fixed,
+    residual: 0,
+    calls: SIZES.map((pages) => fixed + perPage * pages),
+  };
 }
 
 const FOLL_WRITE = 1 << 0;
@@ -152,15 +199,44 @@ const ASYNC_PF = ['__get_user_pages_locked', 'get_user_pages_remote', 'async_pf_
 const HVA_TO_PFN = ['__get_user_pages_locked', 'get_user_pages_unlocked', 'hva_to_pfn'];
 const POPULATE = ['__get_user_pages_locked', 'faultin_page_range', 'madvise_populate'];
 
-export const asyncPfPrefault = bucket(ASYNC_PF, ['FOLL_WRITE', 'FOLL_TOUCH', 'FOLL_REMOTE', 'FOLL_UNLOCKABLE'], FOLL_WRITE | FOLL_TOUCH | FOLL_REMOTE | FOLL_UNLOCKABLE, true, '1', 0, 1, 0);
-export const asyncPfTriedRetry = bucket(ASYNC_PF, ['FOLL_WRITE', 'FOLL_TOUCH', 'FOLL_TRIED', 'FOLL_REMOTE', 'FOLL_UNLOCKABLE'], FOLL_WRITE | FOLL_TOUCH | FOLL_TRIED | FOLL_REMOTE | FOLL_UNLOCKABLE, true, '1', 1, 1, 0);
+export const asyncPfPrefault = bucket(
+  ASYNC_PF,
+  ['FOLL_WRITE', 'FOLL_TOUCH', 'FOLL_REMOTE', 'FOLL_UNLOCKABLE'],
+  FOLL_WRITE | FOLL_TOUCH | FOLL_REMOTE | FOLL_UNLOCKABLE,
+  true,
+  '1',
+  0,
+  1,
+  0,
+);
+export const asyncPfTriedRetry = bucket(
+  ASYNC_PF,
+  ['FOLL_WRITE', 'FOLL_TOUCH', 'FOLL_TRIED', 'FOLL_REMOTE', 'FOLL_UNLOCKABLE'],
+  FOLL_WRITE | FOLL_TOUCH | FOLL_TRIED | FOLL_REMOTE | FOLL_UNLOCKABLE,
+  true,
+  '1',
+  1,
+  1,
+  0,
+);
 export const asyncPfMap = bucket(HVA_TO_PFN, ['FOLL_WRITE', 'FOLL_TOUCH', 'FOLL_UNLOCKABLE'], FOLL_WRITE | FOLL_TOUCH | FOLL_UNLOCKABLE, false, '1', 1, 1, 1);
 const populateFlags = ['FOLL_TOUCH', 'FOLL_UNLOCKABLE', 'FOLL_MADV_POPULATE'];
 const POPULATE_VALUE = FOLL_TOUCH | FOLL_UNLOCKABLE | FOLL_MADV_POPULATE;
 export const populateRange = bucket(POPULATE, populateFlags, POPULATE_VALUE, true, 'range', 0, 1, 2);
-export const populateTriedRetry = bucket(POPULATE, [...populateFlags.slice(0, 1), 'FOLL_TRIED', ...populateFlags.slice(1)], POPULATE_VALUE | FOLL_TRIED, true, '1', 1, 1, 1);
+export const populateTriedRetry = bucket(
+  POPULATE,
+  [...populateFlags.slice(0, 1), 'FOLL_TRIED', ...populateFlags.slice(1)],
+  POPULATE_VALUE | FOLL_TRIED,
+  true,
+  '1',
+  1,
+  1,
+  1,
+);
 
-export const explained = (buckets: Bucket[], addsUp = true, problems: string[] = []): Pick<FigureRow, 'explain'> => ({ explain: { buckets, adds_up: addsUp, problems } });
+export const explained = (buckets: Bucket[], addsUp = true, problems: string[] = []): Pick<FigureRow, 'explain'> => ({
+  explain: { buckets, adds_up: addsUp, problems },
+});
 
 /** One 6.12 run that explained __get_user_pages: baseline 3 and 2 per page, early-break 2 and 1, continue crashed in async-pf. */
 export const explainedRun: ReportInput = {
@@ -177,9 +253,21 @@ export const explainedRun: ReportInput = {
     ok('6.12', 'early-break', 'uffd-populate', 1, 2, explained([populateRange])),
     ok('6.12', 'early-break', 'async-pf', 2, 1, explained([asyncPfPrefault, asyncPfMap])),
     // One call the hist maps did not see: the buckets are shown, and said not to add up.
-    ok('6.12', 'continue', 'uffd-populate', 1, 3, explained([{ ...populateRange, fixed: 3, calls: SIZES.map((p) => p + 3) }], false, ['sample 256 pages rep 0: the buckets add up to 259 calls, kprobe counted 260'])),
+    ok(
+      '6.12',
+      'continue',
+      'uffd-populate',
+      1,
+      3,
+      explained([{ ...populateRange, fixed: 3, calls: SIZES.map((p) => p + 3) }], false, [
+        'sample 256 pages rep 0: the buckets add up to 259 calls, kprobe counted 260',
+      ]),
+    ),
     // Buckets from the samples that finished before the crash: a cell that is not ok shows none.
-    { ...notOk('6.12', 'continue', 'async-pf', 'crashed', 'not run: kernel BUG at mm/gup.c:1828!', counts({ ok: 1, crashed: 2 })), ...explained([asyncPfPrefault, asyncPfMap]) },
+    {
+      ...notOk('6.12', 'continue', 'async-pf', 'crashed', 'not run: kernel BUG at mm/gup.c:1828!', counts({ ok: 1, crashed: 2 })),
+      ...explained([asyncPfPrefault, asyncPfMap]),
+    },
   ],
   provenance: ['kexp 0.1.0, run explain-20250615-080000', '1 repetition(s), sizes 64, 128, 256 pages; counted with kprobe; explained __get_user_pages'],
 };
@@ -189,5 +277,7 @@ export const explainedNextRun: ReportInput = {
   ...explainedRun,
   runId: 'explain-20250616-080000',
   startedAt: '2025-06-16T08:00:00.000Z',
-  rows: explainedRun.rows.map((r) => (r.variant === 'baseline' && r.workload === 'async-pf' ? ok('6.12', 'baseline', 'async-pf', 2, 1, explained([asyncPfPrefault, asyncPfMap])) : r)),
+  rows: explainedRun.rows.map((r) =>
+    r.variant === 'baseline' && r.workload === 'async-pf' ? ok('6.12', 'baseline', 'async-pf', 2, 1, explained([asyncPfPrefault, asyncPfMap])) : r,
+  ),
 };

@@ -21,10 +21,12 @@ describe('golden files', () => {
   // kexp explain: buckets under the figures, and the bucket a variant (or the next run) changed.
   for (const name of ['text', 'markdown', 'json', 'html'] as const) {
     const renderer = renderers[name];
-    it(`report-explain.${renderer.extension} (${name})`, () => expectGolden(`report-explain.${renderer.extension}`, renderer.render(buildTables(explainedRun, { function: GUP }))));
+    it(`report-explain.${renderer.extension} (${name})`, () =>
+      expectGolden(`report-explain.${renderer.extension}`, renderer.render(buildTables(explainedRun, { function: GUP }))));
   }
   for (const name of ['text', 'markdown', 'json'] as const) {
     const renderer = renderers[name];
-    it(`compare-explain.${renderer.extension} (${name})`, () => expectGolden(`compare-explain.${renderer.extension}`, renderer.render(compareRuns(explainedRun, explainedNextRun, { function: GUP }))));
+    it(`compare-explain.${renderer.extension} (${name})`, () =>
+      expectGolden(`compare-explain.${renderer.extension}`, renderer.render(compareRuns(explainedRun, explainedNextRun, { function: GUP }))));
   }
 });

@@ -43,7 +43,14 @@ describe('buildTables', () => {
   });
 
   it('shows a status, never a number, for a cell that is not ok', () => {
-    expect(cell(report, '6.12', 'uffd-remote', 'continue')).toMatchObject({ status: 'crashed', text: 'CRASHED', perPage: null, fixed: null, residual: null, reason: 'not run: kernel BUG at mm/gup.c:1828!' });
+    expect(cell(report, '6.12', 'uffd-remote', 'continue')).toMatchObject({
+      status: 'crashed',
+      text: 'CRASHED',
+      perPage: null,
+      fixed: null,
+      residual: null,
+      reason: 'not run: kernel BUG at mm/gup.c:1828!',
+    });
     const labels = { failed: 'FAILED', crashed: 'CRASHED', hung: 'HUNG', skipped: 'skipped' } as const;
     for (const [status, label] of Object.entries(labels)) {
       // A row that is not ok but carries numbers anyway (it should not): they are not shown.
@@ -70,7 +77,14 @@ describe('buildTables', () => {
   });
 
   it('shows "missing" where the run has no row, and says why', () => {
-    expect(cell(report, '6.1', 'uffd-populate', 'continue')).toMatchObject({ status: 'missing', text: 'missing', perPage: null, statusCounts: null, samples: null, reason: 'not measured (the run was interrupted)' });
+    expect(cell(report, '6.1', 'uffd-populate', 'continue')).toMatchObject({
+      status: 'missing',
+      text: 'missing',
+      perPage: null,
+      statusCounts: null,
+      samples: null,
+      reason: 'not measured (the run was interrupted)',
+    });
     const complete = buildTables({ ...interruptedRun, state: 'complete' }, { function: GUP });
     expect(cell(complete, '6.1', 'uffd-populate', 'continue').reason).toBe('no figure recorded');
     const note = report.tables[0]!.notes.find((n) => n.text.startsWith('missing'));
@@ -113,10 +127,36 @@ describe('describeCells', () => {
   const table = { variants: ['baseline', 'early-break', 'continue'], rows: [{ workload: 'a' }, { workload: 'b' }] };
   it('names cells, whole columns, whole rows and the whole table', () => {
     expect(describeCells([{ workload: 'a', variant: 'continue' }], table)).toBe('continue, a');
-    expect(describeCells([{ workload: 'a', variant: 'continue' }, { workload: 'b', variant: 'continue' }], table)).toBe('continue, all workloads');
-    expect(describeCells(table.variants.map((variant) => ({ workload: 'b', variant })), table)).toBe('all variants, b');
-    expect(describeCells([{ workload: 'a', variant: 'baseline' }, { workload: 'b', variant: 'continue' }], table)).toBe('baseline, a; continue, b');
-    expect(describeCells(table.variants.flatMap((variant) => table.rows.map((r) => ({ workload: r.workload, variant }))), table)).toBe('every cell');
+    expect(
+      describeCells(
+        [
+          { workload: 'a', variant: 'continue' },
+          { workload: 'b', variant: 'continue' },
+        ],
+        table,
+      ),
+    ).toBe('continue, all workloads');
+    expect(
+      describeCells(
+        table.variants.map((variant) => ({ workload: 'b', variant })),
+        table,
+      ),
+    ).toBe('all variants, b');
+    expect(
+      describeCells(
+        [
+          { workload: 'a', variant: 'baseline' },
+          { workload: 'b', variant: 'continue' },
+        ],
+        table,
+      ),
+    ).toBe('baseline, a; continue, b');
+    expect(
+      describeCells(
+        table.variants.flatMap((variant) => table.rows.map((r) => ({ workload: r.workload, variant }))),
+        table,
+      ),
+    ).toBe('every cell');
   });
 });
 

@@ -13,7 +13,9 @@ describe('the bisections under a comparison', () => {
     const text = appendBisections('text', renderers.text.render(comparison), nightly3, recordPath);
     expect(text.startsWith(renderers.text.render(comparison))).toBe(true);
     const added = text.slice(renderers.text.render(comparison).length);
-    expect(added.replace(/\s+/g, ' ')).toContain(`Bisections (kexp nightly --bisect): - linux-git baseline, async-pf: __get_user_pages 3 → 2, 1a2b3c4d5e6f..9f8e7d6c5b4a first bad commit ${cm} mm/gup: break early on VM_FAULT_RETRY for prefaults (3 steps) judged on __get_user_pages.per_page > 2.5 record: results/bisect-git-20261203-024500-a1b2c3/bisect.json`);
+    expect(added.replace(/\s+/g, ' ')).toContain(
+      `Bisections (kexp nightly --bisect): - linux-git baseline, async-pf: __get_user_pages 3 → 2, 1a2b3c4d5e6f..9f8e7d6c5b4a first bad commit ${cm} mm/gup: break early on VM_FAULT_RETRY for prefaults (3 steps) judged on __get_user_pages.per_page > 2.5 record: results/bisect-git-20261203-024500-a1b2c3/bisect.json`,
+    );
     for (const line of text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(72);
   });
 
@@ -38,8 +40,17 @@ describe('the bisections under a comparison', () => {
 describe('what --notify hands to its command', () => {
   it('starts with a Subject line naming the change and the first bad commit, then says where the files are', () => {
     const summary = notifySummary({
-      experiment: 'watch', run: night3.runId, previous: night2.runId, summary: '1 of 2 cells changed, 0 new failures.', changes: ['linux-git baseline, async-pf: 3 → 2'],
-      otherChanges: [], findings: false, record: nightly3, resumed: [], files: { comparison: 'results/x/comparison.txt', history: 'results/x/history.html' }, recordPath,
+      experiment: 'watch',
+      run: night3.runId,
+      previous: night2.runId,
+      summary: '1 of 2 cells changed, 0 new failures.',
+      changes: ['linux-git baseline, async-pf: 3 → 2'],
+      otherChanges: [],
+      findings: false,
+      record: nightly3,
+      resumed: [],
+      files: { comparison: 'results/x/comparison.txt', history: 'results/x/history.html' },
+      recordPath,
     });
     const [subject, blank, ...rest] = summary.split('\n');
     expect(subject).toBe('Subject: kexp nightly watch: 1 change, first bad commit 5e6f7a8b9c0d mm/gup: break early on VM_FAULT_RETRY for prefaults');

@@ -17,7 +17,11 @@ const comparison = compareRuns(interruptedRun, nextRun, { function: GUP });
 describe('renderer registry', () => {
   it('has the five renderers by name', () => {
     expect(rendererNames.map((n) => [n, renderers[n].name, renderers[n].extension])).toEqual([
-      ['text', 'text', 'txt'], ['markdown', 'markdown', 'md'], ['csv', 'csv', 'csv'], ['json', 'json', 'json'], ['html', 'html', 'html'],
+      ['text', 'text', 'txt'],
+      ['markdown', 'markdown', 'md'],
+      ['csv', 'csv', 'csv'],
+      ['json', 'json', 'json'],
+      ['html', 'html', 'html'],
     ]);
     expect(getRenderer('markdown')).toBe(renderers.markdown);
   });

@@ -36,28 +36,39 @@ describe('text renderer', () => {
       rows: [],
     };
     const fn = `tracepoint_group_${'y'.repeat(60)}/event`;
-    input.rows = input.variants.flatMap((variant) => input.workloads.map((workload) => ({ ...ok(input.kernels[0]!, variant, workload, 123456.789, 1), function: fn })));
+    input.rows = input.variants.flatMap((variant) =>
+      input.workloads.map((workload) => ({ ...ok(input.kernels[0]!, variant, workload, 123456.789, 1), function: fn })),
+    );
     input.rows.push({ ...notOk(input.kernels[0]!, 'v'.repeat(80), 'uffd-populate', 'failed', 'z'.repeat(300)), function: fn });
     expectMailWidth(textRenderer.render(buildTables(input, { function: fn })));
   });
 
   it('lines figures up when some carry a marker', () => {
-    const lines = layoutTable({ firstHeader: 'workload', headers: ['baseline'], rows: [{ first: 'a', cells: ['2 '] }, { first: 'b', cells: ['1*'] }] });
+    const lines = layoutTable({
+      firstHeader: 'workload',
+      headers: ['baseline'],
+      rows: [
+        { first: 'a', cells: ['2 '] },
+        { first: 'b', cells: ['1*'] },
+      ],
+    });
     expect(lines).toEqual(['workload  baseline', '--------  --------', `a${' '.repeat(15)}2`, `b${' '.repeat(15)}1*`]);
   });
 
   it('reads the 6.12 table as a reply would show it', () => {
     const text = textRenderer.render(buildTables(interruptedRun, { function: GUP }));
-    expect(text).toContain([
-      '6.12: __get_user_pages calls per faulted page',
-      '',
-      'workload               baseline  early-break  continue',
-      '---------------------  --------  -----------  --------',
-      'uffd-populate                2             1         1',
-      'uffd-populate --write        2             1         1',
-      'uffd-remote                  2*            1   CRASHED',
-      'async-pf                     3             2   CRASHED',
-    ].join('\n'));
+    expect(text).toContain(
+      [
+        '6.12: __get_user_pages calls per faulted page',
+        '',
+        'workload               baseline  early-break  continue',
+        '---------------------  --------  -----------  --------',
+        'uffd-populate                2             1         1',
+        'uffd-populate --write        2             1         1',
+        'uffd-remote                  2*            1   CRASHED',
+        'async-pf                     3             2   CRASHED',
+      ].join('\n'),
+    );
   });
 
   it('marks changed cells of a comparison with a trailing "!"', () => {

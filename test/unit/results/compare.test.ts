@@ -4,7 +4,20 @@ import type { FigureRow, ReportInput } from '../../../src/results/types.js';
 import { describeBucket } from '../../../src/explain/buckets.js';
 import { renderers } from '../../../src/report/renderer.js';
 import { comparisonJsonSchema } from '../../../src/report/render/json.js';
-import { asyncPfMap, asyncPfPrefault, asyncPfTriedRetry, counts, explained, explainedNextRun, explainedRun, GUP, interruptedRun, nextRun, notOk, ok } from '../report/fixtures.js';
+import {
+  asyncPfMap,
+  asyncPfPrefault,
+  asyncPfTriedRetry,
+  counts,
+  explained,
+  explainedNextRun,
+  explainedRun,
+  GUP,
+  interruptedRun,
+  nextRun,
+  notOk,
+  ok,
+} from '../report/fixtures.js';
 
 function run(id: string, rows: FigureRow[], extra: Partial<ReportInput> = {}): ReportInput {
   return {
@@ -26,8 +39,7 @@ function only(comparison: Comparison, variant = 'baseline'): ComparedCell {
   return table.rows[0]!.cells[table.variants.indexOf(variant)]!;
 }
 
-const compare = (before: FigureRow, after: FigureRow | null): Comparison =>
-  compareRuns(run('a', [before]), run('b', after ? [after] : []), { function: GUP });
+const compare = (before: FigureRow, after: FigureRow | null): Comparison => compareRuns(run('a', [before]), run('b', after ? [after] : []), { function: GUP });
 
 describe('compareRuns', () => {
   it('unchanged: "= 2", not changed', () => {
@@ -38,7 +50,9 @@ describe('compareRuns', () => {
   it('a figure change is any difference in per_page beyond 1e-9; fixed and flags are not figures', () => {
     const c = only(compare(ok('6.12', 'baseline', 'uffd-populate', 2, 3), ok('6.12', 'baseline', 'uffd-populate', 1, 3)));
     expect(c).toMatchObject({ text: '2 → 1', changed: true, figureChanged: true, statusChanged: false, newFailure: false });
-    const tiny = only(compare(ok('6.12', 'baseline', 'uffd-populate', 2, 3), ok('6.12', 'baseline', 'uffd-populate', 2 + 1e-12, 7, { flags: ['residual 0.1'] })));
+    const tiny = only(
+      compare(ok('6.12', 'baseline', 'uffd-populate', 2, 3), ok('6.12', 'baseline', 'uffd-populate', 2 + 1e-12, 7, { flags: ['residual 0.1'] })),
+    );
     expect(tiny).toMatchObject({ text: '= 2', changed: false });
     const small = only(compare(ok('6.12', 'baseline', 'uffd-populate', 2, 3), ok('6.12', 'baseline', 'uffd-populate', 2 + 1e-6, 3)));
     expect(small).toMatchObject({ changed: true, figureChanged: true });
@@ -46,7 +60,13 @@ describe('compareRuns', () => {
 
   it('a status change: ok → CRASHED is a new failure; CRASHED → HUNG is a change but not new', () => {
     const crashed = notOk('6.12', 'baseline', 'uffd-populate', 'crashed', 'not run: kernel BUG at mm/gup.c:1828!');
-    expect(only(compare(ok('6.12', 'baseline', 'uffd-populate', 2, 3), crashed))).toMatchObject({ text: '2 → CRASHED', changed: true, statusChanged: true, figureChanged: false, newFailure: true });
+    expect(only(compare(ok('6.12', 'baseline', 'uffd-populate', 2, 3), crashed))).toMatchObject({
+      text: '2 → CRASHED',
+      changed: true,
+      statusChanged: true,
+      figureChanged: false,
+      newFailure: true,
+    });
     const hung = notOk('6.12', 'baseline', 'uffd-populate', 'hung', 'not run: no progress on the result channel for 60 s');
     expect(only(compare(crashed, hung))).toMatchObject({ text: 'CRASHED → HUNG', changed: true, statusChanged: true, newFailure: false });
     expect(only(compare(crashed, { ...crashed, reason: 'another reason' }))).toMatchObject({ text: '= CRASHED', changed: false });
@@ -70,7 +90,11 @@ describe('compareRuns', () => {
 
   it('covers every kernel, variant and workload of either run, and says which run lacked them', () => {
     const a = run('a', [ok('6.12', 'baseline', 'uffd-populate', 2, 3)]);
-    const b = run('b', [ok('6.12', 'baseline', 'uffd-populate', 2, 3), ok('6.1', 'continue', 'async-pf', 1, 1)], { kernels: ['6.1', '6.12'], variants: ['baseline', 'continue'], workloads: ['uffd-populate', 'async-pf'] });
+    const b = run('b', [ok('6.12', 'baseline', 'uffd-populate', 2, 3), ok('6.1', 'continue', 'async-pf', 1, 1)], {
+      kernels: ['6.1', '6.12'],
+      variants: ['baseline', 'continue'],
+      workloads: ['uffd-populate', 'async-pf'],
+    });
     const comparison = compareRuns(a, b, { function: GUP });
     expect(comparison.tables.map((t) => t.kernel)).toEqual(['6.12', '6.1']);
     expect(comparison.tables[0]!.variants).toEqual(['baseline', 'early-break', 'continue']);
@@ -133,13 +157,15 @@ describe('compareRuns with kexp explain buckets', () => {
 
   it('says so in the text, Markdown, HTML and JSON', () => {
     const text = renderers.text.render(comparison);
-    expect(text).toContain([
-      '  6.12 baseline, async-pf: 3 → 2',
-      '    -1/page:',
-      '        FOLL_WRITE|FOLL_TOUCH|FOLL_TRIED|FOLL_REMOTE|FOLL_UNLOCKABLE,',
-      '        pages=NULL, nr_pages=1, ret 1 from __get_user_pages_locked <',
-      '        get_user_pages_remote < async_pf_execute (gone)',
-    ].join('\n'));
+    expect(text).toContain(
+      [
+        '  6.12 baseline, async-pf: 3 → 2',
+        '    -1/page:',
+        '        FOLL_WRITE|FOLL_TOUCH|FOLL_TRIED|FOLL_REMOTE|FOLL_UNLOCKABLE,',
+        '        pages=NULL, nr_pages=1, ret 1 from __get_user_pages_locked <',
+        '        get_user_pages_remote < async_pf_execute (gone)',
+      ].join('\n'),
+    );
     expect(text.split('\n').filter((l) => l.length > 72)).toEqual([]);
     expect(renderers.markdown.render(comparison)).toContain('- 6.12 baseline, async-pf: 3 → 2\n  - -1/page: FOLL\\_WRITE');
     expect(renderers.html.render(comparison)).toContain(`<ul class="notes"><li>-1/page: ${retry.replace(/</g, '&lt;')} (gone)</li></ul>`);
@@ -148,10 +174,15 @@ describe('compareRuns with kexp explain buckets', () => {
     expect(json.changes[0].bucketChanges).toEqual([{ bucket: retry, before: 1, after: 0, delta: -1, text: `-1/page: ${retry} (gone)` }]);
   });
 
-  it('says when a changed cell\'s buckets do not add up', () => {
+  it("says when a changed cell's buckets do not add up", () => {
     const off = explained([asyncPfPrefault, asyncPfMap], false, ['sample 64 pages rep 0: the buckets add up to 129 calls, kprobe counted 130']);
-    const after = { ...explainedNextRun, rows: explainedNextRun.rows.map((r) => (r.variant === 'baseline' && r.workload === 'async-pf' ? ok('6.12', 'baseline', 'async-pf', 2, 2, off) : r)) };
+    const after = {
+      ...explainedNextRun,
+      rows: explainedNextRun.rows.map((r) => (r.variant === 'baseline' && r.workload === 'async-pf' ? ok('6.12', 'baseline', 'async-pf', 2, 2, off) : r)),
+    };
     const text = renderers.text.render(compareRuns(explainedRun, after, { function: GUP }));
-    expect(text.replace(/\n\s+/g, ' ')).toContain('after: the buckets do not add up to the counted total (sample 64 pages rep 0: the buckets add up to 129 calls, kprobe counted 130)');
+    expect(text.replace(/\n\s+/g, ' ')).toContain(
+      'after: the buckets do not add up to the counted total (sample 64 pages rep 0: the buckets add up to 129 calls, kprobe counted 130)',
+    );
   });
 });

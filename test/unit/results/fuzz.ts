@@ -48,33 +48,58 @@ export function prefixes(text: string, limit = 4000): string[] {
   if (text.length <= limit) return Array.from({ length: text.length }, (_, n) => text.slice(0, n));
   const lengths = new Set([0, 1, text.length - 1]);
   for (let i = 0; i < limit; i++) lengths.add(Math.floor((i * text.length) / limit));
-  return [...lengths].filter((n) => n < text.length).sort((a, b) => a - b).map((n) => text.slice(0, n));
+  return [...lengths]
+    .filter((n) => n < text.length)
+    .sort((a, b) => a - b)
+    .map((n) => text.slice(0, n));
 }
 
-const STRINGS = ['', 'x', '..', '../other-run/cells/x', '/etc/passwd', 'done', 'ok', 'kexp/run@1', 'kexp/cell@1', 'kexp/bisect@1', '6.1', 'baseline', '\u0000', '💥', 'a'.repeat(300)];
+const STRINGS = [
+  '',
+  'x',
+  '..',
+  '../other-run/cells/x',
+  '/etc/passwd',
+  'done',
+  'ok',
+  'kexp/run@1',
+  'kexp/cell@1',
+  'kexp/bisect@1',
+  '6.1',
+  'baseline',
+  '\u0000',
+  '💥',
+  'a'.repeat(300),
+];
 
 /** A random JSON value; object keys come from `keys` (the real field names) as often as not, so that values reach past the top level. */
 export function randomJson(rand: Rand, keys: readonly string[], depth = 3): unknown {
   const kind = int(rand, depth > 0 ? 8 : 5);
   switch (kind) {
-    case 0: return null;
-    case 1: return rand() < 0.5;
-    case 2: return pick(rand, [0, -1, 1, 2.5, 1e308, -0, 2 ** 53 + 1, int(rand, 1000)]);
-    case 3: return pick(rand, STRINGS);
-    case 4: return Array.from({ length: int(rand, 3) }, () => int(rand, 100));
+    case 0:
+      return null;
+    case 1:
+      return rand() < 0.5;
+    case 2:
+      return pick(rand, [0, -1, 1, 2.5, 1e308, -0, 2 ** 53 + 1, int(rand, 1000)]);
+    case 3:
+      return pick(rand, STRINGS);
+    case 4:
+      return Array.from({ length: int(rand, 3) }, () => int(rand, 100));
     case 5:
     case 6: {
       const object: Record<string, unknown> = {};
       for (let i = int(rand, 5); i > 0; i--) object[rand() < 0.5 ? pick(rand, keys) : pick(rand, STRINGS)] = randomJson(rand, keys, depth - 1);
       return object;
     }
-    default: return Array.from({ length: int(rand, 4) }, () => randomJson(rand, keys, depth - 1));
+    default:
+      return Array.from({ length: int(rand, 4) }, () => randomJson(rand, keys, depth - 1));
   }
 }
 
 /** Every key name in a JSON value (to aim random objects at the real fields). */
 export function keysOf(value: unknown, into = new Set<string>()): string[] {
-  if (Array.isArray(value)) value.forEach((v) => keysOf(v, into));
+  if (Array.isArray(value)) for (const v of value) keysOf(v, into);
   else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
       into.add(k);
@@ -89,8 +114,16 @@ export function mutate(rand: Rand, value: unknown, keys: readonly string[]): unk
   const copy = structuredClone(value);
   const paths: (string | number)[][] = [];
   const walk = (v: unknown, path: (string | number)[]): void => {
-    if (Array.isArray(v)) v.forEach((x, i) => { paths.push([...path, i]); walk(x, [...path, i]); });
-    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) { paths.push([...path, k]); walk(x, [...path, k]); }
+    if (Array.isArray(v))
+      v.forEach((x, i) => {
+        paths.push([...path, i]);
+        walk(x, [...path, i]);
+      });
+    else if (v !== null && typeof v === 'object')
+      for (const [k, x] of Object.entries(v)) {
+        paths.push([...path, k]);
+        walk(x, [...path, k]);
+      }
   };
   walk(copy, []);
   if (paths.length === 0) return randomJson(rand, keys);
@@ -111,7 +144,10 @@ export function expectInputError(read: () => unknown, fileName: string, what: st
   try {
     read();
   } catch (error) {
-    if (!(error instanceof InputError)) throw new Error(`${what}: expected an InputError, got ${error instanceof Error ? `${error.constructor.name}: ${error.message}` : String(error)}`, { cause: error });
+    if (!(error instanceof InputError))
+      throw new Error(`${what}: expected an InputError, got ${error instanceof Error ? `${error.constructor.name}: ${error.message}` : String(error)}`, {
+        cause: error,
+      });
     if (!error.message.includes(fileName)) throw new Error(`${what}: the error does not name ${fileName}: ${error.message}`);
     return 'refused';
   }

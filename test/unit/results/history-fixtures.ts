@@ -42,15 +42,9 @@ function night(n: number, state: 'complete' | 'incomplete', rows: ReportInput['r
 
 const huf = (row: ReturnType<typeof ok>): ReturnType<typeof ok> => ({ ...row, function: HUF });
 
-export const night1 = night(1, 'complete', [
-  ok(KERNEL, 'baseline', 'async-pf', 3, 1),
-  ok(KERNEL, 'baseline', 'uffd-populate', 2, 3),
-]);
+export const night1 = night(1, 'complete', [ok(KERNEL, 'baseline', 'async-pf', 3, 1), ok(KERNEL, 'baseline', 'uffd-populate', 2, 3)]);
 
-export const night2 = night(2, 'incomplete', [
-  ok(KERNEL, 'baseline', 'async-pf', 3, 1),
-  huf(ok(KERNEL, 'baseline', 'async-pf', 1, 0)),
-]);
+export const night2 = night(2, 'incomplete', [ok(KERNEL, 'baseline', 'async-pf', 3, 1), huf(ok(KERNEL, 'baseline', 'async-pf', 1, 0))]);
 
 export const night3 = night(3, 'complete', [
   ok(KERNEL, 'baseline', 'async-pf', 2, 1),
@@ -72,17 +66,25 @@ export const nightly3: NightlyRecord = {
   run: night3.runId,
   previous: night2.runId,
   sources: { [KERNEL]: { repo: '/srv/linux', ref: 'main', commit: c2 } },
-  bisections: [{
-    kernel: KERNEL,
-    variant: 'baseline',
-    workload: 'async-pf',
-    good: { run: night2.runId, commit: c1 },
-    bad: { run: night3.runId, commit: c2 },
-    changes: [{ function: GUP, before: '3', after: '2', kind: 'figure', predicate: `${GUP}.per_page > 2.5` }],
-    state: 'done',
-    bisectId: 'bisect-git-20261203-024500-a1b2c3',
-    result: { kind: 'found', commit: cm, subject: 'mm/gup: break early on VM_FAULT_RETRY for prefaults', summary: `first bad: ${cm.slice(0, 12)} mm/gup: break early on VM_FAULT_RETRY for prefaults`, steps: 3 },
-  }],
+  bisections: [
+    {
+      kernel: KERNEL,
+      variant: 'baseline',
+      workload: 'async-pf',
+      good: { run: night2.runId, commit: c1 },
+      bad: { run: night3.runId, commit: c2 },
+      changes: [{ function: GUP, before: '3', after: '2', kind: 'figure', predicate: `${GUP}.per_page > 2.5` }],
+      state: 'done',
+      bisectId: 'bisect-git-20261203-024500-a1b2c3',
+      result: {
+        kind: 'found',
+        commit: cm,
+        subject: 'mm/gup: break early on VM_FAULT_RETRY for prefaults',
+        summary: `first bad: ${cm.slice(0, 12)} mm/gup: break early on VM_FAULT_RETRY for prefaults`,
+        steps: 3,
+      },
+    },
+  ],
   notes: [],
 };
 
@@ -91,20 +93,30 @@ export const nightly4: NightlyRecord = {
   run: night4.runId,
   previous: night3.runId,
   sources: { [KERNEL]: { repo: '/srv/linux', ref: 'main', commit: c3 } },
-  bisections: [{
-    kernel: KERNEL,
-    variant: 'baseline',
-    workload: 'async-pf',
-    good: { run: night3.runId, commit: c2 },
-    bad: { run: night4.runId, commit: c3 },
-    changes: [
-      { function: GUP, before: '2', after: 'CRASHED', kind: 'status', predicate: 'status != crashed' },
-      { function: HUF, before: '1', after: 'CRASHED', kind: 'status', predicate: 'status != crashed' },
-    ],
-    state: 'running',
-    bisectId: 'bisect-git-20261204-024500-d4e5f6',
-  }],
-  notes: [{ kernel: KERNEL, variant: 'baseline', workload: 'uffd-populate', function: GUP, text: 'the workload failed in a kernel that booted fine; a bisection step judges the boot\'s status, which did not change' }],
+  bisections: [
+    {
+      kernel: KERNEL,
+      variant: 'baseline',
+      workload: 'async-pf',
+      good: { run: night3.runId, commit: c2 },
+      bad: { run: night4.runId, commit: c3 },
+      changes: [
+        { function: GUP, before: '2', after: 'CRASHED', kind: 'status', predicate: 'status != crashed' },
+        { function: HUF, before: '1', after: 'CRASHED', kind: 'status', predicate: 'status != crashed' },
+      ],
+      state: 'running',
+      bisectId: 'bisect-git-20261204-024500-d4e5f6',
+    },
+  ],
+  notes: [
+    {
+      kernel: KERNEL,
+      variant: 'baseline',
+      workload: 'uffd-populate',
+      function: GUP,
+      text: "the workload failed in a kernel that booted fine; a bisection step judges the boot's status, which did not change",
+    },
+  ],
 };
 
 const commits = (commit: string): Record<string, string> => ({ [`${KERNEL}/baseline`]: commit });
@@ -117,4 +129,7 @@ export const watchRuns: HistoryRunInput[] = [
   { input: night2, commits: commits(c1) },
 ];
 
-export const skippedRun = { run: 'watch-20261202-120000', problem: 'results/watch-20261202-120000/manifest.json: truncated or not JSON (Unexpected end of JSON input); the run record is damaged' };
+export const skippedRun = {
+  run: 'watch-20261202-120000',
+  problem: 'results/watch-20261202-120000/manifest.json: truncated or not JSON (Unexpected end of JSON input); the run record is damaged',
+};

@@ -19,7 +19,10 @@ describe('nightly.json through the checked reader', () => {
     const file = join(dir, 'nightly.json');
     writeFileSync(file, readFileSync(file, 'utf8').slice(0, 200));
     expect(readNightlyRecord(dir).problem?.message).toMatch(/nightly\.json: truncated or not JSON .*the nightly's bisections of this run are left out$/);
-    writeFileSync(file, JSON.stringify({ ...nightly3, bisections: [{ ...nightly3.bisections[0], bisectId: '../../etc', good: { run: 'x', commit: 'main' } }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({ ...nightly3, bisections: [{ ...nightly3.bisections[0], bisectId: '../../etc', good: { run: 'x', commit: 'main' } }] }),
+    );
     const problem = readNightlyRecord(dir).problem!.message;
     expect(problem).toMatch(/bisections\.0\.good\.commit: expected a full commit id/);
     expect(problem).toMatch(/bisections\.0\.bisectId: expected a plain name/);

@@ -48,22 +48,66 @@ const CELLS = ['6.12_baseline_r0', '6.12_early-break_r0'];
 
 function cellRecord(id: string, variant: string, samples: SampleRecord[]): CellRecord {
   return {
-    schema: 'kexp/cell@1', id, kernel: '6.12', variant, rep: 0, status: 'ok', accel: 'tcg', kernelKey: 'a'.repeat(64), imageKey: 'b'.repeat(64), seconds: 41.5, worker: 'local',
-    traceable: { ftrace: { __get_user_pages: true, handle_userfault: true }, kprobe: { __get_user_pages: true, handle_userfault: true } }, warnings: [], agentErrors: [], samples,
+    schema: 'kexp/cell@1',
+    id,
+    kernel: '6.12',
+    variant,
+    rep: 0,
+    status: 'ok',
+    accel: 'tcg',
+    kernelKey: 'a'.repeat(64),
+    imageKey: 'b'.repeat(64),
+    seconds: 41.5,
+    worker: 'local',
+    traceable: { ftrace: { __get_user_pages: true, handle_userfault: true }, kprobe: { __get_user_pages: true, handle_userfault: true } },
+    warnings: [],
+    agentErrors: [],
+    samples,
   };
 }
 
 /** A run of two finished cells, written by RunStore; returns its folder. */
 function writeRun(resultsDir: string, id: string): RunStore {
   const manifest: RunManifest = {
-    schema: 'kexp/run@1', id, experiment: 'default', experimentFile: join(repo, 'experiments/default.json'), state: 'running', startedAt: '2026-12-01T10:00:00.000Z', updatedAt: '',
-    kexp: { version: '0.1.0', commit: null }, host: { hostname: 'h', kernel: '6.1.0', cpus: 2, memoryMiB: 24000 }, qemu: 'QEMU emulator version 7.2.22', accel: { accel: 'tcg', reason: 'asked for TCG' },
+    schema: 'kexp/run@1',
+    id,
+    experiment: 'default',
+    experimentFile: join(repo, 'experiments/default.json'),
+    state: 'running',
+    startedAt: '2026-12-01T10:00:00.000Z',
+    updatedAt: '',
+    kexp: { version: '0.1.0', commit: null },
+    host: { hostname: 'h', kernel: '6.1.0', cpus: 2, memoryMiB: 24000 },
+    qemu: 'QEMU emulator version 7.2.22',
+    accel: { accel: 'tcg', reason: 'asked for TCG' },
     artifacts: { kernels: { '6.12/baseline': { key: 'a'.repeat(64) } } },
-    cells: Object.fromEntries(CELLS.map((c) => [c, { kernel: '6.12', variant: c.includes('early') ? 'early-break' : 'baseline', rep: 0, state: 'pending' as const }])),
+    cells: Object.fromEntries(
+      CELLS.map((c) => [c, { kernel: '6.12', variant: c.includes('early') ? 'early-break' : 'baseline', rep: 0, state: 'pending' as const }]),
+    ),
     plannedCells: CELLS,
   };
   const store = RunStore.create(resultsDir, id, experimentText, manifest);
-  const explained = { ...asyncPf[0]!, explain: { __get_user_pages: { mode: 'return' as const, groups: [{ stack: ['async_pf_execute', 'get_user_pages_remote'], flags: 0x1000, flagNames: ['FOLL_TRIED'], pagesNull: true, nrPages: '1' as const, ret: 1, calls: 64 }], dropped: 0, problems: [] } } };
+  const explained = {
+    ...asyncPf[0]!,
+    explain: {
+      __get_user_pages: {
+        mode: 'return' as const,
+        groups: [
+          {
+            stack: ['async_pf_execute', 'get_user_pages_remote'],
+            flags: 0x1000,
+            flagNames: ['FOLL_TRIED'],
+            pagesNull: true,
+            nrPages: '1' as const,
+            ret: 1,
+            calls: 64,
+          },
+        ],
+        dropped: 0,
+        problems: [],
+      },
+    },
+  };
   store.recordCell(cellRecord(CELLS[0]!, 'baseline', [...uffd, explained, ...asyncPf.slice(1)]));
   store.recordCell(cellRecord(CELLS[1]!, 'early-break', [...uffd, ...asyncPf]));
   const m = store.manifest();
@@ -84,7 +128,12 @@ function fresh(): { resultsDir: string; store: RunStore; manifestText: string; c
   const resultsDir = mkdtempSync(join(tmpdir(), 'kexp-records-'));
   const store = writeRun(resultsDir, 'default-20261201-100000');
   // Without the final newline: every strictly shorter prefix is then cut inside the JSON.
-  return { resultsDir, store, manifestText: readFileSync(store.manifestFile, 'utf8').trimEnd(), cellText: readFileSync(join(store.cellDir(CELLS[1]!), 'cell.json'), 'utf8').trimEnd() };
+  return {
+    resultsDir,
+    store,
+    manifestText: readFileSync(store.manifestFile, 'utf8').trimEnd(),
+    cellText: readFileSync(join(store.cellDir(CELLS[1]!), 'cell.json'), 'utf8').trimEnd(),
+  };
 }
 
 describe('run records: the checked reader', () => {
@@ -94,7 +143,10 @@ describe('run records: the checked reader', () => {
     expect(loaded.damaged).toEqual([]);
     const gup = loaded.input.rows.filter((r) => r.function === '__get_user_pages');
     expect(new Set(gup.map((r) => r.variant))).toEqual(new Set(['baseline', 'early-break']));
-    expect(gup.filter((r) => r.workload === 'uffd-populate').map((r) => [r.variant, r.status, r.per_page])).toEqual([['baseline', 'ok', 2], ['early-break', 'ok', 2]]);
+    expect(gup.filter((r) => r.workload === 'uffd-populate').map((r) => [r.variant, r.status, r.per_page])).toEqual([
+      ['baseline', 'ok', 2],
+      ['early-break', 'ok', 2],
+    ]);
     expect(gup.find((r) => r.variant === 'baseline' && r.workload === 'async-pf')?.explain?.buckets.length).toBe(1);
   });
 
@@ -149,10 +201,22 @@ describe('run records: the checked reader', () => {
     const valid: unknown = JSON.parse(cellText);
     const keys = keysOf(valid);
     const rand = prng(0x63656c6c);
-    const damaged = [...prefixes(cellText, 1500), 'null', '[]', '"kexp/cell@1"', '{}', ...Array.from({ length: 200 }, (_, i) => randomBytes(rand, 1 + (i % 50)).toString('latin1')), ...Array.from({ length: 200 }, () => JSON.stringify(randomJson(rand, keys)))];
+    const damaged = [
+      ...prefixes(cellText, 1500),
+      'null',
+      '[]',
+      '"kexp/cell@1"',
+      '{}',
+      ...Array.from({ length: 200 }, (_, i) => randomBytes(rand, 1 + (i % 50)).toString('latin1')),
+      ...Array.from({ length: 200 }, () => JSON.stringify(randomJson(rand, keys))),
+    ];
     damaged.forEach((text, i) => {
       writeCase(file, text, 'latin1');
-      expectInputError(() => store.cellRecords(), `cells/${CELLS[1]}/cell.json`, `cell record ${JSON.stringify(text.slice(0, 120))} (${text.length} characters)`);
+      expectInputError(
+        () => store.cellRecords(),
+        `cells/${CELLS[1]}/cell.json`,
+        `cell record ${JSON.stringify(text.slice(0, 120))} (${text.length} characters)`,
+      );
       // The report goes on without it and names it (drawn for some of the cases: the path is the same).
       if (i % 100 === 0) expect(drawAll(store.dir).damaged.map((d) => d.id)).toEqual([CELLS[1]]);
     });
@@ -171,14 +235,25 @@ describe('run records: the checked reader', () => {
     const { store } = fresh();
     writeCase(join(store.cellDir(CELLS[1]!), 'cell.json'), 'null');
     const loaded = loadReportInput(store.dir);
-    expect(loaded.damaged.map((d) => d.problem.message)).toEqual([expect.stringMatching(/cells\/6\.12_early-break_r0\/cell\.json: not a valid cell record: \(top level\): .*; the record of cell 6\.12_early-break_r0 is damaged$/)]);
+    expect(loaded.damaged.map((d) => d.problem.message)).toEqual([
+      expect.stringMatching(
+        /cells\/6\.12_early-break_r0\/cell\.json: not a valid cell record: \(top level\): .*; the record of cell 6\.12_early-break_r0 is damaged$/,
+      ),
+    ]);
     expect(new Set(loaded.input.rows.map((r) => r.variant))).toEqual(new Set(['baseline']));
     const text = renderers.text.render(buildTables(loaded.input, { function: loaded.function }));
     expect(text).toContain('cell 6.12_early-break_r0 is left out');
     expect(text).toMatch(/baseline/);
     // samples.jsonl keeps the readable cells; a resume knows which cell to run again.
     store.writeSamples();
-    expect(new Set(readFileSync(join(store.dir, 'samples.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { cell: string }).cell))).toEqual(new Set([CELLS[0]]));
+    expect(
+      new Set(
+        readFileSync(join(store.dir, 'samples.jsonl'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => (JSON.parse(l) as { cell: string }).cell),
+      ),
+    ).toEqual(new Set([CELLS[0]]));
     expect(store.damagedCells()).toEqual([CELLS[1]]);
   });
 
@@ -231,7 +306,10 @@ describe('run records: listing and creating', () => {
     mkdirSync(join(resultsDir, 'bisect-series-x'));
     const runs = listRuns(resultsDir);
     // A damaged run sorts by its manifest's modification time (now), after the one started on 1 December.
-    expect(runs.map((r) => [r.id, r.state])).toEqual([['default-20261201-100000', 'complete'], ['default-20261202-100000', 'damaged']]);
+    expect(runs.map((r) => [r.id, r.state])).toEqual([
+      ['default-20261201-100000', 'complete'],
+      ['default-20261202-100000', 'damaged'],
+    ]);
     const damaged = runs.find((r) => r.state === 'damaged')!;
     expect(damaged.experiment).toBe('default');
     expect(damaged.problem).toMatch(/default-20261202-100000\/manifest\.json: truncated or not JSON/);

@@ -5,10 +5,9 @@
  * $XDG_DATA_HOME) compares with packageRoot(), which is this checkout here: only its test,
  * isInstalledPackage, is tested directly.
  */
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isInstalledPackage, resultsRoot } from '../../../src/results/store.js';
 import { LAYER_FILE } from '../../../src/config/layers.js';
 import { packageRoot } from '../../../src/core/paths.js';
@@ -58,7 +57,7 @@ describe('resultsRoot', () => {
     expect(resultsRoot(own)).toBe(join(own, 'results'));
   });
 
-  it('kexp\'s own folder, a checkout (not under node_modules), keeps them in its results/', () => {
+  it("kexp's own folder, a checkout (not under node_modules), keeps them in its results/", () => {
     expect(isInstalledPackage(packageRoot())).toBe(false);
     expect(resultsRoot(packageRoot())).toBe(join(packageRoot(), 'results'));
     // A layer kexp wrote over its own folder: the same.

@@ -6,8 +6,17 @@ import { RunStore, listRuns, newRunId, type CellRecord, type RunManifest } from 
 
 function manifest(id: string, cells: string[]): RunManifest {
   return {
-    schema: 'kexp/run@1', id, experiment: 'x', experimentFile: 'x.json', state: 'running', startedAt: '2026-11-26T00:00:00.000Z', updatedAt: '',
-    kexp: { version: '0', commit: null }, host: { hostname: 'h', kernel: 'k', cpus: 2, memoryMiB: 1 }, qemu: null, artifacts: { kernels: {} },
+    schema: 'kexp/run@1',
+    id,
+    experiment: 'x',
+    experimentFile: 'x.json',
+    state: 'running',
+    startedAt: '2026-11-26T00:00:00.000Z',
+    updatedAt: '',
+    kexp: { version: '0', commit: null },
+    host: { hostname: 'h', kernel: 'k', cpus: 2, memoryMiB: 1 },
+    qemu: null,
+    artifacts: { kernels: {} },
     cells: Object.fromEntries(cells.map((c) => [c, { kernel: '6.12', variant: 'baseline', rep: Number(c.slice(-1)), state: 'pending' as const }])),
     plannedCells: cells,
   };
@@ -15,7 +24,20 @@ function manifest(id: string, cells: string[]): RunManifest {
 
 function record(id: string): CellRecord {
   return {
-    schema: 'kexp/cell@1', id, kernel: '6.12', variant: 'baseline', rep: 0, status: 'ok', accel: 'tcg', kernelKey: 'k', imageKey: 'i', seconds: 3, worker: 'local', traceable: null, warnings: [], agentErrors: [],
+    schema: 'kexp/cell@1',
+    id,
+    kernel: '6.12',
+    variant: 'baseline',
+    rep: 0,
+    status: 'ok',
+    accel: 'tcg',
+    kernelKey: 'k',
+    imageKey: 'i',
+    seconds: 3,
+    worker: 'local',
+    traceable: null,
+    warnings: [],
+    agentErrors: [],
     samples: [{ workload: 'uffd-populate', args: [], pages: 64, rep: 0, status: 'ok', counts: { ftrace: { __get_user_pages: 131 } }, result: null }],
   };
 }
@@ -29,7 +51,10 @@ describe('run store: resume bookkeeping', () => {
     expect(m.cells.c_r0!.state).toBe('done');
     expect(m.cells.c_r1!.state).toBe('pending');
     expect(store.cellRecords().map((c) => c.id)).toEqual(['c_r0']);
-    const samples = readFileSync(join(store.dir, 'samples.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const samples = readFileSync(join(store.dir, 'samples.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(samples).toEqual([expect.objectContaining({ cell: 'c_r0', kernel: '6.12', pages: 64 })]);
   });
 
@@ -46,7 +71,10 @@ describe('run store: resume bookkeeping', () => {
     RunStore.create(dir, 'x-b', '{}', { ...manifest('x-b', ['a_r0']), startedAt: '2026-11-26T02:00:00.000Z' });
     const a = RunStore.create(dir, 'x-a', '{}', manifest('x-a', ['a_r0', 'a_r1']));
     a.recordCell(record('a_r0'));
-    expect(listRuns(dir).map((r) => [r.id, r.cellsDone, r.cellsPlanned])).toEqual([['x-a', 1, 2], ['x-b', 0, 1]]);
+    expect(listRuns(dir).map((r) => [r.id, r.cellsDone, r.cellsPlanned])).toEqual([
+      ['x-a', 1, 2],
+      ['x-b', 0, 1],
+    ]);
     expect(() => RunStore.create(dir, 'x-a', '{}', manifest('x-a', []))).toThrow(/already exists/);
     expect(() => RunStore.open(dir, 'nope')).toThrow(/no run "nope"/);
   });

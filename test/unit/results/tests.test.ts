@@ -20,13 +20,34 @@ function program(workload: string, results: TestResult[] | null, rep = 0, extra:
     result: null,
     unit: 'run',
     size: 0,
-    ...(results ? { program: { kind: 'kselftest', program: `/kselftest/mm/${workload}`, argv: [], exit: failed ? 1 : 0, tail: [], stdoutBytes: 1, stderrBytes: 0 }, tests: { results, totals: { pass: 0, fail: 0, skip: 0, xfail: 0, error: 0 }, problems: [] } } : {}),
+    ...(results
+      ? {
+          program: { kind: 'kselftest', program: `/kselftest/mm/${workload}`, argv: [], exit: failed ? 1 : 0, tail: [], stdoutBytes: 1, stderrBytes: 0 },
+          tests: { results, totals: { pass: 0, fail: 0, skip: 0, xfail: 0, error: 0 }, problems: [] },
+        }
+      : {}),
     ...extra,
   };
 }
 
 function cell(variant: string, rep: number, samples: SampleRecord[]): CellRecord {
-  return { schema: 'kexp/cell@1', id: `6.12_${variant}_r${rep}`, kernel: '6.12', variant, rep, status: 'ok', accel: 'tcg', kernelKey: 'k', imageKey: 'i', seconds: 1, worker: 'local', traceable: null, warnings: [], agentErrors: [], samples } as CellRecord;
+  return {
+    schema: 'kexp/cell@1',
+    id: `6.12_${variant}_r${rep}`,
+    kernel: '6.12',
+    variant,
+    rep,
+    status: 'ok',
+    accel: 'tcg',
+    kernelKey: 'k',
+    imageKey: 'i',
+    seconds: 1,
+    worker: 'local',
+    traceable: null,
+    warnings: [],
+    agentErrors: [],
+    samples,
+  } as CellRecord;
 }
 
 const pass = (number: number, name: string): TestResult => ({ number, name, status: 'pass' });
@@ -36,7 +57,9 @@ const skip = (number: number, name: string, reason: string): TestResult => ({ nu
 const cells = [
   cell('baseline', 0, [program('mm:uffd-unit-tests', [pass(1, 'register'), pass(2, 'populate'), skip(3, 'hugetlb', 'no hugetlbfs')])]),
   cell('baseline', 1, [program('mm:uffd-unit-tests', [pass(1, 'register'), pass(2, 'populate'), skip(3, 'hugetlb', 'no hugetlbfs')], 1)]),
-  cell('early-break', 0, [program('mm:uffd-unit-tests', [pass(1, 'register'), fail(2, 'populate', 'MADV_POPULATE_READ: EFAULT'), skip(3, 'hugetlb', 'no hugetlbfs')])]),
+  cell('early-break', 0, [
+    program('mm:uffd-unit-tests', [pass(1, 'register'), fail(2, 'populate', 'MADV_POPULATE_READ: EFAULT'), skip(3, 'hugetlb', 'no hugetlbfs')]),
+  ]),
   cell('early-break', 1, [program('mm:uffd-unit-tests', [pass(1, 'register'), pass(2, 'populate'), skip(3, 'hugetlb', 'no hugetlbfs')], 1)]),
   cell('continue', 0, [program('mm:uffd-unit-tests', null)]),
 ];
@@ -66,7 +89,10 @@ describe('test rows', () => {
   });
 
   it('counts the tests of a program that skipped as a whole as skipped, with its reason, not missing', () => {
-    const skipped = program('mm:madv_populate', [{ number: 1, name: 'mm:madv_populate', status: 'skip', reason: 'MADV_POPULATE_WRITE is not available' }], 0, { status: 'skipped', reason: 'MADV_POPULATE_WRITE is not available' });
+    const skipped = program('mm:madv_populate', [{ number: 1, name: 'mm:madv_populate', status: 'skip', reason: 'MADV_POPULATE_WRITE is not available' }], 0, {
+      status: 'skipped',
+      reason: 'MADV_POPULATE_WRITE is not available',
+    });
     const rows = testRows([cell('baseline', 0, [program('mm:madv_populate', [pass(1, 'a'), pass(2, 'b')])]), cell('other', 0, [skipped])]);
     expect(rows.map((r) => [r.variant, r.test, r.counts.pass, r.counts.skip, r.missing, r.reasons])).toEqual([
       ['baseline', 'a', 1, 0, 0, []],
@@ -131,7 +157,19 @@ describe('tests in the report', () => {
   });
 
   it('keeps a per-run row that lost its figure from showing a number', () => {
-    const row = { kernel: '6.12', variant: 'baseline', workload: 'x', function: 'f', status: 'ok' as const, per_page: null, fixed: null, residual: null, flags: [], statusCounts: { ok: 1, failed: 0, crashed: 0, hung: 0, skipped: 0 }, unit: 'run' as const };
+    const row = {
+      kernel: '6.12',
+      variant: 'baseline',
+      workload: 'x',
+      function: 'f',
+      status: 'ok' as const,
+      per_page: null,
+      fixed: null,
+      residual: null,
+      flags: [],
+      statusCounts: { ok: 1, failed: 0, crashed: 0, hung: 0, skipped: 0 },
+      unit: 'run' as const,
+    };
     expect(cellFromRow(row, { kernel: '6.12', workload: 'x', variant: 'baseline', function: 'f' })).toMatchObject({ status: 'failed', perPage: null });
   });
 });

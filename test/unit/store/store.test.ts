@@ -19,10 +19,12 @@ describe('artifact store', () => {
 
   it('leaves nothing behind when the writer fails', async () => {
     const s = store();
-    await expect(s.put('kernels', 'k2', async (dir) => {
-      writeFileSync(join(dir, 'half'), 'x');
-      throw new Error('make died');
-    })).rejects.toThrow('make died');
+    await expect(
+      s.put('kernels', 'k2', async (dir) => {
+        writeFileSync(join(dir, 'half'), 'x');
+        throw new Error('make died');
+      }),
+    ).rejects.toThrow('make died');
     expect(s.has('kernels', 'k2')).toBe(false);
     expect(readdirSync(join(s.root, '.tmp'))).toEqual([]);
   });

@@ -17,7 +17,16 @@ describe('the KVM probe memo', () => {
   it('treats a memo it cannot read or make sense of as absent (the probe runs again)', () => {
     const file = join(scratch, 'kvm-probe-damaged.json');
     expect(readProbeMemo(join(scratch, 'missing.json'))).toBeUndefined();
-    for (const damaged of ['{"bootId": "b", "ok": tr', 'null', '[]', '"x"', '{"bootId": "b", "ok": "yes", "reason": "r"}', '{"bootId": 1, "ok": true, "reason": "r"}', '{"ok": true, "reason": "r"}', '']) {
+    for (const damaged of [
+      '{"bootId": "b", "ok": tr',
+      'null',
+      '[]',
+      '"x"',
+      '{"bootId": "b", "ok": "yes", "reason": "r"}',
+      '{"bootId": 1, "ok": true, "reason": "r"}',
+      '{"ok": true, "reason": "r"}',
+      '',
+    ]) {
       writeFileSync(file, damaged);
       expect(readProbeMemo(file), damaged).toBeUndefined();
     }

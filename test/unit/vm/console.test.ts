@@ -28,7 +28,7 @@ describe('console watcher on captured logs', () => {
     expect(w.events.map((e) => e.kind)).toEqual(expect.arrayContaining(['bug', 'oops', 'panic']));
   });
 
-  it('sees no event in a hang with no output: that is the watchdog\'s to call', () => {
+  it("sees no event in a hang with no output: that is the watchdog's to call", () => {
     expect(watchLog(fixture('hang-kvm-pvm-6.12.log')).events).toEqual([]);
   });
 
@@ -38,7 +38,8 @@ describe('console watcher on captured logs', () => {
       '[    3.1] ------------[ cut here ]------------',
       '[    3.1] WARNING: CPU: 0 PID: 34 at mm/gup.c:1852 __get_user_pages_locked+0x2d/0x3a0',
       '[    3.1] Modules linked in:',
-    ]) w.push(line);
+    ])
+      w.push(line);
     expect(w.fatal()).toBeUndefined();
     expect(w.warnings().map((e) => e.title)).toEqual(['WARNING: CPU: 0 PID: 34 at mm/gup.c:1852 __get_user_pages_locked+0x2d/0x3a0']);
     expect(w.warnings()[0]!.excerpt).toContain('------------[ cut here ]------------');

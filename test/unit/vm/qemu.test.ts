@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { kernelCommandLine, qemuArgs, tscKhzFromCpuinfo, type VmSpec } from '../../../src/vm/qemu.js';
 
-const spec: VmSpec = { kernel: '/k/bzImage', initrd: '/i/initramfs.cpio.gz', accel: 'tcg', memoryMiB: 1024, cpus: 2, append: 'console=ttyS0', resultFile: '/out/results.jsonl' };
+const spec: VmSpec = {
+  kernel: '/k/bzImage',
+  initrd: '/i/initramfs.cpio.gz',
+  accel: 'tcg',
+  memoryMiB: 1024,
+  cpus: 2,
+  append: 'console=ttyS0',
+  resultFile: '/out/results.jsonl',
+};
 
 describe('QEMU command line', () => {
   it('under TCG uses -cpu max, which gives the guest SVM with nested paging', () => {

@@ -12,12 +12,28 @@ import { writeNightlyRecord } from '../../../../src/results/nightly.js';
 import { RunStore, type CellRecord, type RunManifest } from '../../../../src/results/store.js';
 import { c1, c2, nightly3 } from '../../results/history-fixtures.js';
 
-const experiment = (name: string): string => JSON.stringify({ name, kernels: ['linux-git'], variants: ['baseline'], workloads: [{ name: 'async-pf' }], sizes: [64, 128], functions: ['__get_user_pages'] });
+const experiment = (name: string): string =>
+  JSON.stringify({
+    name,
+    kernels: ['linux-git'],
+    variants: ['baseline'],
+    workloads: [{ name: 'async-pf' }],
+    sizes: [64, 128],
+    functions: ['__get_user_pages'],
+  });
 
 function manifest(id: string, name: string, startedAt: string, commit: string | null): RunManifest {
   return {
-    schema: 'kexp/run@1', id, experiment: name, experimentFile: `${name}.json`, state: 'running', startedAt, updatedAt: '',
-    kexp: { version: '0', commit: null }, host: { hostname: 'h', kernel: 'k', cpus: 2, memoryMiB: 1 }, qemu: null,
+    schema: 'kexp/run@1',
+    id,
+    experiment: name,
+    experimentFile: `${name}.json`,
+    state: 'running',
+    startedAt,
+    updatedAt: '',
+    kexp: { version: '0', commit: null },
+    host: { hostname: 'h', kernel: 'k', cpus: 2, memoryMiB: 1 },
+    qemu: null,
     artifacts: { kernels: commit ? { 'linux-git/baseline': { key: 'k', sourceId: `git-${commit}` } } : {} },
     cells: { 'linux-git_baseline_r0': { kernel: 'linux-git', variant: 'baseline', rep: 0, state: 'pending' } },
     plannedCells: ['linux-git_baseline_r0'],
@@ -27,9 +43,29 @@ function manifest(id: string, name: string, startedAt: string, commit: string | 
 /** async-pf at 64 and 128 pages, `perPage` calls of __get_user_pages per page plus one, both collectors agreeing. */
 function cell(perPage: number): CellRecord {
   return {
-    schema: 'kexp/cell@1', id: 'linux-git_baseline_r0', kernel: 'linux-git', variant: 'baseline', rep: 0, status: 'ok', accel: 'tcg', kernelKey: 'k', imageKey: 'i', seconds: 3, worker: 'local',
-    traceable: { function: { __get_user_pages: true } }, warnings: [], agentErrors: [],
-    samples: [64, 128].map((pages) => ({ workload: 'async-pf', args: [], pages, rep: 0, status: 'ok' as const, counts: { ftrace: { __get_user_pages: perPage * pages + 1 }, kprobe: { __get_user_pages: perPage * pages + 1 } }, result: { ok: true } })),
+    schema: 'kexp/cell@1',
+    id: 'linux-git_baseline_r0',
+    kernel: 'linux-git',
+    variant: 'baseline',
+    rep: 0,
+    status: 'ok',
+    accel: 'tcg',
+    kernelKey: 'k',
+    imageKey: 'i',
+    seconds: 3,
+    worker: 'local',
+    traceable: { function: { __get_user_pages: true } },
+    warnings: [],
+    agentErrors: [],
+    samples: [64, 128].map((pages) => ({
+      workload: 'async-pf',
+      args: [],
+      pages,
+      rep: 0,
+      status: 'ok' as const,
+      counts: { ftrace: { __get_user_pages: perPage * pages + 1 }, kprobe: { __get_user_pages: perPage * pages + 1 } },
+      result: { ok: true },
+    })),
   };
 }
 
@@ -43,13 +79,18 @@ function run(results: string, id: string, name: string, startedAt: string, commi
 }
 
 describe('loading the history of an experiment', () => {
-  it('leaves a damaged run out with a warning, shows the rest, and reads each run\'s commit', () => {
+  it("leaves a damaged run out with a warning, shows the rest, and reads each run's commit", () => {
     const results = mkdtempSync(join(tmpdir(), 'kexp-history-'));
     run(results, 'watch-1', 'watch', '2026-12-01T02:30:00.000Z', c1, 3);
     const damaged = run(results, 'watch-2', 'watch', '2026-12-02T02:30:00.000Z', c1, 3);
     writeFileSync(damaged.manifestFile, '{"schema": "kexp/run@1", "id": ');
     const third = run(results, 'watch-3', 'watch', '2026-12-03T02:30:00.000Z', c2, 2);
-    writeNightlyRecord(third.dir, { ...nightly3, run: 'watch-3', previous: 'watch-1', bisections: nightly3.bisections.map((b) => ({ ...b, kernel: 'linux-git', good: { run: 'watch-1', commit: c1 }, bad: { run: 'watch-3', commit: c2 } })) });
+    writeNightlyRecord(third.dir, {
+      ...nightly3,
+      run: 'watch-3',
+      previous: 'watch-1',
+      bisections: nightly3.bisections.map((b) => ({ ...b, kernel: 'linux-git', good: { run: 'watch-1', commit: c1 }, bad: { run: 'watch-3', commit: c2 } })),
+    });
     run(results, 'other-1', 'other', '2026-12-02T03:00:00.000Z', c1, 5);
 
     const { history, warnings } = loadHistory(results, 'watch');
@@ -57,7 +98,10 @@ describe('loading the history of an experiment', () => {
     expect(history.skipped.map((s) => s.run)).toEqual(['watch-2']);
     expect(warnings[0]).toMatch(/^run watch-2 is left out of the history: .*manifest\.json: truncated or not JSON/);
     const [series] = history.series;
-    expect(series!.points.map((p) => [p.cell.label, p.commit])).toEqual([['3', c1], ['2', c2]]);
+    expect(series!.points.map((p) => [p.cell.label, p.commit])).toEqual([
+      ['3', c1],
+      ['2', c2],
+    ]);
     expect(series!.steps[0]!.bisection?.result).toMatchObject({ kind: 'found' });
   });
 
@@ -76,7 +120,7 @@ describe('loading the history of an experiment', () => {
     expect(warnings.join('\n')).toMatch(/cell\.json: truncated or not JSON .*the history shows it as missing/);
   });
 
-  it('picks the experiment: a name its runs record, an experiment file\'s name, or the latest run\'s', () => {
+  it("picks the experiment: a name its runs record, an experiment file's name, or the latest run's", () => {
     const results = mkdtempSync(join(tmpdir(), 'kexp-history-'));
     run(results, 'watch-1', 'watch', '2026-12-01T02:30:00.000Z', c1, 3);
     run(results, 'other-1', 'other', '2026-12-02T02:30:00.000Z', null, 3);

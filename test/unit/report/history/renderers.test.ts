@@ -18,7 +18,9 @@ describe('what the history shows', () => {
     const text = renderHistory('text', history);
     for (const line of text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(72);
     expect(text).toMatch(/watch-20261203-023000\s+9f8e7d6c5b4a\s+2!/);
-    expect(text.replace(/\s+/g, ' ')).toContain('first bad commit 5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f mm/gup: break early on VM_FAULT_RETRY for prefaults');
+    expect(text.replace(/\s+/g, ' ')).toContain(
+      'first bad commit 5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f mm/gup: break early on VM_FAULT_RETRY for prefaults',
+    );
     expect(text).toContain('Left out (1):');
   });
 
