@@ -15,6 +15,8 @@ import { registerBisect } from './bisect.js';
 import { registerWorker } from './worker.js';
 import { registerExplain } from './explain.js';
 import { registerHistory } from './history.js';
+// The fleet's executor ("bullmq") registers itself when loaded; BullMQ itself loads only when a run uses it.
+import '../fleet/executor.js';
 
 export function createProgram(): Command {
   const program = new Command('kexp')

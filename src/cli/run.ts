@@ -5,8 +5,8 @@ import { InputError } from '../core/errors.js';
 import { ensureHost } from '../doctor/probe.js';
 import { loadExperiment, resolveExperimentFile } from '../config/experiment.js';
 import { parseOnly, planRun, type OnlyFilter } from '../experiment/plan.js';
-import { chooseExecutor } from '../experiment/executors/index.js';
-import { cancelRun, resumeRun, startRun, type RunOutcome, type RunProgress } from '../experiment/run.js';
+import { chooseExecutor, executorNames } from '../experiment/executors/index.js';
+import { cancelRun, IncompleteRunError, resumeRun, startRun, type RunOutcome, type RunProgress } from '../experiment/run.js';
 import { listRuns, resultsRoot, RunStore } from '../results/store.js';
 import { table } from '../measure/format.js';
 import { action, type Registrar } from './action.js';
@@ -69,7 +69,7 @@ export function checkRunOptions(root: string, experimentArg: string | undefined,
   }
   const file = resolveExperimentFile(root, experimentArg);
   const only = parseOnly(options.only);
-  const loaded = loadExperiment(root, file, layerHome ? { layerHome } : {});
+  const loaded = loadExperiment(root, file, { ...(layerHome ? { layerHome } : {}), executors: executorNames() });
   const { experiment } = loaded;
   const plan = planRun(experiment, only);
   const first = plan.cells[0];
@@ -78,7 +78,7 @@ export function checkRunOptions(root: string, experimentArg: string | undefined,
     { ...(options.executor ? { executor: options.executor } : {}), ...(options.redis ? { redis: options.redis } : {}) },
     experiment,
   );
-  if (executor.name !== 'local' && isGeneratedLayer(loaded.root)) {
+  if (!executor.runsHere && isGeneratedLayer(loaded.root)) {
     throw new InputError(
       "--kernel, --variant, --tree, --patch and --config run here (the local executor): a fleet's workers cannot see this machine's files",
       'for a fleet, put the recipe and the patches in a --root folder every worker has, and name them in an experiment',
@@ -151,9 +151,10 @@ export async function runExperimentCommand(ctx: CommandContext, given: string | 
     outcome = checked.start ? await startRun(env, checked.start.file, checked.start.only) : await resumeRun(env, options.resume!);
   } catch (error) {
     progress.fail(`run stopped after ${elapsed(started)}`);
-    const kept = (error as { incompleteRun?: { id: string; dir: string } }).incompleteRun;
-    if (kept) ctx.err(`incomplete run kept: ${kept.dir} (kexp run --resume ${kept.id})`);
-    throw error;
+    if (!(error instanceof IncompleteRunError)) throw error;
+    ctx.err(`incomplete run kept: ${error.run.dir} (kexp run --resume ${error.run.id})`);
+    // Why it stopped decides the message and the exit code.
+    throw error.cause;
   }
   const m = outcome.manifest;
   const done = Object.values(m.cells).filter((c) => c.state === 'done').length;

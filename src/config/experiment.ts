@@ -129,7 +129,11 @@ export const experimentSchema = z
     /** Where the cells run (the command line and $KEXP_EXECUTOR, $KEXP_REDIS override it). */
     executor: z
       .object({
-        type: z.enum(['local', 'bullmq']).default('local'),
+        /** An executor kexp has (kexp run --help); checked against them where the run is planned. */
+        type: z
+          .string()
+          .regex(/^[a-z][\w-]*$/, 'an executor name')
+          .optional(),
         /** Redis of a kexp worker fleet, without a password: this file is copied into every run record. */
         redis: z
           .string()
@@ -205,18 +209,23 @@ export function resolveExperimentFile(root: string, given?: string): string {
   return file;
 }
 
+/** What an experiment is checked against: the project's catalog, and the executors this kexp has (checked when given). */
+export type ExperimentKnown = Catalog & { executors?: readonly string[] };
+
 /**
  * An experiment file, validated by the schema and then checked against the project (`known`): every
  * kernel, variant and workload exists, each is listed once, no two names become the same cell id,
  * every variant has patches for every kernel's series, every workload option is one the workload
  * takes, every size fits the guest's memory. Each error names the file and the field. The optional
- * parts of the catalog (series, workload options) are checked when given.
+ * parts of the catalog (series, workload options) and the executors are checked when given.
  */
-export function parseExperiment(file: string, text: string, known: Catalog): Experiment {
+export function parseExperiment(file: string, text: string, known: ExperimentKnown): Experiment {
   refuseRedisPassword(file, text);
   const experiment = parseJsonFile(file, text, experimentSchema);
-  const unknown = (path: string, value: string, list: string[], what: string): InputError =>
+  const unknown = (path: string, value: string, list: readonly string[], what: string): InputError =>
     new InputError(`${file}: ${path}: unknown ${what} "${value}"`, `known ${what}s: ${list.join(', ') || '(none)'}`);
+  const executor = experiment.executor?.type;
+  if (executor !== undefined && known.executors && !known.executors.includes(executor)) throw unknown('executor.type', executor, known.executors, 'executor');
   experiment.kernels.forEach((k, i) => {
     if (!known.kernels.includes(k)) throw unknown(`kernels.${i}`, k, known.kernels, 'kernel');
   });
@@ -325,7 +334,7 @@ function checkDistinctNames(file: string, field: string, names: string[]): void 
  * by default beside the layer `root` already is, else the cache's layers/): the root to run it in
  * is returned with it.
  */
-export function loadExperiment(root: string, file: string, options: { layerHome?: string } = {}): LoadedExperiment {
+export function loadExperiment(root: string, file: string, options: { layerHome?: string; executors?: readonly string[] } = {}): LoadedExperiment {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -336,7 +345,7 @@ export function loadExperiment(root: string, file: string, options: { layerHome?
     );
   }
   const layered = withTreeKernels(root, file, text, options.layerHome);
-  const experiment = parseExperiment(file, text, loadCatalog(layered));
+  const experiment = parseExperiment(file, text, { ...loadCatalog(layered), ...(options.executors ? { executors: options.executors } : {}) });
   // A broken recipe fails here, not after the builds of the kernels before it.
   for (const kernel of experiment.kernels) loadRecipe(layered, kernel);
   return { experiment, file, text, root: layered };

@@ -1,8 +1,8 @@
 /**
  * `kexp run`: plan → units of work (each kernel variant built once, with the cells that boot
- * it) → an executor, here or on a fleet → the run record and its reports. Interrupted, it leaves
+ * it) → an executor, here or elsewhere → the run record and its reports. Interrupted, it leaves
  * the record marked incomplete with every finished cell kept; resumed, it runs only the cells not
- * done.
+ * done. Which executor and what it does are the executor's (executor.ts): this file names none.
  */
 import { cpSync, existsSync } from 'node:fs';
 import { isGeneratedLayer, LAYER_FILE } from '../config/layers.js';
@@ -18,9 +18,8 @@ import { loadCatalog } from '../config/catalog.js';
 import { RunStore, newRunId, type RunManifest } from '../results/store.js';
 import type { Workspace } from './cell.js';
 import { writeReports } from '../report/write.js';
-import { workUnits } from './executor.js';
-import { chooseExecutor, createExecutor, describeExecutor, type ExecutorChoice, type ExecutorFlags } from './executors/index.js';
-import { probeRedis } from '../fleet/redis.js';
+import { workUnits, type CancelOutcome, type Executor, type ExecutorEngine, type ExecutorEvents, type ExecutorFlags, type WorkUnit } from './executor.js';
+import { chooseExecutor, DEFAULT_EXECUTOR, executorNames, findExecutor } from './executors/index.js';
 import { planRun, type OnlyFilter, type RunPlan } from './plan.js';
 import { estimateSecondsLeft } from './eta.js';
 
@@ -72,10 +71,25 @@ async function provenance(): Promise<Pick<RunManifest, 'kexp' | 'host' | 'qemu'>
   };
 }
 
+/**
+ * A run that stopped before every cell was recorded (interrupted, or its executor failed). What
+ * finished is kept as a valid record with its reports; `run` says where, and how to resume it;
+ * `cause` is why it stopped, which decides the exit code.
+ */
+export class IncompleteRunError extends Error {
+  constructor(
+    readonly run: { id: string; dir: string },
+    cause: unknown,
+  ) {
+    super(`run ${run.id} stopped incomplete: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'IncompleteRunError';
+  }
+}
+
 export async function startRun(env: RunEnv, experimentFile: string, only: OnlyFilter): Promise<RunOutcome> {
-  const loaded = loadExperiment(env.root, experimentFile);
+  const loaded = loadExperiment(env.root, experimentFile, { executors: executorNames() });
   const plan = planRun(loaded.experiment, only);
-  const choice = await checkedExecutor(env, loaded.experiment);
+  const executor = await checkedExecutor(env, loaded.experiment);
   let id = newRunId(loaded.experiment.name);
   for (let n = 2; existsSync(join(env.resultsDir, id)); n++) id = `${newRunId(loaded.experiment.name)}-${n}`;
   const now = new Date().toISOString();
@@ -97,7 +111,7 @@ export async function startRun(env: RunEnv, experimentFile: string, only: OnlyFi
   // A tree, patches or a config from the command line: their layer goes with the run record, so
   // that it can be resumed (and read) whatever happens to the files it came from.
   if (isGeneratedLayer(env.root)) cpSync(env.root, join(store.dir, 'layer'), { recursive: true });
-  return execute(env, store, loaded.experiment, plan, choice);
+  return execute(env, store, loaded.experiment, plan, executor, 'run');
 }
 
 /** The root a recorded run resolves its kernels and variants in: its own layer when it has one. */
@@ -105,9 +119,14 @@ export function runRoot(root: string, runDir: string): string {
   return existsSync(join(runDir, 'layer', LAYER_FILE)) ? join(runDir, 'layer') : root;
 }
 
-/** The experiment as the run recorded it, checked against what this project has now. */
+/** The experiment as the run recorded it, checked against what this project (and this kexp) has now. */
 function recordedExperiment(env: RunEnv, store: RunStore): Experiment {
-  return parseExperiment(join(store.dir, 'experiment.json'), store.experimentText(), loadCatalog(env.root));
+  return parseExperiment(join(store.dir, 'experiment.json'), store.experimentText(), { ...loadCatalog(env.root), executors: executorNames() });
+}
+
+/** The cells of the plan the manifest does not call done, as units of work. */
+function openWork(plan: RunPlan, manifest: RunManifest): WorkUnit[] {
+  return workUnits(plan, new Set(plan.cells.filter((c) => manifest.cells[c.id]?.state !== 'done').map((c) => c.id)));
 }
 
 export async function resumeRun(given: RunEnv, runId: string): Promise<RunOutcome> {
@@ -118,46 +137,35 @@ export async function resumeRun(given: RunEnv, runId: string): Promise<RunOutcom
   const plan = planRun(experiment, (manifest.only ?? {}) as OnlyFilter);
   if (manifest.cancelledAt)
     throw new InputError(`run ${runId} was cancelled (${manifest.cancelledAt}): it is not resumed`, `start a new run: kexp run ${store.dir}/experiment.json`);
-  const choice = await checkedExecutor(env, experiment);
-  if (manifest.executor?.name === 'bullmq' && choice.name === 'local') {
-    env.say?.(
-      `run ${runId} was started on a fleet (${manifest.executor.redis ?? 'Redis'}); resuming it here runs its unfinished cells locally, while the fleet may still run the queued ones (--redis URL collects them instead)`,
-    );
+  const executor = await checkedExecutor(env, experiment);
+  // Resumed by another executor than the one that started it: that one may still be at work.
+  const recorded = manifest.executor;
+  if (recorded && recorded.name !== executor.name) {
+    const note = findExecutor(recorded.name)?.resumedElsewhere?.(recorded, runId);
+    if (note) env.say?.(note);
   }
   // A cell the manifest calls done whose record is missing or damaged is run again.
   for (const id of store.damagedCells()) manifest.cells[id]!.state = 'pending';
   manifest.state = 'running';
   store.writeManifest(manifest);
-  return execute(env, store, experiment, plan, choice);
+  return execute(env, store, experiment, plan, executor, 'resume');
 }
 
 /**
- * Stop a fleet run for good (`kexp run --cancel`): its queued jobs leave the queue, the workers
- * skip whatever of it they would take next, and the record says it was cancelled. A local run has
- * nothing queued anywhere: Ctrl-C stops it.
+ * Stop a run for good (`kexp run --cancel`), through the executor that ran it: a fleet's queued
+ * jobs leave the queue, and the record says it was cancelled. A local run has nothing queued
+ * anywhere (its executor says so): Ctrl-C stops it.
  */
-export async function cancelRun(given: RunEnv, runId: string): Promise<{ removed: number; running: number; manifest: RunManifest }> {
+export async function cancelRun(given: RunEnv, runId: string): Promise<CancelOutcome & { manifest: RunManifest }> {
   const store = RunStore.open(given.resultsDir, runId);
   const env = { ...given, root: runRoot(given.root, store.dir) };
   const manifest = store.manifest();
-  if (manifest.executor?.name !== 'bullmq')
-    throw new InputError(
-      `run ${runId} ran ${manifest.executor ? `with the ${manifest.executor.name} executor` : 'here'}: nothing of it is queued`,
-      'a local run stops with Ctrl-C; --cancel is for runs on a kexp worker fleet',
-    );
+  const engine = recordedEngine(manifest);
   if (manifest.state === 'complete') throw new InputError(`run ${runId} is complete: there is nothing to cancel`);
   const experiment = recordedExperiment(env, store);
-  const choice = chooseExecutor({ executor: 'bullmq', ...env.executor }, experiment);
-  if (choice.name !== 'bullmq') throw new InputError("--cancel needs the fleet's Redis", '--redis URL or KEXP_REDIS');
+  const executor = engine.configure({ ...env.executor, executor: engine.name }, experiment, process.env);
   const plan = planRun(experiment, (manifest.only ?? {}) as OnlyFilter);
-  const open = plan.cells.filter((c) => manifest.cells[c.id]?.state !== 'done');
-  const { cancelFleetRun } = await import('../fleet/cancel.js');
-  const outcome = await cancelFleetRun(
-    choice.redis,
-    runId,
-    plan.builds.filter((b) => open.some((c) => c.kernel === b.kernel && c.variant === b.variant)),
-    open.map((c) => c.id),
-  );
+  const outcome = await executor.cancel({ id: runId, units: openWork(plan, manifest), ...(manifest.executor ? { recorded: manifest.executor } : {}) });
   const m = store.manifest();
   m.state = 'incomplete';
   m.cancelledAt = new Date().toISOString();
@@ -165,101 +173,44 @@ export async function cancelRun(given: RunEnv, runId: string): Promise<{ removed
   return { ...outcome, manifest: m };
 }
 
-/** The executor the run uses, its engine reached before anything is recorded (a wrong URL or password fails in seconds). */
-async function checkedExecutor(env: RunEnv, experiment: Experiment): Promise<ExecutorChoice> {
-  const choice = chooseExecutor(env.executor ?? {}, experiment);
-  if (choice.name === 'bullmq') await probeRedis(choice.redis);
-  return choice;
+/** The engine that ran a recorded run (a run recorded before executors were, ran here). */
+function recordedEngine(manifest: RunManifest): ExecutorEngine {
+  const name = manifest.executor?.name ?? DEFAULT_EXECUTOR;
+  const engine = findExecutor(name);
+  if (!engine)
+    throw new InputError(`run ${manifest.id} ran with the ${name} executor, which this kexp does not have`, `executors here: ${executorNames().join(', ')}`);
+  return engine;
 }
 
-async function execute(env: RunEnv, store: RunStore, experiment: Experiment, plan: RunPlan, choice: ExecutorChoice): Promise<RunOutcome> {
+/** The executor the run uses, its engine reached before anything is recorded (a wrong URL or password fails in seconds). */
+async function checkedExecutor(env: RunEnv, experiment: Experiment): Promise<Executor> {
+  const executor = chooseExecutor(env.executor ?? {}, experiment);
+  await executor.preflight();
+  return executor;
+}
+
+/** Runs the open units through the executor, recording everything that comes back; an interruption keeps what finished. */
+async function execute(env: RunEnv, store: RunStore, experiment: Experiment, plan: RunPlan, executor: Executor, mode: 'run' | 'resume'): Promise<RunOutcome> {
   const manifest = store.manifest();
-  const pending = plan.cells.filter((c) => manifest.cells[c.id]?.state !== 'done');
-  const units = workUnits(plan, new Set(pending.map((c) => c.id)));
-  const progress: RunProgress = {
-    phase: 'building',
-    builds: { done: 0, total: units.length },
-    cells: { done: plan.cells.length - pending.length, running: 0, total: plan.cells.length, failed: 0 },
-  };
-  const emit = (): void => env.onProgress?.({ ...progress, builds: { ...progress.builds }, cells: { ...progress.cells } });
+  const units = openWork(plan, manifest);
   const jobs = env.jobs ?? defaultJobs(experiment.memoryMiB);
-  const executor = await createExecutor(choice, {
-    ws: env,
-    jobs,
-    cellDir: (id) => store.cellDir(id),
-    experiment,
-    run: { id: manifest.id, experimentText: store.experimentText(), only: (manifest.only ?? {}) as OnlyFilter },
-    ...(env.say ? { say: env.say } : {}),
-  });
   updateManifest(store, (m) => {
-    m.executor = describeExecutor(choice);
+    m.executor = executor.describe();
   });
-  const cellSeconds: number[] = [];
-  const running = new Set<string>();
+  const run = {
+    ws: env,
+    id: manifest.id,
+    experiment,
+    experimentText: store.experimentText(),
+    only: (manifest.only ?? {}) as OnlyFilter,
+    units,
+    jobs,
+    cellDir: (id: string) => store.cellDir(id),
+    ...(env.say ? { say: env.say } : {}),
+  };
+  const events = recordingEvents(env, store, plan, units, jobs);
   try {
-    await executor.run(
-      units,
-      {
-        onPhase: (phase) => {
-          progress.phase = phase;
-          emit();
-        },
-        onBuildStart: (build) => {
-          progress.builds.current = `${build.kernel}/${build.variant}`;
-          emit();
-        },
-        onBuildProgress: (_build, p: BuildProgress) => {
-          progress.builds.detail = p.stage === 'compiling' ? `compiling, ${p.objects ?? 0} objects` : p.stage;
-          emit();
-        },
-        onBuild: (build, provenance, worker) => {
-          updateManifest(store, (m) => {
-            m.artifacts.kernels[`${build.kernel}/${build.variant}`] = { ...provenance, ...(worker !== 'local' ? { worker } : {}) };
-          });
-          progress.builds.done++;
-          delete progress.builds.current;
-          delete progress.builds.detail;
-          emit();
-        },
-        onImage: (image) => {
-          updateManifest(store, (m) => {
-            m.artifacts.image = { key: image.key, cached: image.cached };
-          });
-        },
-        onAccel: (accel, worker) => {
-          updateManifest(store, (m) => {
-            m.accel = { accel: accel.accel, reason: worker === 'local' ? accel.reason : `${accel.reason} (chosen by worker ${worker})` };
-          });
-        },
-        onCellStart: (cell) => {
-          running.add(cell.id);
-          progress.cells.running = running.size;
-          emit();
-        },
-        onCellResult: (cell, record, files) => {
-          // The single writer: a result that arrives twice (a job run again after its worker was
-          // lost) is recorded once.
-          if (store.manifest().cells[cell.id]?.state === 'done') {
-            env.logger.warn({ cell: cell.id, worker: record.worker }, 'duplicate cell result ignored');
-            return;
-          }
-          if (files) store.writeCellFiles(cell.id, files);
-          store.recordCell(record);
-          running.delete(cell.id);
-          // A cell that never started (its kernel did not build) records 0 s: the estimate skips it.
-          cellSeconds.push(record.seconds);
-          progress.cells.running = running.size;
-          progress.cells.done++;
-          if (record.status !== 'ok' || record.samples.some((s) => s.status !== 'ok' && s.status !== 'skipped')) progress.cells.failed++;
-          const eta = estimateSecondsLeft({ finishedCellSeconds: cellSeconds, cellsLeft: progress.cells.total - progress.cells.done, parallel: jobs });
-          if (eta === undefined) delete progress.etaSeconds;
-          else progress.etaSeconds = eta;
-          env.logger.info({ cell: cell.id, status: record.status, worker: record.worker }, 'cell done');
-          emit();
-        },
-      },
-      env.signal,
-    );
+    await (mode === 'run' ? executor.run(run, events, env.signal) : executor.resume(run, events, env.signal));
     updateManifest(store, (m) => {
       m.state = 'complete';
       m.finishedAt = new Date().toISOString();
@@ -270,15 +221,88 @@ async function execute(env: RunEnv, store: RunStore, experiment: Experiment, pla
     });
     // What finished is a valid record: it gets its reports, and the error says how to resume.
     writeReports(store.dir);
-    if (error instanceof Error) Object.assign(error, { incompleteRun: { id: store.manifest().id, dir: store.dir } });
-    throw error;
+    throw new IncompleteRunError({ id: store.manifest().id, dir: store.dir }, error);
   }
   writeReports(store.dir);
-  const final = store.manifest();
-  const findings = store
-    .cellRecords()
-    .some((c) => c.status !== 'ok' || c.samples.some((s) => s.status === 'failed' || s.status === 'crashed' || s.status === 'hung'));
-  return { store, manifest: final, experiment, findings };
+  return { store, manifest: store.manifest(), experiment, findings: hasFindings(store) };
+}
+
+/**
+ * The executor's events as the run's record and its progress: the single writer. A result that
+ * arrives twice (a job run again after its worker was lost) is recorded once.
+ */
+function recordingEvents(env: RunEnv, store: RunStore, plan: RunPlan, units: WorkUnit[], jobs: number): ExecutorEvents {
+  const pending = units.reduce((n, unit) => n + unit.cells.length, 0);
+  const progress: RunProgress = {
+    phase: 'building',
+    builds: { done: 0, total: units.length },
+    cells: { done: plan.cells.length - pending, running: 0, total: plan.cells.length, failed: 0 },
+  };
+  const emit = (): void => env.onProgress?.({ ...progress, builds: { ...progress.builds }, cells: { ...progress.cells } });
+  const cellSeconds: number[] = [];
+  const running = new Set<string>();
+  return {
+    onPhase: (phase) => {
+      progress.phase = phase;
+      emit();
+    },
+    onBuildStart: (build) => {
+      progress.builds.current = `${build.kernel}/${build.variant}`;
+      emit();
+    },
+    onBuildProgress: (_build, p: BuildProgress) => {
+      progress.builds.detail = p.stage === 'compiling' ? `compiling, ${p.objects ?? 0} objects` : p.stage;
+      emit();
+    },
+    onBuild: (build, provenance, worker) => {
+      updateManifest(store, (m) => {
+        m.artifacts.kernels[`${build.kernel}/${build.variant}`] = { ...provenance, ...(worker !== 'local' ? { worker } : {}) };
+      });
+      progress.builds.done++;
+      delete progress.builds.current;
+      delete progress.builds.detail;
+      emit();
+    },
+    onImage: (image) => {
+      updateManifest(store, (m) => {
+        m.artifacts.image = { key: image.key, cached: image.cached };
+      });
+    },
+    onAccel: (accel, worker) => {
+      updateManifest(store, (m) => {
+        m.accel = { accel: accel.accel, reason: worker === 'local' ? accel.reason : `${accel.reason} (chosen by worker ${worker})` };
+      });
+    },
+    onCellStart: (cell) => {
+      running.add(cell.id);
+      progress.cells.running = running.size;
+      emit();
+    },
+    onCellResult: (cell, record, files) => {
+      if (store.manifest().cells[cell.id]?.state === 'done') {
+        env.logger.warn({ cell: cell.id, worker: record.worker }, 'duplicate cell result ignored');
+        return;
+      }
+      if (files) store.writeCellFiles(cell.id, files);
+      store.recordCell(record);
+      running.delete(cell.id);
+      // A cell that never started (its kernel did not build) records 0 s: the estimate skips it.
+      cellSeconds.push(record.seconds);
+      progress.cells.running = running.size;
+      progress.cells.done++;
+      if (record.status !== 'ok' || record.samples.some((s) => s.status !== 'ok' && s.status !== 'skipped')) progress.cells.failed++;
+      const eta = estimateSecondsLeft({ finishedCellSeconds: cellSeconds, cellsLeft: progress.cells.total - progress.cells.done, parallel: jobs });
+      if (eta === undefined) delete progress.etaSeconds;
+      else progress.etaSeconds = eta;
+      env.logger.info({ cell: cell.id, status: record.status, worker: record.worker }, 'cell done');
+      emit();
+    },
+  };
+}
+
+/** Any sample of the run failed, crashed or hung, or a cell is not ok. */
+function hasFindings(store: RunStore): boolean {
+  return store.cellRecords().some((c) => c.status !== 'ok' || c.samples.some((s) => s.status === 'failed' || s.status === 'crashed' || s.status === 'hung'));
 }
 
 function updateManifest(store: RunStore, change: (m: RunManifest) => void): void {

@@ -6,15 +6,9 @@
  * (a worker is never interrupted mid-boot from outside) and their results are left unread.
  */
 import { Queue } from 'bullmq';
+import type { CancelOutcome } from '../experiment/executor.js';
 import { buildJobId, cancelKey, cellJobId, KEEP_SECONDS, PREFIX, QUEUE } from './jobs.js';
 import { connectRedis, probeRedis } from './redis.js';
-
-export interface CancelOutcome {
-  /** Jobs removed before any worker took them. */
-  removed: number;
-  /** Jobs a worker was running: they finish, and nothing reads their results. */
-  running: number;
-}
 
 export async function cancelFleetRun(redisUrl: string, runId: string, builds: { kernel: string; variant: string }[], cells: string[]): Promise<CancelOutcome> {
   await probeRedis(redisUrl);

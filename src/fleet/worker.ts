@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } fr
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Queue, UnrecoverableError, WaitingChildrenError, WaitingError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { CancelledError, EnvironmentError, isKexpError } from '../core/errors.js';
 import { killAllChildren } from '../core/proc.js';
 import { redactSecrets } from '../core/redact.js';
@@ -99,6 +100,28 @@ function onceInARow(log: (message: string) => void): { (error: unknown): void; r
   return report;
 }
 
+/** Where a worker gets what a job needs: kernels and images (built here, or from the shared store), and the accelerator. */
+interface WorkerArtifacts {
+  /** A build job's kernel: found in the shared store, else built here (one builder per key across the fleet). */
+  build(build: BuildJob): Promise<BuildOutcome>;
+  /** The kernel a cell job names by key: here, in the shared store, or built again to the same key. */
+  kernel(key: string, build: BuildJob): Promise<KernelArtifact>;
+  /** The image a cell job names by key, the same way. */
+  image(key: string, experiment: Experiment): Promise<GuestImage>;
+  /** The accelerator, chosen once per request for the whole worker. */
+  accel(experiment: Experiment, kernel: KernelArtifact, image: GuestImage): Promise<AccelChoice>;
+}
+
+/** What every job of this worker is processed with. */
+interface WorkerContext {
+  ws: Workspace;
+  name: string;
+  say: (line: string) => void;
+  queue: Queue;
+  known: KnownNames;
+  artifacts: WorkerArtifacts;
+}
+
 export async function runWorker(options: WorkerOptions): Promise<void> {
   const { ws, name, shared, say } = options;
   await probeRedis(options.redisUrl);
@@ -110,186 +133,206 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const queue = new Queue(QUEUE, { connection, prefix: PREFIX });
   // Without a listener BullMQ prints each connection error with its stack; connectRedis says it once.
   queue.on('error', logError);
-  const accels = new Map<string, Promise<AccelChoice>>();
+  const ctx: WorkerContext = { ws, name, say, queue, known, artifacts: workerArtifacts(ws, shared) };
 
-  const buildUnit = async (build: BuildJob): Promise<BuildOutcome> => {
-    if (!shared) return runBuild(ws, build);
-    let inputKey: string;
-    try {
-      inputKey = await kernelInputKeyOf(ws.root, ws.layout, build.kernel, build.variant);
-    } catch {
-      return runBuild(ws, build); // it fails again there, and says why as a build failure
-    }
-    const found = async (): Promise<BuildOutcome | undefined> => {
-      const key = shared.readIndex(`kernel-input-${inputKey}`);
-      if (!key || !(await shared.fetch('kernels', key))) return undefined;
-      const artifact = kernelFromStore(ws.store, key);
-      return { build, provenance: kernelProvenance(artifact), artifact };
-    };
-    const hit = await found();
-    if (hit) return hit;
-    // One builder per key across the fleet; the others wait, then find it.
-    return shared.lock(
-      `build-${inputKey}`,
-      async () => {
-        const hitAfterWait = await found();
-        if (hitAfterWait) return hitAfterWait;
-        const outcome = await runBuild(ws, build);
-        if (outcome.artifact) {
-          await shared.publish('kernels', outcome.artifact.key);
-          shared.writeIndex(`kernel-input-${inputKey}`, outcome.artifact.key);
-        }
-        return outcome;
-      },
-      ws.signal,
-    );
-  };
-
-  const kernelByKey = async (key: string, build: BuildJob): Promise<KernelArtifact> => {
-    if (ws.store.has('kernels', key) || (shared && (await shared.fetch('kernels', key)))) return kernelFromStore(ws.store, key);
-    const outcome = await runBuild(ws, build);
-    if (outcome.artifact?.key === key) return outcome.artifact;
-    throw new EnvironmentError(
-      `kernel ${build.kernel}/${build.variant} ${outcome.artifact ? `builds here as ${outcome.artifact.key.slice(0, 12)}, the run's build made ${key.slice(0, 12)}` : `does not build here (${outcome.provenance.error ?? '?'})`}: this machine's sources, patches or compiler differ`,
-      'give every machine one shared store: kexp worker --store DIR and kexp run --store DIR',
-    );
-  };
-
-  const imageByKey = async (key: string, experiment: Experiment): Promise<GuestImage> => {
-    if (ws.store.has('images', key) || (shared && (await shared.fetch('images', key)))) return imageFromStore(ws.store, key);
-    const built = await buildImage({ root: ws.root, layout: ws.layout, store: ws.store, signal: ws.signal }, { perf: imageNeedsPerf(experiment.collectors) });
-    if (built.key === key) return built;
-    throw new EnvironmentError(
-      `the guest image builds here as ${built.key.slice(0, 12)}, the run uses ${key.slice(0, 12)}: this machine's kexp, compiler or busybox differ`,
-      'give every machine one shared store: kexp worker --store DIR and kexp run --store DIR',
-    );
-  };
-
-  const accelFor = (experiment: Experiment, kernel: KernelArtifact, image: GuestImage): Promise<AccelChoice> => {
-    let choice = accels.get(experiment.accel);
-    if (!choice) {
-      choice = chooseAccel(experiment.accel, {
-        kernel: kernel.bzImage,
-        initrd: image.initramfs,
-        cacheDir: ws.layout.root,
-        logger: ws.logger,
-        signal: ws.signal,
-      });
-      accels.set(experiment.accel, choice);
-      choice.catch(() => accels.delete(experiment.accel));
-    }
-    return choice;
-  };
-
-  const processBuild = async (job: Job, token: string): Promise<unknown> => {
-    const { data, unit } = resolveBuildJob(job.data, known);
-    const label = `build ${unit.build.kernel}/${unit.build.variant} (run ${data.run})`;
-    let result = buildResult(job.data);
-    if (!result) {
-      say(`${label}: started`);
-      const t0 = Date.now();
-      const outcome = await buildUnit(unit.build);
-      result = { provenance: outcome.provenance, worker: name };
-      if (outcome.artifact) {
-        // The cells become this job's children: one parent each, never shared.
-        const children = cellJobs(data, outcome.artifact.key).map((c) => ({
-          ...c,
-          opts: { ...c.opts, parent: { id: job.id!, queue: job.queueQualifiedName }, ignoreDependencyOnFailure: true },
-        }));
-        await queue.addBulk(children);
-      }
-      await job.updateData({ ...data, result });
-      say(
-        `${label}: ${outcome.artifact ? `${outcome.artifact.cached ? 'found in the store' : 'built'} in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${unit.cells.length} cells queued` : outcome.provenance.error}`,
-      );
-    }
-    if (result.provenance.key && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
-    return result;
-  };
-
-  const processCell = async (job: Job): Promise<CellJobResult> => {
-    const { data, experiment, cell } = resolveCellJob(job.data, known);
-    const label = `cell ${cell.id} (run ${data.run})`;
-    say(`${label}: started`);
-    const outDir = join(ws.layout.logs, 'fleet', `${data.run}-${cell.id}-${process.pid}-${Date.now()}`);
-    mkdirSync(outDir, { recursive: true });
-    try {
-      let accel: AccelChoice = { accel: 'tcg', reason: 'not chosen: the cell did not get that far', nested: 'unknown' };
-      let record: CellRecord;
-      try {
-        const kernel = await kernelByKey(data.kernelKey, { kernel: cell.kernel, variant: cell.variant });
-        const image = await imageByKey(data.imageKey, experiment);
-        accel = await accelFor(experiment, kernel, image);
-        record = await runCell(ws, cell, { image, accel, kernel, outDir, worker: name });
-        // Stopping while it booted: whatever the VM said then is not a result; the job goes back.
-        if (ws.signal.aborted) throw new CancelledError();
-      } catch (error) {
-        if (error instanceof CancelledError || ws.signal.aborted || !isKexpError(error)) throw error;
-        record = failedCellRecord(cell, error.message, name);
-      }
-      say(`${label}: ${record.status} in ${record.seconds.toFixed(1)} s`);
-      return { record, files: readCellFiles(outDir), accel };
-    } finally {
-      rmSync(outDir, { recursive: true, force: true });
-    }
-  };
-
-  const worker = new Worker(
-    QUEUE,
-    async (job: Job, token?: string) => {
-      try {
-        const run = (job.data as { run?: unknown }).run;
-        if (typeof run === 'string' && (await connection.exists(cancelKey(run))) > 0) {
-          say(`job ${job.id}: run ${run} was cancelled, skipped`);
-          return { cancelled: true };
-        }
-        if (job.name === 'build') return await processBuild(job, token ?? '');
-        if (job.name === 'cell') return await processCell(job);
-        throw new JobDataError(`unknown job kind "${job.name}"`);
-      } catch (error) {
-        if (error instanceof JobDataError) {
-          say(`job ${job.id}: ${error.message}`);
-          throw new UnrecoverableError(error.message);
-        }
-        if (ws.signal.aborted && !(error instanceof WaitingChildrenError)) {
-          // Stopping: the job goes back to the queue for the next worker, not counted as a failure.
-          const handedBack = await within(
-            job.moveToWait(token).then(
-              () => true,
-              () => false,
-            ),
-            HAND_BACK_MS,
-          );
-          if (handedBack !== true) {
-            say(
-              `job ${job.id}: not handed back (Redis ${handedBack === TIMED_OUT ? `did not answer within ${HAND_BACK_MS / 1000} s` : 'refused'}); another worker takes it once its lock expires`,
-            );
-            throw error;
-          }
-          say(`job ${job.id}: handed back`);
-          throw new WaitingError();
-        }
-        throw error;
-      }
-    },
-    {
-      connection,
-      prefix: PREFIX,
-      name,
-      concurrency: Math.max(1, options.jobs),
-      lockDuration: LOCK_MS,
-      stalledInterval: STALL_CHECK_MS,
-      maxStalledCount: MAX_STALLS,
-      autorun: false,
-    },
-  );
+  const worker = new Worker(QUEUE, (job: Job, token?: string) => processJob(ctx, connection, job, token), {
+    connection,
+    prefix: PREFIX,
+    name,
+    concurrency: Math.max(1, options.jobs),
+    lockDuration: LOCK_MS,
+    stalledInterval: STALL_CHECK_MS,
+    maxStalledCount: MAX_STALLS,
+    autorun: false,
+  });
   worker.on('error', logError);
   worker.on('failed', (job, error) => {
     if (job) say(`job ${job.id}: failed: ${redactSecrets(error.message.split('\n')[0] ?? '')}`);
   });
   worker.on('stalled', (jobId) => say(`job ${jobId}: its worker stopped answering; back in the queue`));
 
-  // Past the deadline nothing waits for Redis any more: the children go, and the worker returns.
+  await workUntilStopped(ctx, worker, connection, logError, () =>
+    say(`worker ${name}: taking jobs from ${redactRedisUrl(options.redisUrl)}, ${options.jobs} at a time${shared ? `, shared store ${shared.dir}` : ''}`),
+  );
+}
+
+function workerArtifacts(ws: Workspace, shared: SharedStore | undefined): WorkerArtifacts {
+  const accels = new Map<string, Promise<AccelChoice>>();
+  return {
+    build: async (build) => {
+      if (!shared) return runBuild(ws, build);
+      let inputKey: string;
+      try {
+        inputKey = await kernelInputKeyOf(ws.root, ws.layout, build.kernel, build.variant);
+      } catch {
+        return runBuild(ws, build); // it fails again there, and says why as a build failure
+      }
+      const found = async (): Promise<BuildOutcome | undefined> => {
+        const key = shared.readIndex(`kernel-input-${inputKey}`);
+        if (!key || !(await shared.fetch('kernels', key))) return undefined;
+        const artifact = kernelFromStore(ws.store, key);
+        return { build, provenance: kernelProvenance(artifact), artifact };
+      };
+      const hit = await found();
+      if (hit) return hit;
+      // One builder per key across the fleet; the others wait, then find it.
+      return shared.lock(
+        `build-${inputKey}`,
+        async () => {
+          const hitAfterWait = await found();
+          if (hitAfterWait) return hitAfterWait;
+          const outcome = await runBuild(ws, build);
+          if (outcome.artifact) {
+            await shared.publish('kernels', outcome.artifact.key);
+            shared.writeIndex(`kernel-input-${inputKey}`, outcome.artifact.key);
+          }
+          return outcome;
+        },
+        ws.signal,
+      );
+    },
+
+    kernel: async (key, build) => {
+      if (ws.store.has('kernels', key) || (shared && (await shared.fetch('kernels', key)))) return kernelFromStore(ws.store, key);
+      const outcome = await runBuild(ws, build);
+      if (outcome.artifact?.key === key) return outcome.artifact;
+      throw new EnvironmentError(
+        `kernel ${build.kernel}/${build.variant} ${outcome.artifact ? `builds here as ${outcome.artifact.key.slice(0, 12)}, the run's build made ${key.slice(0, 12)}` : `does not build here (${outcome.provenance.error ?? '?'})`}: this machine's sources, patches or compiler differ`,
+        'give every machine one shared store: kexp worker --store DIR and kexp run --store DIR',
+      );
+    },
+
+    image: async (key, experiment) => {
+      if (ws.store.has('images', key) || (shared && (await shared.fetch('images', key)))) return imageFromStore(ws.store, key);
+      const built = await buildImage({ root: ws.root, layout: ws.layout, store: ws.store, signal: ws.signal }, { perf: imageNeedsPerf(experiment.collectors) });
+      if (built.key === key) return built;
+      throw new EnvironmentError(
+        `the guest image builds here as ${built.key.slice(0, 12)}, the run uses ${key.slice(0, 12)}: this machine's kexp, compiler or busybox differ`,
+        'give every machine one shared store: kexp worker --store DIR and kexp run --store DIR',
+      );
+    },
+
+    accel: (experiment, kernel, image) => {
+      let choice = accels.get(experiment.accel);
+      if (!choice) {
+        choice = chooseAccel(experiment.accel, {
+          kernel: kernel.bzImage,
+          initrd: image.initramfs,
+          cacheDir: ws.layout.root,
+          logger: ws.logger,
+          signal: ws.signal,
+        });
+        accels.set(experiment.accel, choice);
+        choice.catch(() => accels.delete(experiment.accel));
+      }
+      return choice;
+    },
+  };
+}
+
+/** Any job: skipped when its run was cancelled, refused when its data is not a job of ours, handed back when the worker stops. */
+async function processJob(ctx: WorkerContext, connection: Redis, job: Job, token: string | undefined): Promise<unknown> {
+  const { ws, say } = ctx;
+  try {
+    const run = (job.data as { run?: unknown }).run;
+    if (typeof run === 'string' && (await connection.exists(cancelKey(run))) > 0) {
+      say(`job ${job.id}: run ${run} was cancelled, skipped`);
+      return { cancelled: true };
+    }
+    if (job.name === 'build') return await processBuild(ctx, job, token ?? '');
+    if (job.name === 'cell') return await processCell(ctx, job);
+    throw new JobDataError(`unknown job kind "${job.name}"`);
+  } catch (error) {
+    if (error instanceof JobDataError) {
+      say(`job ${job.id}: ${error.message}`);
+      throw new UnrecoverableError(error.message);
+    }
+    if (ws.signal.aborted && !(error instanceof WaitingChildrenError)) await handBack(job, token, error, say);
+    throw error;
+  }
+}
+
+/** Stopping: the job goes back to the queue for the next worker, not counted as a failure (throws either way). */
+async function handBack(job: Job, token: string | undefined, error: unknown, say: (line: string) => void): Promise<never> {
+  const handedBack = await within(
+    job.moveToWait(token).then(
+      () => true,
+      () => false,
+    ),
+    HAND_BACK_MS,
+  );
+  if (handedBack !== true) {
+    say(
+      `job ${job.id}: not handed back (Redis ${handedBack === TIMED_OUT ? `did not answer within ${HAND_BACK_MS / 1000} s` : 'refused'}); another worker takes it once its lock expires`,
+    );
+    throw error;
+  }
+  say(`job ${job.id}: handed back`);
+  throw new WaitingError();
+}
+
+/** A build job: the kernel (once, even when the job runs again), then its cells as child jobs, then waiting for them. */
+async function processBuild(ctx: WorkerContext, job: Job, token: string): Promise<unknown> {
+  const { data, unit } = resolveBuildJob(job.data, ctx.known);
+  const label = `build ${unit.build.kernel}/${unit.build.variant} (run ${data.run})`;
+  let result = buildResult(job.data);
+  if (!result) {
+    ctx.say(`${label}: started`);
+    const t0 = Date.now();
+    const outcome = await ctx.artifacts.build(unit.build);
+    result = { provenance: outcome.provenance, worker: ctx.name };
+    if (outcome.artifact) {
+      // The cells become this job's children: one parent each, never shared.
+      const children = cellJobs(data, outcome.artifact.key).map((c) => ({
+        ...c,
+        opts: { ...c.opts, parent: { id: job.id!, queue: job.queueQualifiedName }, ignoreDependencyOnFailure: true },
+      }));
+      await ctx.queue.addBulk(children);
+    }
+    await job.updateData({ ...data, result });
+    ctx.say(
+      `${label}: ${outcome.artifact ? `${outcome.artifact.cached ? 'found in the store' : 'built'} in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${unit.cells.length} cells queued` : outcome.provenance.error}`,
+    );
+  }
+  if (result.provenance.key && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
+  return result;
+}
+
+/** A cell job: booted with the very code the local executor uses; the record comes back with its files. */
+async function processCell(ctx: WorkerContext, job: Job): Promise<CellJobResult> {
+  const { ws, name, say, artifacts } = ctx;
+  const { data, experiment, cell } = resolveCellJob(job.data, ctx.known);
+  const label = `cell ${cell.id} (run ${data.run})`;
+  say(`${label}: started`);
+  const outDir = join(ws.layout.logs, 'fleet', `${data.run}-${cell.id}-${process.pid}-${Date.now()}`);
+  mkdirSync(outDir, { recursive: true });
+  try {
+    let accel: AccelChoice = { accel: 'tcg', reason: 'not chosen: the cell did not get that far', nested: 'unknown' };
+    let record: CellRecord;
+    try {
+      const kernel = await artifacts.kernel(data.kernelKey, { kernel: cell.kernel, variant: cell.variant });
+      const image = await artifacts.image(data.imageKey, experiment);
+      accel = await artifacts.accel(experiment, kernel, image);
+      record = await runCell(ws, cell, { image, accel, kernel, outDir, worker: name });
+      // Stopping while it booted: whatever the VM said then is not a result; the job goes back.
+      if (ws.signal.aborted) throw new CancelledError();
+    } catch (error) {
+      if (error instanceof CancelledError || ws.signal.aborted || !isKexpError(error)) throw error;
+      record = failedCellRecord(cell, error.message, name);
+    }
+    say(`${label}: ${record.status} in ${record.seconds.toFixed(1)} s`);
+    return { record, files: readCellFiles(outDir), accel };
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs the worker until the signal stops it, then closes it: past STOP_DEADLINE_MS nothing waits
+ * for Redis any more: the children go, and this returns.
+ */
+async function workUntilStopped(ctx: WorkerContext, worker: Worker, connection: Redis, logError: (error: unknown) => void, started: () => void): Promise<void> {
+  const { ws, say } = ctx;
   let deadline: NodeJS.Timeout | undefined;
   let forceStop = (): void => undefined;
   const forced = new Promise<void>((resolve) => {
@@ -311,14 +354,14 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   try {
     if (ws.signal.aborted) return;
     ws.signal.addEventListener('abort', stop, { once: true });
-    say(`worker ${name}: taking jobs from ${redactRedisUrl(options.redisUrl)}, ${options.jobs} at a time${shared ? `, shared store ${shared.dir}` : ''}`);
+    started();
     await Promise.race([worker.run(), forced]);
   } finally {
     ws.signal.removeEventListener('abort', stop);
     armDeadline();
     const closed = (async (): Promise<void> => {
       await worker.close();
-      await queue.close();
+      await ctx.queue.close();
     })().catch(logError);
     await Promise.race([closed, forced]);
     clearTimeout(deadline);

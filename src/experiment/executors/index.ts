@@ -1,80 +1,47 @@
 /**
- * Which executor a run uses, and making it. The choice (pure): `--executor` and `--redis`, else
- * $KEXP_EXECUTOR and $KEXP_REDIS, else the experiment file's "executor", else local; a Redis URL
- * given on the command line alone means bullmq. A new engine is one more case here and one file.
+ * The executors kexp has, by name, and which one a run uses. The local executor is always here;
+ * another engine registers itself when its module is loaded (the CLI loads the fleet's). The
+ * choice (pure): `--executor`, else $KEXP_EXECUTOR, else the experiment file's "executor", else an
+ * engine the flags alone imply (a fleet's URL), else local.
  */
-import { resolve } from 'node:path';
 import { InputError } from '../../core/errors.js';
 import type { Experiment } from '../../config/experiment.js';
-import { imageNeedsPerf, type Workspace } from '../cell.js';
-import type { Executor } from '../executor.js';
-import type { OnlyFilter } from '../plan.js';
-import { checkRedisUrl, redactRedisUrl } from '../../fleet/redis.js';
-import { SharedStore } from '../../fleet/shared-store.js';
-import { LocalExecutor } from './local.js';
+import type { Executor, ExecutorEngine, ExecutorFlags } from '../executor.js';
+import { localEngine } from './local.js';
 
-export const executorNames = ['local', 'bullmq'] as const;
+const engines = new Map<string, ExecutorEngine>();
 
-export interface ExecutorFlags {
-  executor?: string;
-  redis?: string;
-  /** The shared artifact store of a fleet. */
-  store?: string;
+/** The executor of a run that names none. */
+export const DEFAULT_EXECUTOR = localEngine.name;
+
+/** Makes an engine known by its name; a second engine under a name already taken is a kexp bug. */
+export function registerExecutor(engine: ExecutorEngine): void {
+  const known = engines.get(engine.name);
+  if (known && known !== engine) throw new Error(`two executors named "${engine.name}"`);
+  engines.set(engine.name, engine);
 }
 
-export type ExecutorChoice = { name: 'local' } | { name: 'bullmq'; redis: string; store?: string };
-
-export function chooseExecutor(flags: ExecutorFlags, experiment: Pick<Experiment, 'executor'>, env: NodeJS.ProcessEnv = process.env): ExecutorChoice {
-  const name = flags.executor ?? env.KEXP_EXECUTOR ?? experiment.executor?.type ?? (flags.redis ? 'bullmq' : 'local');
-  if (name === 'local') return { name: 'local' };
-  if (name !== 'bullmq') throw new InputError(`unknown executor "${name}"`, `executors: ${executorNames.join(', ')}`);
-  const [redis, where] = flags.redis
-    ? [flags.redis, '--redis']
-    : env.KEXP_REDIS
-      ? [env.KEXP_REDIS, 'KEXP_REDIS']
-      : [experiment.executor?.redis, "the experiment's executor.redis"];
-  if (!redis)
-    throw new InputError(
-      'the bullmq executor needs a Redis URL',
-      '--redis redis://host:6379, or KEXP_REDIS, or "executor": {"type": "bullmq", "redis": "redis://host:6379"} in the experiment',
-    );
-  checkRedisUrl(redis, where);
-  const store = flags.store ?? env.KEXP_STORE;
-  return { name: 'bullmq', redis, ...(store ? { store: resolve(store) } : {}) };
+/** The names of the executors kexp has, in the order they registered (local first). */
+export function executorNames(): string[] {
+  return [...engines.keys()];
 }
 
-/** What the run's manifest says about where it ran (never a password). */
-export function describeExecutor(choice: ExecutorChoice): { name: string; redis?: string; store?: string } {
-  return choice.name === 'local'
-    ? { name: 'local' }
-    : { name: choice.name, redis: redactRedisUrl(choice.redis), ...(choice.store ? { store: choice.store } : {}) };
+export function findExecutor(name: string): ExecutorEngine | undefined {
+  return engines.get(name);
 }
 
-export interface ExecutorContext {
-  ws: Workspace;
-  jobs: number;
-  cellDir: (id: string) => string;
-  experiment: Experiment;
-  run: { id: string; experimentText: string; only: OnlyFilter };
-  say?: (line: string) => void;
+/** The engine called `name`, or an InputError that lists the known ones. */
+export function executorEngine(name: string, where?: string): ExecutorEngine {
+  const engine = engines.get(name);
+  if (!engine) throw new InputError(`${where ? `${where}: ` : ''}unknown executor "${name}"`, `executors: ${executorNames().join(', ')}`);
+  return engine;
 }
 
-export async function createExecutor(choice: ExecutorChoice, ctx: ExecutorContext): Promise<Executor> {
-  const image = { perf: imageNeedsPerf(ctx.experiment.collectors) };
-  switch (choice.name) {
-    case 'local':
-      return new LocalExecutor({ ws: ctx.ws, jobs: ctx.jobs, cellDir: ctx.cellDir, image, accel: ctx.experiment.accel });
-    case 'bullmq': {
-      // Loaded only for a fleet run: BullMQ and ioredis cost every other command start-up time.
-      const { BullmqExecutor } = await import('./bullmq.js');
-      return new BullmqExecutor({
-        ws: ctx.ws,
-        redisUrl: choice.redis,
-        run: ctx.run,
-        image,
-        ...(choice.store ? { shared: new SharedStore(choice.store, ctx.ws.store) } : {}),
-        ...(ctx.say ? { say: ctx.say } : {}),
-      });
-    }
-  }
+/** The executor a run uses, its settings checked; nothing is reached yet (its preflight does that). */
+export function chooseExecutor(flags: ExecutorFlags, experiment: Pick<Experiment, 'executor'>, env: NodeJS.ProcessEnv = process.env): Executor {
+  const implied = [...engines.values()].find((engine) => engine.impliedBy?.(flags))?.name;
+  const name = flags.executor ?? env.KEXP_EXECUTOR ?? experiment.executor?.type ?? implied ?? DEFAULT_EXECUTOR;
+  return executorEngine(name).configure(flags, experiment, env);
 }
+
+registerExecutor(localEngine);
