@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import { collectorNames } from '../measure/samples.js';
+import { bootStatuses, collectorNames, statuses } from '../records/index.js';
 import { displayPath, readRecordFile, safeId } from '../results/records.js';
 import { parsePredicate } from './predicate.js';
 import type { BisectRecord } from './run.js';
@@ -59,14 +59,14 @@ const stepSchema = z
     value: z.number().optional(),
     seconds: z.number(),
     kernelKey: z.string().optional(),
-    status: z.enum(['ok', 'failed', 'crashed', 'hung']).optional(),
+    status: z.enum(bootStatuses).optional(),
     figures: z
       .array(
         z
           .object({
             workload: z.string(),
             function: z.string(),
-            status: z.enum(['ok', 'failed', 'crashed', 'hung', 'skipped']),
+            status: z.enum(statuses),
             reason: z.string().optional(),
             per_page: z.number().nullable(),
             fixed: z.number().nullable(),

@@ -27,7 +27,7 @@ import {
   maxPagesFor,
 } from './limits.js';
 import { workloadArgsProblem } from './workloads.js';
-import { collectorNames } from '../measure/samples.js';
+import { collectorNames } from '../records/index.js';
 import { parseKselftestSpec } from '../kselftest/spec.js';
 import { programRun } from '../image/plan.js';
 

@@ -9,6 +9,7 @@ import { isGeneratedLayer, LAYER_FILE } from '../config/layers.js';
 import { cpus, freemem, hostname, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
+import { isFinding } from '../records/index.js';
 import { capture } from '../core/proc.js';
 import { kexpVersion } from '../core/version.js';
 import { packageRoot } from '../core/paths.js';
@@ -275,9 +276,7 @@ async function execute(env: RunEnv, store: RunStore, experiment: Experiment, pla
   }
   writeReports(store.dir);
   const final = store.manifest();
-  const findings = store
-    .cellRecords()
-    .some((c) => c.status !== 'ok' || c.samples.some((s) => s.status === 'failed' || s.status === 'crashed' || s.status === 'hung'));
+  const findings = store.cellRecords().some(isFinding);
   return { store, manifest: final, experiment, findings };
 }
 

@@ -5,7 +5,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { InputError } from '../core/errors.js';
-import type { CollectorName } from '../measure/samples.js';
+import type { CollectorName } from '../records/index.js';
 import { planLines, type ExplainProbe } from '../explain/probes.js';
 import { parseKselftestSpec } from '../kselftest/spec.js';
 

@@ -13,7 +13,7 @@
 import { cellAt, indexRows, type Cell } from '../report/model.js';
 import { compareCells } from './compare.js';
 import type { NightlyBisectResult, NightlyRecord } from './nightly.js';
-import type { ReportInput } from './types.js';
+import type { ReportInput } from '../records/index.js';
 
 export interface HistoryRunInput {
   input: ReportInput;

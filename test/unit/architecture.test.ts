@@ -32,9 +32,7 @@ async function check(base: string, order: string[], exceptions: Exception[]): Pr
 
 /** The exceptions no import matches any more: they must leave the list. */
 function staleExceptions(result: ICruiseResult, exceptions: Exception[]): Exception[] {
-  return exceptions.filter(
-    (e) => !result.modules.some((m) => m.source === e.from && m.dependencies.some((d) => d.resolved.startsWith(e.to))),
-  );
+  return exceptions.filter((e) => !result.modules.some((m) => m.source === e.from && m.dependencies.some((d) => d.resolved.startsWith(e.to))));
 }
 
 describe('the layers of src/', () => {

@@ -8,7 +8,7 @@ import { csvField, reportCsvColumns } from '../../../src/report/render/csv.js';
 import { comparisonJsonSchema, jsonOutputSchemas, reportJsonSchema, statusSchema } from '../../../src/report/render/json.js';
 import { escapeMarkdown } from '../../../src/report/render/markdown.js';
 import { compareRuns } from '../../../src/results/compare.js';
-import { statuses, type ReportInput } from '../../../src/results/types.js';
+import { statuses, type ReportInput } from '../../../src/records/index.js';
 import { counts, GUP, interruptedRun, nextRun, notOk, ok, wideRun } from './fixtures.js';
 
 const report = buildTables(interruptedRun, { function: GUP });

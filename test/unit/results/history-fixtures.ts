@@ -13,7 +13,7 @@
  */
 import type { HistoryRunInput } from '../../../src/results/history.js';
 import type { NightlyRecord } from '../../../src/results/nightly.js';
-import type { ReportInput } from '../../../src/results/types.js';
+import type { ReportInput } from '../../../src/records/index.js';
 import { counts, GUP, notOk, ok } from '../report/fixtures.js';
 
 export const HUF = 'handle_userfault';
