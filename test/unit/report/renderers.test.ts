@@ -7,7 +7,7 @@ import { getRenderer, rendererNames, renderers } from '../../../src/report/rende
 import { csvField, reportCsvColumns } from '../../../src/report/render/csv.js';
 import { comparisonJsonSchema, jsonOutputSchemas, reportJsonSchema, statusSchema } from '../../../src/report/render/json.js';
 import { escapeMarkdown } from '../../../src/report/render/markdown.js';
-import { compareRuns } from '../../../src/results/compare.js';
+import { compareRuns } from '../../../src/report/compare.js';
 import { statuses, type ReportInput } from '../../../src/records/index.js';
 import { counts, GUP, interruptedRun, nextRun, notOk, ok, wideRun } from './fixtures.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CellRecord } from '../../../src/results/store.js';
 import type { SampleRecord, TestResult, ReportInput } from '../../../src/records/index.js';
 import { figureRows, testRows } from '../../../src/results/figures.js';
-import { compareTests, compareRuns } from '../../../src/results/compare.js';
+import { compareTests, compareRuns } from '../../../src/report/compare.js';
 import { buildTables, buildTestReport, cellFromRow, testVerdict } from '../../../src/report/model.js';
 import { renderers } from '../../../src/report/renderer.js';
 

@@ -18,8 +18,8 @@ import {
   type RunInfo,
   type Table,
   type TableRow,
-} from '../report/model.js';
-import { bucketChanges } from '../report/buckets.js';
+} from './model.js';
+import { bucketChanges } from './buckets.js';
 import type { BucketChange } from '../explain/buckets.js';
 import { statuses, type ReportInput } from '../records/index.js';
 
