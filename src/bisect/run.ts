@@ -21,6 +21,7 @@ import { workloadLabel } from '../measure/samples.js';
 import { bisect, type Step, type Verdict } from './search.js';
 import { bisectRecordFile, readBisectRecord } from './record.js';
 import { judge, parsePredicate, type Judgement, type JudgedFigure, type StepOutcome } from './predicate.js';
+import { keptSourceFiles } from '../explain/source.js';
 
 export type BisectSource = { mode: 'git'; repo: string; good: string; bad: string } | { mode: 'series'; dir: string };
 
@@ -178,6 +179,7 @@ export async function runBisect(env: BisectEnv, request: BisectRequest, resumeId
               store: env.store,
               logger: env.logger,
               signal: env.signal,
+              keepSources: keptSourceFiles,
               onProgress: (p: BuildProgress) => say(p.stage === 'compiling' ? `compiling, ${p.objects ?? 0} objects` : p.stage),
             },
             recipeFor(base, request.source, revision),

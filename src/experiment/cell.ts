@@ -18,7 +18,7 @@ import { applyEvidence } from '../measure/evidence.js';
 import { computeFigures } from '../measure/figures.js';
 import type { AgentMessage, Hello } from '../measure/samples.js';
 import { type Figure, isStopped, type SampleRecord, type SampleExplain } from '../records/index.js';
-import { prepareExplain, type ExplainSetup } from '../explain/source.js';
+import { keptSourceFiles, prepareExplain, type ExplainSetup } from '../explain/source.js';
 import { decodeHist } from '../explain/buckets.js';
 import { needsPrograms, preparePrograms, type ProgramImage } from '../image/programs.js';
 import type { KernelSource } from '../kselftest/build.js';
@@ -103,7 +103,15 @@ export async function runBootCell(spec: CellSpec, env: CellEnv): Promise<CellRes
   const kernel =
     env.kernel ??
     (await buildKernel(
-      { root: env.root, layout: env.layout, store: env.store, logger: env.logger, signal: env.signal, onProgress: env.onBuildProgress },
+      {
+        root: env.root,
+        layout: env.layout,
+        store: env.store,
+        logger: env.logger,
+        signal: env.signal,
+        onProgress: env.onBuildProgress,
+        keepSources: keptSourceFiles,
+      },
       spec.kernel,
       spec.variant,
     ));

@@ -16,7 +16,7 @@ import type { ArtifactStore } from '../store/store.js';
 import { listKernelNames, loadRecipe } from '../config/recipe.js';
 import { listWorkloadNames, workloadDir, workloadIncludeDirs } from '../config/workloads.js';
 import { describeLayers, findInRoot } from '../config/layers.js';
-import { compilerVersion } from '../kernel/build.js';
+import { compilerVersion } from '../core/toolchain.js';
 import { busyboxEntries, cpioList, skeleton, type CpioEntry } from './cpio.js';
 
 export const IMAGE_RECIPE_VERSION = 1;

@@ -144,7 +144,7 @@ export interface TreePaths {
   kconfig: string;
 }
 
-export function treePaths(layout: CacheLayout, identity: SourceIdentity): TreePaths {
+export function treePaths(layout: CacheLayout, identity: Pick<SourceIdentity, 'treeId'>): TreePaths {
   const dir = join(layout.work, identity.treeId);
   return { dir, src: join(dir, 'src'), build: join(dir, 'build'), kconfig: join(dir, 'kconfig') };
 }
