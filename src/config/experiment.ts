@@ -28,7 +28,7 @@ import {
 } from './limits.js';
 import { workloadArgsProblem } from './workloads.js';
 import { collectorNames } from '../records/index.js';
-import { parseKselftestSpec } from '../kselftest/spec.js';
+import { parseKselftestSpec } from './kselftest.js';
 import { programRun } from '../image/plan.js';
 
 const sizes = z.array(z.number().int().min(1).max(WORKLOAD_MAX_PAGES)).min(1);

@@ -7,7 +7,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { InputError } from '../core/errors.js';
 import type { CollectorName } from '../records/index.js';
 import { planLines, type ExplainProbe } from '../explain/probes.js';
-import { parseKselftestSpec } from '../kselftest/spec.js';
+import { parseKselftestSpec } from '../config/kselftest.js';
 
 export interface WorkloadRun {
   /** A workload of images/workloads, or, for a program, its label ("mm:madv_populate", "stress-ng"). */
