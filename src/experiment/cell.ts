@@ -19,6 +19,7 @@ import { computeFigures } from '../measure/figures.js';
 import type { AgentMessage, Hello } from '../measure/samples.js';
 import { type Figure, isStopped, type SampleRecord, type SampleExplain } from '../records/index.js';
 import { keptSourceFiles, prepareExplain, type ExplainSetup } from '../explain/source.js';
+import { planLines } from '../explain/probes.js';
 import { decodeHist } from '../explain/buckets.js';
 import { needsPrograms, preparePrograms, type ProgramImage } from '../image/programs.js';
 import type { KernelSource } from '../kselftest/build.js';
@@ -120,7 +121,7 @@ export async function runBootCell(spec: CellSpec, env: CellEnv): Promise<CellRes
     env.onStage?.('reading the kernel source for explain');
     explain = await prepareExplain(kernel, env.layout, spec.explain.functions, { strict: spec.explain.strict ?? false });
     notes.push(...explain.notes);
-    plan = { ...plan, explain: explain.probes };
+    plan = { ...plan, explain: explain.probes.map((probe, i) => ({ function: probe.function, lines: planLines(i, probe) })) };
   }
   const image =
     env.image ??

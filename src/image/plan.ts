@@ -6,7 +6,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { InputError } from '../core/errors.js';
 import type { CollectorName } from '../records/index.js';
-import { planLines, type ExplainProbe } from '../explain/probes.js';
 import { parseKselftestSpec } from '../config/kselftest.js';
 
 export interface WorkloadRun {
@@ -111,8 +110,18 @@ export interface GuestPlan {
   functions: string[];
   /** Tracepoints (group/name) counted in the kernel for every sample. */
   events?: string[];
-  /** Functions whose calls are split into buckets by in-kernel hist triggers (kexp explain). */
-  explain?: ExplainProbe[];
+  /**
+   * Functions whose calls are split into buckets by in-kernel hist triggers (kexp explain), in
+   * probe order, each with the plan lines explain wrote for it (explain/probes.ts planLines): the
+   * plan carries them as they are.
+   */
+  explain?: ExplainPlan[];
+}
+
+/** One explained function in the guest plan: its name and its lines (xprobe, xhist ...). */
+export interface ExplainPlan {
+  function: string;
+  lines: string[];
 }
 
 export interface PlannedSample {
@@ -165,10 +174,10 @@ export function planText(plan: GuestPlan): string {
     if (!/^[\w-]+\/[\w-]+$/.test(event)) throw new InputError(`tracepoint "${event}": expected group/name, e.g. kvm/kvm_async_pf_ready`);
   const lines = [`funcs ${plan.functions.join(' ')}`, `collect ${plan.collectors.join(' ')}`];
   if (plan.events && plan.events.length > 0) lines.push(`events ${plan.events.join(' ')}`);
-  (plan.explain ?? []).forEach((probe, i) => {
+  for (const probe of plan.explain ?? []) {
     if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(probe.function)) throw new InputError(`function "${probe.function}": not a kernel symbol name`);
-    lines.push(...planLines(i, probe));
-  });
+    lines.push(...probe.lines);
+  }
   for (const s of expandSamples(plan)) {
     if (s.command) {
       const { program, dir } = guestPaths(s.command);
