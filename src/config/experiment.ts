@@ -29,7 +29,7 @@ import {
 import { workloadArgsProblem } from './workloads.js';
 import { collectorNames } from '../records/index.js';
 import { parseKselftestSpec } from './kselftest.js';
-import { programRun } from '../image/plan.js';
+import { checkProgramEntry } from './program.js';
 
 const sizes = z.array(z.number().int().min(1).max(WORKLOAD_MAX_PAGES)).min(1);
 
@@ -263,7 +263,7 @@ export function parseExperiment(file: string, text: string, known: Catalog): Exp
   checkSizes('sizes', experiment.sizes);
   experiment.workloads.forEach((w, i) => {
     if (w.sizes && !w.program) checkSizes(`workloads.${i}.sizes`, w.sizes);
-    if (w.program) programRun(w, experiment.sizes, `${file}: workloads.${i}`);
+    if (w.program) checkProgramEntry(w, experiment.sizes, `${file}: workloads.${i}`);
   });
   if (experiment.timeouts.watchdogSeconds > WATCHDOG_SECONDS.max) {
     throw new InputError(

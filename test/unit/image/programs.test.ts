@@ -7,15 +7,14 @@ import {
   encodeArg,
   encodePlan,
   expandSamples,
-  fitSize,
   guestPaths,
   kselftestRun,
   planText,
-  sizeUnitOf,
   substituteSize,
   unresolvedPrograms,
   type GuestPlan,
 } from '../../../src/image/plan.js';
+import { fitSize, sizeUnitOf } from '../../../src/config/program.js';
 import { guestPathProblem, locateProgram, mergeContent, parentDirs } from '../../../src/image/layer.js';
 import { elfKind, scriptInterpreter } from '../../../src/core/elf.js';
 
