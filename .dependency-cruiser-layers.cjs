@@ -64,6 +64,12 @@ function layeredConfig({ base, order, exceptions = [] }) {
 const ORDER = ['core', 'records', 'store', 'config', 'doctor', 'kernel', 'kselftest', 'image', 'measure', 'vm', 'explain', 'results', 'report', 'experiment', 'fleet', 'bisect', 'cli'];
 
 // Imports that still go up the order or close a cycle. Each is a debt with its reason: the goal is an empty list.
-const EXCEPTIONS = [];
+const EXCEPTIONS = [
+  // The BullMQ executor and run.ts's cancel/Redis handling still sit in experiment/: issue 14 item 3
+  // (another branch) moves the BullMQ executor into fleet/ and removes these three.
+  { from: 'src/experiment/run.ts', to: 'src/fleet/', reason: 'run.ts special-cases bullmq (Redis, cancel): item 3 removes it' },
+  { from: 'src/experiment/executors/index.ts', to: 'src/fleet/', reason: 'the executor registry names the BullMQ engine: item 3 removes it' },
+  { from: 'src/experiment/executors/bullmq.ts', to: 'src/fleet/', reason: 'the BullMQ executor belongs in fleet/: item 3 moves it there' },
+];
 
 module.exports = { layeredConfig, ORDER, EXCEPTIONS };
