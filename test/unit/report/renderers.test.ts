@@ -86,7 +86,7 @@ describe('json', () => {
     expect(reportJsonSchema.safeParse(JSON.parse(renderers.json.render(buildTables(wideRun, { function: GUP })))).success).toBe(true);
   });
 
-  it('knows the statuses of results/types.ts', () => {
+  it('knows the statuses of records/status.ts', () => {
     expect([...statusSchema.options]).toEqual([...statuses]);
   });
 
