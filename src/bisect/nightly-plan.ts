@@ -11,6 +11,7 @@
  * every other change is judged on the very same two steps, and shares C only if C's parent is
  * good and C bad for it too; otherwise it gets a bisection of its own.
  */
+import { isStopped } from '../records/index.js';
 import type { Cell } from '../report/model.js';
 import type { BisectedChange } from '../results/nightly.js';
 import { judge, parsePredicate, type StepOutcome } from './predicate.js';
@@ -66,7 +67,7 @@ export function predicateFor(change: CellChange, bootStatuses: readonly string[]
   if (after.status === 'missing') return { note: 'the cell was not measured in the later run' };
   if (/^build failed/.test(after.reason ?? ''))
     return { note: 'the kernel did not build; a bisection skips commits that do not build, so it cannot find this one' };
-  if (after.status === 'crashed' || after.status === 'hung') return { kind: 'status', predicate: `status != ${after.status}` };
+  if (isStopped(after.status)) return { kind: 'status', predicate: `status != ${after.status}` };
   if (bootStatuses.length > 0 && bootStatuses.every((s) => s === 'ok')) {
     return {
       note: `the workload ${after.status === 'skipped' ? 'was skipped' : 'failed'} in a kernel that booted fine; a bisection step judges the boot's status, which did not change`,

@@ -14,7 +14,7 @@ import { experimentSchema } from '../config/experiment.js';
 import { parseJsonFile } from '../config/issues.js';
 import { planRun } from '../experiment/plan.js';
 import { workloadLabel } from '../measure/samples.js';
-import { artifactCommit, commitKey } from '../results/history.js';
+import { artifactCommit, commitKey } from '../report/history/build.js';
 import { displayPath } from '../results/records.js';
 import { listRuns, RunStore, type RunManifest } from '../results/store.js';
 import {

@@ -3,15 +3,14 @@
  * ("__get_user_pages.per_page <= 2") or on the run's status ("status != crashed"). Pure.
  */
 import { InputError } from '../core/errors.js';
-import type { Figure, SampleRecord } from '../measure/figures.js';
-import { testStatuses, type TestStatus } from '../measure/tap.js';
+import { type BootStatus, bootStatuses, type Figure, isStopped, type SampleRecord, testStatuses, type TestStatus } from '../records/index.js';
 import type { Verdict } from './search.js';
 
 export type Comparison = '<=' | '<' | '>=' | '>' | '==' | '!=';
 
 export type Predicate =
   | { kind: 'figure'; target: string; field: 'per_page' | 'fixed'; op: Comparison; value: number; text: string }
-  | { kind: 'status'; op: '==' | '!='; status: 'ok' | 'failed' | 'crashed' | 'hung'; text: string }
+  | { kind: 'status'; op: '==' | '!='; status: BootStatus; text: string }
   /** A test program's test (by its TAP name, or the program's label): its verdict over the step's runs. */
   | { kind: 'test'; test: string; op: '==' | '!='; verdict: TestVerdictName; text: string }
   /** How many test results of a status the step's test programs reported: "tests.fail == 0". */
@@ -20,7 +19,7 @@ export type Predicate =
 export type TestVerdictName = 'pass' | 'fail' | 'skip' | 'missing';
 
 const figurePattern = /^\s*([A-Za-z_][\w./-]*)\.(per_page|fixed)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$/;
-const statusPattern = /^\s*status\s*(==|!=)\s*(ok|failed|crashed|hung)\s*$/;
+const statusPattern = new RegExp(`^\\s*status\\s*(==|!=)\\s*(${bootStatuses.join('|')})\\s*$`);
 const testPattern = /^\s*test\s+(?:"([^"]+)"|(\S+))\s*(==|!=)\s*(pass|fail|skip|missing)\s*$/;
 const testsPattern = new RegExp(`^\\s*tests\\.(${testStatuses.join('|')})\\s*(<=|>=|==|!=|<|>)\\s*(\\d+)\\s*$`);
 
@@ -28,7 +27,7 @@ export function parsePredicate(text: string): Predicate {
   const f = figurePattern.exec(text);
   if (f) return { kind: 'figure', target: f[1]!, field: f[2] as 'per_page' | 'fixed', op: f[3] as Comparison, value: Number(f[4]), text: text.trim() };
   const s = statusPattern.exec(text);
-  if (s) return { kind: 'status', op: s[1] as '==' | '!=', status: s[2] as 'ok' | 'failed' | 'crashed' | 'hung', text: text.trim() };
+  if (s) return { kind: 'status', op: s[1] as '==' | '!=', status: s[2] as BootStatus, text: text.trim() };
   const t = testPattern.exec(text);
   if (t) return { kind: 'test', test: t[1] ?? t[2]!, op: t[3] as '==' | '!=', verdict: t[4] as TestVerdictName, text: text.trim() };
   const n = testsPattern.exec(text);
@@ -63,7 +62,7 @@ export interface StepOutcome {
   /** The kernel did not build: such a step is skipped, never judged. */
   buildError?: string;
   /** How the boot ended (ok, crashed, hung, failed). */
-  status?: 'ok' | 'failed' | 'crashed' | 'hung';
+  status?: BootStatus;
   figures?: JudgedFigure[];
   /** The step's samples: a test program's results (what test and tests predicates read). */
   samples?: Pick<SampleRecord, 'workload' | 'args' | 'status' | 'reason' | 'tests'>[];
@@ -98,7 +97,7 @@ export function judge(predicate: Predicate, step: StepOutcome, workload: string)
  * result for it (a crash or hang is not a pass), pass, or skip. Unknown in every run: skip the step.
  */
 function judgeTest(predicate: Extract<Predicate, { kind: 'test' }>, step: StepOutcome): Judgement {
-  const runs = (step.samples ?? []).filter((s) => s.tests || s.status === 'crashed' || s.status === 'hung');
+  const runs = (step.samples ?? []).filter((s) => s.tests || isStopped(s.status));
   const results = runs.map((s) => s.tests?.results.find((r) => r.name === predicate.test));
   if (results.every((r) => r === undefined) && (step.status === 'ok' || runs.length === 0))
     return { verdict: 'skip', reason: `no test "${predicate.test}" in this step's results` };

@@ -6,10 +6,53 @@
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import { collectorNames } from '../measure/samples.js';
+import { bootStatuses, collectorNames, statuses } from '../records/index.js';
 import { displayPath, readRecordFile, safeId } from '../results/records.js';
 import { parsePredicate } from './predicate.js';
-import type { BisectRecord } from './run.js';
+import type { GuestPlan } from '../image/plan.js';
+import type { AccelRequest } from '../vm/accel.js';
+import type { Step } from './search.js';
+import type { JudgedFigure, Judgement, StepOutcome } from './predicate.js';
+
+export type BisectSource = { mode: 'git'; repo: string; good: string; bad: string } | { mode: 'series'; dir: string };
+
+export interface BisectRequest {
+  source: BisectSource;
+  /** The recipe whose fragments (git mode) or whose kernel (series mode) is used. */
+  kernel: string;
+  plan: GuestPlan;
+  predicate: string;
+  accel: AccelRequest;
+  /** Git mode: the variant whose patches go on every commit (kexp nightly bisecting a variant's cell); none: the commits as they are. */
+  variant?: string;
+  /** The layer kexp wrote for --tree or --config (resumed in it). */
+  root?: string;
+}
+
+export interface BisectRevision {
+  index: number;
+  /** A commit id, or the number of patches applied. */
+  id: string;
+  label: string;
+}
+
+export interface BisectRecord {
+  schema: 'kexp/bisect@1';
+  id: string;
+  request: BisectRequest;
+  revisions: BisectRevision[];
+  steps: Record<string, BisectStep>;
+  state: 'running' | 'complete' | 'incomplete';
+  result?: Exclude<Step, { kind: 'test' }> & { summary: string };
+}
+
+export interface BisectStep extends Judgement {
+  seconds: number;
+  kernelKey?: string;
+  /** How the boot ended, and every figure of the workload: what another predicate can be judged on later. */
+  status?: StepOutcome['status'];
+  figures?: JudgedFigure[];
+}
 
 const plainName = z.string().regex(/^(?!\.\.?$)[\w.-]+$/, 'expected a plain name (letters, digits, dot, dash, underscore)');
 
@@ -59,14 +102,14 @@ const stepSchema = z
     value: z.number().optional(),
     seconds: z.number(),
     kernelKey: z.string().optional(),
-    status: z.enum(['ok', 'failed', 'crashed', 'hung']).optional(),
+    status: z.enum(bootStatuses).optional(),
     figures: z
       .array(
         z
           .object({
             workload: z.string(),
             function: z.string(),
-            status: z.enum(['ok', 'failed', 'crashed', 'hung', 'skipped']),
+            status: z.enum(statuses),
             reason: z.string().optional(),
             per_page: z.number().nullable(),
             fixed: z.number().nullable(),

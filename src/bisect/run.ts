@@ -15,52 +15,21 @@ import { loadRecipe, type KernelRecipe } from '../config/recipe.js';
 import { loadSeries, loadVariant } from '../config/variants.js';
 import { buildKernelFrom, type BuildProgress } from '../kernel/build.js';
 import { runBootCell, type Workspace } from '../experiment/cell.js';
-import type { GuestPlan } from '../image/plan.js';
-import type { AccelRequest } from '../vm/accel.js';
 import { workloadLabel } from '../measure/samples.js';
 import { bisect, type Step, type Verdict } from './search.js';
-import { bisectRecordFile, readBisectRecord } from './record.js';
-import { judge, parsePredicate, type Judgement, type JudgedFigure, type StepOutcome } from './predicate.js';
+import {
+  bisectRecordFile,
+  readBisectRecord,
+  type BisectRecord,
+  type BisectRequest,
+  type BisectRevision,
+  type BisectSource,
+  type BisectStep,
+} from './record.js';
+import { judge, parsePredicate, type Judgement } from './predicate.js';
+import { keptSourceFiles } from '../explain/source.js';
 
-export type BisectSource = { mode: 'git'; repo: string; good: string; bad: string } | { mode: 'series'; dir: string };
-
-export interface BisectRequest {
-  source: BisectSource;
-  /** The recipe whose fragments (git mode) or whose kernel (series mode) is used. */
-  kernel: string;
-  plan: GuestPlan;
-  predicate: string;
-  accel: AccelRequest;
-  /** Git mode: the variant whose patches go on every commit (kexp nightly bisecting a variant's cell); none: the commits as they are. */
-  variant?: string;
-  /** The layer kexp wrote for --tree or --config (resumed in it). */
-  root?: string;
-}
-
-export interface BisectRevision {
-  index: number;
-  /** A commit id, or the number of patches applied. */
-  id: string;
-  label: string;
-}
-
-export interface BisectRecord {
-  schema: 'kexp/bisect@1';
-  id: string;
-  request: BisectRequest;
-  revisions: BisectRevision[];
-  steps: Record<string, BisectStep>;
-  state: 'running' | 'complete' | 'incomplete';
-  result?: Exclude<Step, { kind: 'test' }> & { summary: string };
-}
-
-export interface BisectStep extends Judgement {
-  seconds: number;
-  kernelKey?: string;
-  /** How the boot ended, and every figure of the workload: what another predicate can be judged on later. */
-  status?: StepOutcome['status'];
-  figures?: JudgedFigure[];
-}
+export type { BisectRecord, BisectRequest, BisectRevision, BisectSource, BisectStep } from './record.js';
 
 export interface BisectEnv extends Workspace {
   resultsDir: string;
@@ -178,6 +147,7 @@ export async function runBisect(env: BisectEnv, request: BisectRequest, resumeId
               store: env.store,
               logger: env.logger,
               signal: env.signal,
+              keepSources: keptSourceFiles,
               onProgress: (p: BuildProgress) => say(p.stage === 'compiling' ? `compiling, ${p.objects ?? 0} objects` : p.stage),
             },
             recipeFor(base, request.source, revision),

@@ -10,7 +10,7 @@ import { resultsRoot } from '../results/store.js';
 import { loadBisectRequest, runBisect, type BisectRequest } from '../bisect/run.js';
 import { parsePredicate } from '../bisect/predicate.js';
 import { kselftestRun } from '../image/plan.js';
-import { parseKselftestSpec } from '../kselftest/spec.js';
+import { parseKselftestSpec } from '../config/kselftest.js';
 import { table } from '../measure/format.js';
 import { checkPlanFits, parseAccel, parseCollectors, parseFunctionNames, parseKernels, parsePages, parseWorkloads } from './options.js';
 import { action, type Registrar } from './action.js';

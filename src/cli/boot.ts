@@ -6,10 +6,10 @@ import { DEFAULT_MEMORY_MIB, DEFAULT_WATCHDOG_SECONDS, MEMORY_MIB, REPETITIONS, 
 import type { AccelRequest } from '../vm/accel.js';
 import { cellOutDir, runBootCell } from '../experiment/cell.js';
 import { formatFigures, formatSamples, formatTests } from '../measure/format.js';
-import { collectorNames } from '../measure/samples.js';
+import { collectorNames, isFinding } from '../records/index.js';
 import { commandRun, kselftestRun, type GuestPlan } from '../image/plan.js';
-import { parseKselftestSpec } from '../kselftest/spec.js';
-import { preflightPlan } from '../kselftest/preflight.js';
+import { parseKselftestSpec } from '../config/kselftest.js';
+import { preflightPlan } from '../experiment/preflight.js';
 import { checkOverlay } from '../image/layer.js';
 import { action, type Registrar } from './action.js';
 import { createProgress, elapsed } from './progress.js';
@@ -215,7 +215,7 @@ folder that is printed at the end. Exit code 1 when a sample failed or the VM cr
           },
         );
         const { outcome, figures, accel: choice, kernel, image } = cell;
-        const findings = outcome.status !== 'ok' || outcome.samples.some((s) => s.status === 'failed' || s.status === 'crashed' || s.status === 'hung');
+        const findings = isFinding(outcome);
         const summary = `${checked.kernel}/${checked.variant}: ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''} in ${(outcome.durationMs / 1000).toFixed(1)} s under ${choice.accel}`;
         if (findings) progress.fail(summary);
         else progress.succeed(summary);

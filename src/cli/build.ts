@@ -9,6 +9,7 @@ import { action, type Registrar } from './action.js';
 import { parseJobs, parseKernels, parseVariants } from './options.js';
 import { addOwnKernelOptions, selectKernel, type OwnKernelOptions } from './own-kernel.js';
 import type { BuildJson } from './json-output.js';
+import { keptSourceFiles } from '../explain/source.js';
 
 export type { BuildJson } from './json-output.js';
 
@@ -92,6 +93,7 @@ a build whose inputs are unchanged is a store hit (well under a second).`,
                 logger: ctx.logger,
                 jobs,
                 signal: ctx.signal,
+                keepSources: keptSourceFiles,
                 onProgress: (p) => progress.update(describeProgress(p, started)),
               },
               kernel,

@@ -5,8 +5,7 @@
  * version; a change that would break a reader gets a new version.
  */
 import { z } from 'zod';
-import type { SampleRecord, Figure, ProgramRun, SampleTests } from '../measure/figures.js';
-import type { Fit } from '../measure/fit.js';
+import type { SampleRecord, Figure, ProgramRun, SampleTests, Fit } from '../records/index.js';
 import { statusSchema } from '../report/render/json.js';
 
 const keySchema = z.string().regex(/^[0-9a-f]{64}$/);

@@ -12,7 +12,7 @@ import { loadExperiment } from '../config/experiment.js';
 import type { RunOutcome } from '../experiment/run.js';
 import { planNightlyBisections, resolveSources, settleBisections, unfinishedBisections } from '../bisect/nightly.js';
 import type { CellChange } from '../bisect/nightly-plan.js';
-import { compareRuns, type Comparison } from '../results/compare.js';
+import { compareRuns, type Comparison } from '../report/compare.js';
 import { displayPath } from '../results/records.js';
 import { readNightlyRecord, writeNightlyRecord, type NightlyRecord, type NightlySource } from '../results/nightly.js';
 import { RunStore, type DamagedCell } from '../results/store.js';

@@ -27,7 +27,7 @@ import {
 import { describeWorkloadOptions, workloadArgsProblem } from '../config/workloads.js';
 import { cleanName } from '../experiment/plan.js';
 import { encodePlan, type GuestPlan, type WorkloadRun } from '../image/plan.js';
-import { collectorNames, type CollectorName } from '../measure/samples.js';
+import { collectorNames, type CollectorName } from '../records/index.js';
 import type { AccelRequest } from '../vm/accel.js';
 import { kernelCommandLine, MAX_COMMAND_LINE } from '../vm/qemu.js';
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.js';
 import { listRuns, resultsRoot, RunStore } from '../results/store.js';
-import { compareRuns, type Comparison } from '../results/compare.js';
+import { compareRuns, type Comparison } from '../report/compare.js';
 import { buildTables } from '../report/model.js';
 import { getRenderer, rendererNames } from '../report/renderer.js';
 import { damagedCellsError, loadReportInput } from '../report/write.js';

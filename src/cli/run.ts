@@ -13,7 +13,7 @@ import { action, type Registrar } from './action.js';
 import { createProgress, elapsed } from './progress.js';
 import type { CommandContext } from './context.js';
 import { checkPlanFits, parseJobs } from './options.js';
-import { preflightExperiment } from '../kselftest/preflight.js';
+import { preflightExperiment } from '../experiment/preflight.js';
 import { isGeneratedLayer } from '../config/layers.js';
 import { addOwnKernelOptions, selectKernel, type OwnKernelOptions } from './own-kernel.js';
 

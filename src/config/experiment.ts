@@ -27,9 +27,9 @@ import {
   maxPagesFor,
 } from './limits.js';
 import { workloadArgsProblem } from './workloads.js';
-import { collectorNames } from '../measure/samples.js';
-import { parseKselftestSpec } from '../kselftest/spec.js';
-import { programRun } from '../image/plan.js';
+import { collectorNames } from '../records/index.js';
+import { parseKselftestSpec } from './kselftest.js';
+import { checkProgramEntry } from './program.js';
 
 const sizes = z.array(z.number().int().min(1).max(WORKLOAD_MAX_PAGES)).min(1);
 
@@ -272,7 +272,7 @@ export function parseExperiment(file: string, text: string, known: ExperimentKno
   checkSizes('sizes', experiment.sizes);
   experiment.workloads.forEach((w, i) => {
     if (w.sizes && !w.program) checkSizes(`workloads.${i}.sizes`, w.sizes);
-    if (w.program) programRun(w, experiment.sizes, `${file}: workloads.${i}`);
+    if (w.program) checkProgramEntry(w, experiment.sizes, `${file}: workloads.${i}`);
   });
   if (experiment.timeouts.watchdogSeconds > WATCHDOG_SECONDS.max) {
     throw new InputError(

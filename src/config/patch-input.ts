@@ -10,7 +10,7 @@
 import { lstatSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, normalize } from 'node:path';
 import { InputError } from '../core/errors.js';
-import { parsePatch } from '../kernel/patch.js';
+import { parsePatch } from './patch-file.js';
 import { loadSeries, type PatchFile } from './variants.js';
 
 /** A whole series as one mbox is a few MB even for a tree-wide change; anything far larger is not a patch. */

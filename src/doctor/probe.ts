@@ -1,23 +1,9 @@
-import { accessSync, constants, existsSync, openSync, readSync, closeSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { existsSync, openSync, readSync, closeSync } from 'node:fs';
 import { EnvironmentError } from '../core/errors.js';
 import { run } from '../core/proc.js';
+import { which } from '../core/toolchain.js';
 import { listKernelNames, loadRecipe } from '../config/recipe.js';
 import { baseChecks, formatReport, installCommand, isStaticElf, missingPackages, sourcePackageChecks, type Check, type CheckResult } from './checks.js';
-
-export function which(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, command);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 function readHead(path: string, bytes: number): Buffer {
   const fd = openSync(path, 'r');

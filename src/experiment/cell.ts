@@ -15,11 +15,12 @@ import type { GuestPlan } from '../image/plan.js';
 import { chooseAccel, type AccelChoice, type AccelRequest } from '../vm/accel.js';
 import { boot, type BootOutcome } from '../vm/boot.js';
 import { applyEvidence } from '../measure/evidence.js';
-import { computeFigures, type Figure } from '../measure/figures.js';
+import { computeFigures } from '../measure/figures.js';
 import type { AgentMessage, Hello } from '../measure/samples.js';
-import type { SampleRecord } from '../measure/figures.js';
-import { prepareExplain, type ExplainSetup } from '../explain/source.js';
-import { decodeHist, type SampleExplain } from '../explain/buckets.js';
+import { type Figure, isStopped, type SampleRecord, type SampleExplain } from '../records/index.js';
+import { keptSourceFiles, prepareExplain, type ExplainSetup } from '../explain/source.js';
+import { planLines } from '../explain/probes.js';
+import { decodeHist } from '../explain/buckets.js';
 import { needsPrograms, preparePrograms, type ProgramImage } from '../image/programs.js';
 import type { KernelSource } from '../kselftest/build.js';
 
@@ -103,7 +104,15 @@ export async function runBootCell(spec: CellSpec, env: CellEnv): Promise<CellRes
   const kernel =
     env.kernel ??
     (await buildKernel(
-      { root: env.root, layout: env.layout, store: env.store, logger: env.logger, signal: env.signal, onProgress: env.onBuildProgress },
+      {
+        root: env.root,
+        layout: env.layout,
+        store: env.store,
+        logger: env.logger,
+        signal: env.signal,
+        onProgress: env.onBuildProgress,
+        keepSources: keptSourceFiles,
+      },
       spec.kernel,
       spec.variant,
     ));
@@ -112,7 +121,7 @@ export async function runBootCell(spec: CellSpec, env: CellEnv): Promise<CellRes
     env.onStage?.('reading the kernel source for explain');
     explain = await prepareExplain(kernel, env.layout, spec.explain.functions, { strict: spec.explain.strict ?? false });
     notes.push(...explain.notes);
-    plan = { ...plan, explain: explain.probes };
+    plan = { ...plan, explain: explain.probes.map((probe, i) => ({ function: probe.function, lines: planLines(i, probe) })) };
   }
   const image =
     env.image ??
@@ -189,7 +198,7 @@ export async function runBootCell(spec: CellSpec, env: CellEnv): Promise<CellRes
  */
 function decodeExplain(sample: SampleRecord, setup: ExplainSetup, hello: Hello | undefined, notes: string[]): SampleRecord {
   const { hist, ...rest } = sample;
-  if (sample.status === 'crashed' || sample.status === 'hung') return rest;
+  if (isStopped(sample.status)) return rest;
   const explain: Record<string, SampleExplain> = {};
   const problems: string[] = [];
   setup.probes.forEach((probe, i) => {

@@ -9,6 +9,7 @@ import { isGeneratedLayer, LAYER_FILE } from '../config/layers.js';
 import { cpus, freemem, hostname, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
+import { isFinding } from '../records/index.js';
 import { capture } from '../core/proc.js';
 import { kexpVersion } from '../core/version.js';
 import { packageRoot } from '../core/paths.js';
@@ -290,7 +291,7 @@ function recordingEvents(env: RunEnv, store: RunStore, plan: RunPlan, units: Wor
       cellSeconds.push(record.seconds);
       progress.cells.running = running.size;
       progress.cells.done++;
-      if (record.status !== 'ok' || record.samples.some((s) => s.status !== 'ok' && s.status !== 'skipped')) progress.cells.failed++;
+      if (isFinding(record)) progress.cells.failed++;
       const eta = estimateSecondsLeft({ finishedCellSeconds: cellSeconds, cellsLeft: progress.cells.total - progress.cells.done, parallel: jobs });
       if (eta === undefined) delete progress.etaSeconds;
       else progress.etaSeconds = eta;
@@ -302,7 +303,7 @@ function recordingEvents(env: RunEnv, store: RunStore, plan: RunPlan, units: Wor
 
 /** Any sample of the run failed, crashed or hung, or a cell is not ok. */
 function hasFindings(store: RunStore): boolean {
-  return store.cellRecords().some((c) => c.status !== 'ok' || c.samples.some((s) => s.status === 'failed' || s.status === 'crashed' || s.status === 'hung'));
+  return store.cellRecords().some(isFinding);
 }
 
 function updateManifest(store: RunStore, change: (m: RunManifest) => void): void {

@@ -11,6 +11,7 @@ import type { ArtifactProvenance, CellRecord } from '../results/store.js';
 import { expandSamples, figureUnit } from '../image/plan.js';
 import { runBootCell, type Workspace } from './cell.js';
 import type { BuildJob, CellJob } from './plan.js';
+import { keptSourceFiles } from '../explain/source.js';
 
 export interface BuildOutcome {
   build: BuildJob;
@@ -40,7 +41,15 @@ export function kernelProvenance(artifact: KernelArtifact): ArtifactProvenance {
 export async function runBuild(ws: Workspace, build: BuildJob, onProgress?: (progress: BuildProgress) => void): Promise<BuildOutcome> {
   try {
     const artifact = await buildKernel(
-      { root: ws.root, layout: ws.layout, store: ws.store, logger: ws.logger, signal: ws.signal, ...(onProgress ? { onProgress } : {}) },
+      {
+        root: ws.root,
+        layout: ws.layout,
+        store: ws.store,
+        logger: ws.logger,
+        signal: ws.signal,
+        keepSources: keptSourceFiles,
+        ...(onProgress ? { onProgress } : {}),
+      },
       build.kernel,
       build.variant,
     );

@@ -5,32 +5,10 @@
  * variants' buckets compared to name the one that changed.
  */
 import { fitPerPage } from '../measure/fit.js';
-import type { SampleRecord } from '../measure/figures.js';
+import type { Bucket, CallGroup, ProbeMode, SampleExplain, SampleRecord } from '../records/index.js';
 import { decodeFlags, type FlagTable } from './cdecl.js';
 import { normaliseCaller, parseHist } from './hist.js';
-import { triggerName, type ExplainProbe, type NrPagesClass, type ProbeMode } from './probes.js';
-
-/** The calls of one sample that share everything explain keys on. */
-export interface CallGroup {
-  /** Caller frames (names, innermost first, machinery dropped), up to STACK_KEPT. */
-  stack: string[];
-  flags: number | null;
-  flagNames: string[] | null;
-  pagesNull: boolean | null;
-  nrPages: NrPagesClass | null;
-  /** Exact return value, '>0' for a range call that got somewhere, null when not paired. */
-  ret: number | '>0' | null;
-  calls: number;
-}
-
-/** One function's calls in one sample, as the hist triggers counted them. */
-export interface SampleExplain {
-  mode: ProbeMode;
-  groups: CallGroup[];
-  /** Events the hist maps had no room for: any makes the sample fail. */
-  dropped: number;
-  problems: string[];
-}
+import { triggerName, type ExplainProbe } from './probes.js';
 
 export const STACK_KEPT = 8;
 
@@ -67,20 +45,6 @@ export function decodeHist(probe: ExplainProbe, index: number, mode: ProbeMode, 
   });
   if (dropped > 0) problems.push(`${probe.function}: the hist maps dropped ${dropped} events (more distinct keys than the map holds)`);
   return { mode, groups, dropped, problems };
-}
-
-export interface Bucket {
-  caller: string[];
-  flags: string[] | null;
-  flagsValue: number | null;
-  pages_null: boolean | null;
-  nr_pages: NrPagesClass | null;
-  ret: number | '>0' | null;
-  per_page: number | null;
-  fixed: number | null;
-  residual: number | null;
-  /** Calls per sample, in sample order. */
-  calls: number[];
 }
 
 export interface FunctionExplanation {

@@ -7,6 +7,7 @@
  * A hist map has at most three keys, hence filters instead of more keys.
  */
 import type { CFunction } from './cdecl.js';
+import type { NrPagesClass, ProbeMode } from '../records/index.js';
 
 export type Role = 'flags' | 'pages' | 'count';
 
@@ -15,8 +16,6 @@ export interface ProbeField {
   name: string;
   fetch: string;
 }
-
-export type ProbeMode = 'return' | 'entry';
 
 export interface HistTrigger {
   /** Position among the probe's triggers of this mode. */
@@ -29,7 +28,6 @@ export interface HistTrigger {
   fixed: { pagesNull?: boolean; nrPages?: NrPagesClass; ret?: RetClass };
 }
 
-export type NrPagesClass = '1' | 'range';
 /** A return value counted by the hist key itself is exact; '>0' is a range call's positive value. */
 export type RetClass = 'exact' | '>0';
 

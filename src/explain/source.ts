@@ -10,6 +10,7 @@ import { EnvironmentError, InputError } from '../core/errors.js';
 import { capture } from '../core/proc.js';
 import type { CacheLayout } from '../core/paths.js';
 import type { KernelArtifact } from '../kernel/build.js';
+import { treePaths } from '../kernel/source.js';
 import { findDefinition, parseFlagDefinitions, type CFunction, type FlagTable } from './cdecl.js';
 import { explainProbe, type ExplainProbe } from './probes.js';
 
@@ -30,7 +31,7 @@ export class KernelSource {
     private readonly kernel: KernelArtifact,
     layout: CacheLayout,
   ) {
-    this.tree = join(layout.work, kernel.record.source.treeId, 'src');
+    this.tree = treePaths(layout, kernel.record.source).src;
   }
 
   private get hasTree(): boolean {

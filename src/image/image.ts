@@ -16,7 +16,8 @@ import type { ArtifactStore } from '../store/store.js';
 import { listKernelNames, loadRecipe } from '../config/recipe.js';
 import { listWorkloadNames, workloadDir, workloadIncludeDirs } from '../config/workloads.js';
 import { describeLayers, findInRoot } from '../config/layers.js';
-import { compilerVersion } from '../kernel/build.js';
+import { compilerVersion } from '../core/toolchain.js';
+import { fileOfAnyTree } from '../kernel/source.js';
 import { busyboxEntries, cpioList, skeleton, type CpioEntry } from './cpio.js';
 
 export const IMAGE_RECIPE_VERSION = 1;
@@ -244,12 +245,8 @@ export async function genInitCpioTool(ctx: ImageContext): Promise<string> {
 }
 
 async function genInitCpioSource(ctx: ImageContext): Promise<Buffer> {
-  if (existsSync(ctx.layout.work)) {
-    for (const tree of readdirSync(ctx.layout.work).sort()) {
-      const file = join(ctx.layout.work, tree, 'src', 'usr', 'gen_init_cpio.c');
-      if (existsSync(file)) return readFileSync(file);
-    }
-  }
+  const inTree = fileOfAnyTree(ctx.layout, 'usr/gen_init_cpio.c');
+  if (inTree) return readFileSync(inTree);
   for (const name of listKernelNames(ctx.root)) {
     const recipe = loadRecipe(ctx.root, name);
     if (recipe.source.type !== 'debian-package') continue;

@@ -28,7 +28,7 @@ import { InputError } from '../core/errors.js';
 import { hashJson, sha256, sha256File } from '../core/hash.js';
 import { capture, run } from '../core/proc.js';
 import { cpioList, skeleton, type CpioEntry } from './cpio.js';
-import { elfKind, scriptInterpreter } from './elf.js';
+import { elfKind, scriptInterpreter } from '../core/elf.js';
 import { genInitCpioTool, parseLdd, type GuestImage, type ImageContext } from './image.js';
 
 export const LAYER_RECIPE_VERSION = 1;

@@ -5,9 +5,9 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { InputError } from '../core/errors.js';
-import type { CollectorName } from '../measure/samples.js';
-import { planLines, type ExplainProbe } from '../explain/probes.js';
-import { parseKselftestSpec } from '../kselftest/spec.js';
+import type { CollectorName } from '../records/index.js';
+import { parseKselftestSpec } from '../config/kselftest.js';
+import { checkCommand, checkKselftest, fitSize, type SizeUnit } from '../config/program.js';
 
 export interface WorkloadRun {
   /** A workload of images/workloads, or, for a program, its label ("mm:madv_populate", "stress-ng"). */
@@ -40,41 +40,13 @@ export interface CommandSpec {
   unit: SizeUnit;
 }
 
-export type SizeUnit = { kind: 'bytes'; bytes: number } | { kind: 'n' } | { kind: 'run' };
-
-export const PAGE_BYTES = 4096;
-const placeholder = /\{n\}/g;
-const suffixBytes: Record<string, number> = { K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
-
-/**
- * What a program's arguments say about its size: no {n} (one run per repetition), {n} followed by
- * K, M or G in the same argument (a size in bytes: figures per page), else {n} in its own unit. Pure.
- */
-export function sizeUnitOf(args: readonly string[]): SizeUnit {
-  let unit: SizeUnit = { kind: 'run' };
-  for (const arg of args) {
-    for (const m of arg.matchAll(/\{n\}([KMG])?(?:i?B)?(?![A-Za-z0-9])/gi)) {
-      const suffix = m[1]?.toUpperCase();
-      if (suffix) return { kind: 'bytes', bytes: suffixBytes[suffix]! };
-      unit = { kind: 'n' };
-    }
-    if (unit.kind === 'run' && arg.includes('{n}')) unit = { kind: 'n' };
-  }
-  return unit;
-}
-
-/** The abscissa of the fit for one value of {n}: pages when the unit is known, n otherwise, 0 without a size. */
-export function fitSize(n: number, unit: SizeUnit): number {
-  if (unit.kind === 'run') return 0;
-  if (unit.kind === 'n') return n;
-  return (n * unit.bytes) / PAGE_BYTES;
-}
-
 /** The unit the figures of a sample are in. */
 export function figureUnit(unit: SizeUnit | undefined): 'page' | 'n' | 'run' {
   if (!unit || unit.kind === 'bytes') return 'page';
   return unit.kind;
 }
+
+const placeholder = /\{n\}/g;
 
 /** A program's arguments for one value of {n}. Pure. */
 export function substituteSize(args: readonly string[], n: number): string[] {
@@ -111,8 +83,18 @@ export interface GuestPlan {
   functions: string[];
   /** Tracepoints (group/name) counted in the kernel for every sample. */
   events?: string[];
-  /** Functions whose calls are split into buckets by in-kernel hist triggers (kexp explain). */
-  explain?: ExplainProbe[];
+  /**
+   * Functions whose calls are split into buckets by in-kernel hist triggers (kexp explain), in
+   * probe order, each with the plan lines explain wrote for it (explain/probes.ts planLines): the
+   * plan carries them as they are.
+   */
+  explain?: ExplainPlan[];
+}
+
+/** One explained function in the guest plan: its name and its lines (xprobe, xhist ...). */
+export interface ExplainPlan {
+  function: string;
+  lines: string[];
 }
 
 export interface PlannedSample {
@@ -165,10 +147,10 @@ export function planText(plan: GuestPlan): string {
     if (!/^[\w-]+\/[\w-]+$/.test(event)) throw new InputError(`tracepoint "${event}": expected group/name, e.g. kvm/kvm_async_pf_ready`);
   const lines = [`funcs ${plan.functions.join(' ')}`, `collect ${plan.collectors.join(' ')}`];
   if (plan.events && plan.events.length > 0) lines.push(`events ${plan.events.join(' ')}`);
-  (plan.explain ?? []).forEach((probe, i) => {
+  for (const probe of plan.explain ?? []) {
     if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(probe.function)) throw new InputError(`function "${probe.function}": not a kernel symbol name`);
-    lines.push(...planLines(i, probe));
-  });
+    lines.push(...probe.lines);
+  }
   for (const s of expandSamples(plan)) {
     if (s.command) {
       const { program, dir } = guestPaths(s.command);
@@ -219,35 +201,19 @@ export function unresolvedPrograms(plan: GuestPlan): string[] {
 /** Where a command runs when nothing else is said: a writable folder. */
 export const COMMAND_DIR = '/tmp';
 
-/** Sizes of {n} whose pages are whole ({n}K takes multiples of 4); an input error names the first that is not. */
-function checkedSizes(label: string, unit: SizeUnit, sizes: number[], where: string): number[] {
-  if (unit.kind === 'run') return [0];
-  for (const n of sizes) {
-    if (!Number.isInteger(fitSize(n, unit)))
-      throw new InputError(
-        `${where}: ${label}: {n} = ${n} is not a whole number of 4 KiB pages`,
-        'give sizes that are (for {n}K: multiples of 4), or a larger unit ({n}M)',
-      );
-  }
-  return sizes;
-}
-
 /** `kexp boot -- PROGRAM ARGS` as a run: labelled by the program as named, sized when an argument has {n}. */
 export function commandRun(argv: readonly string[], sizes: number[], where = 'kexp boot --'): WorkloadRun {
-  const [program, ...args] = argv;
-  if (!program) throw new InputError(`${where}: no program`, 'e.g. kexp boot --kernel 6.12 -- /usr/bin/stress-ng --vm 1 --vm-bytes {n}M');
-  const unit = sizeUnitOf(args);
-  return { workload: program, args, sizes: checkedSizes(program, unit, sizes, where), command: { kind: 'command', program, dir: COMMAND_DIR, unit } };
+  const { program, args, unit, sizes: checked } = checkCommand(argv, sizes, where);
+  return { workload: program, args, sizes: checked, command: { kind: 'command', program, dir: COMMAND_DIR, unit } };
 }
 
 /** A kselftest as a run, labelled TARGET:TEST; its program and folder are found in the cell's kernel tree. */
 export function kselftestRun(spec: { target: string; test: string; args: string[] }, sizes: number[], where = '--kselftest'): WorkloadRun {
-  const unit = sizeUnitOf(spec.args);
-  const label = `${spec.target}:${spec.test}`;
+  const { label, unit, sizes: checked } = checkKselftest(spec, sizes, where);
   return {
     workload: label,
     args: spec.args,
-    sizes: checkedSizes(label, unit, sizes, where),
+    sizes: checked,
     command: { kind: 'kselftest', program: '', dir: '', unit, kselftest: { target: spec.target, test: spec.test } },
   };
 }

@@ -10,7 +10,7 @@ import { InputError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { KernelArtifact } from '../kernel/build.js';
 import { buildKselftests, type BuiltKselftest, type KernelSource } from '../kselftest/build.js';
-import { elfKind } from './elf.js';
+import { elfKind } from '../core/elf.js';
 import type { GuestImage, ImageContext } from './image.js';
 import {
   buildLayer,

@@ -6,9 +6,8 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { BuildError, EnvironmentError, InputError, isKexpError } from '../core/errors.js';
-import { memoByFile } from '../core/memo.js';
-import { which } from '../doctor/probe.js';
+import { BuildError, InputError, isKexpError } from '../core/errors.js';
+import { compilerVersion } from '../core/toolchain.js';
 import { sha256 } from '../core/hash.js';
 import { capture, ProcessError, run } from '../core/proc.js';
 import type { CacheLayout } from '../core/paths.js';
@@ -18,11 +17,11 @@ import { withLock } from '../store/lock.js';
 import { loadRecipe, type KernelRecipe } from '../config/recipe.js';
 import { loadVariant, type VariantSeries } from '../config/variants.js';
 import { kexpVersion } from '../core/version.js';
-import { keptSourceFiles } from '../explain/source.js';
 import { identifySource, openPristineTree, preparePristineTree, treeIsReady, treePaths, git, type OpenedTree, type SourceIdentity } from './source.js';
 import { baseConfigKey, makeArgs, readRequestedConfig, resolveConfig, type MakeContext } from './configure.js';
 import { kernelArtifactKey, kernelInputKey, patchDiffHash, resolvedConfigKey, type KernelKeyInputs } from './keys.js';
-import { explainApplyFailure, formatApplyFailure, parsePatch, touchedFiles } from './patch.js';
+import { parsePatch, touchedFiles } from '../config/patch-file.js';
+import { explainApplyFailure, formatApplyFailure } from './patch.js';
 import { kernelReproducer } from './reproducer.js';
 import { cleanUpUnfinishedMake, markMakeEnded, markMakeStarted } from './unfinished.js';
 import { phaseTimer } from '../core/timings.js';
@@ -58,6 +57,12 @@ export interface KernelBuildContext {
   jobs?: number;
   signal?: AbortSignal;
   onProgress?: (progress: BuildProgress) => void;
+  /**
+   * The files of the prepared source tree (paths in it) the artifact keeps besides what its patches
+   * touched, so that what reads the source later (kexp explain) needs no tree: the caller says
+   * which (explain/source.ts keptSourceFiles); the kernel stage only copies them.
+   */
+  keepSources: (srcDir: string) => Promise<string[]>;
 }
 
 export interface BuildRecord {
@@ -99,17 +104,6 @@ export interface KernelArtifact {
   cached: boolean;
   seconds: number;
   record: BuildRecord;
-}
-
-let compilerCache: string | undefined;
-/** The first line of `gcc --version`, remembered per gcc binary (a store hit then spawns nothing). */
-export async function compilerVersion(layout?: CacheLayout): Promise<string> {
-  if (compilerCache) return compilerCache;
-  const gcc = which('gcc');
-  if (!gcc) throw new EnvironmentError('gcc is not on PATH', 'apt-get install gcc  (or: kexp doctor --fix)');
-  const compute = async (): Promise<string> => (await capture(gcc, ['--version'])).split('\n')[0]!;
-  compilerCache = layout ? await memoByFile(layout.downloads, 'gcc-version', gcc, compute) : await compute();
-  return compilerCache;
 }
 
 async function ccacheCommand(): Promise<string> {
@@ -214,7 +208,7 @@ export function treesToPrefetch(builds: readonly { treeId: string; inStore: bool
  * lock (a build that needs it meanwhile waits). Never throws: what it could not do ahead, the
  * build that needs it does (and reports).
  */
-export async function prefetchSourceTrees(ctx: KernelBuildContext, builds: readonly { kernel: string; variant: string }[]): Promise<void> {
+export async function prefetchSourceTrees(ctx: Omit<KernelBuildContext, 'keepSources'>, builds: readonly { kernel: string; variant: string }[]): Promise<void> {
   const planned: { recipe: KernelRecipe; identity: SourceIdentity; inputs: KernelKeyInputs; inStore: boolean }[] = [];
   try {
     for (const build of builds) {
@@ -476,7 +470,7 @@ async function buildLocked(
     record.status = 'ok';
     record.finishedAt = new Date().toISOString();
     const touched = [...new Set(record.patches.flatMap((p) => p.files))];
-    const kept = await keptSourceFiles(paths.src);
+    const kept = await ctx.keepSources(paths.src);
     await timed('store', () =>
       ctx.store.put('kernels', key, async (dir) => {
         copyFileSync(join(paths.build, 'arch/x86/boot/bzImage'), join(dir, 'bzImage'));

@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { CancelledError, EnvironmentError, InputError } from '../core/errors.js';
 import { ProcessError, run } from '../core/proc.js';
-import { which } from '../doctor/probe.js';
+import { which } from '../core/toolchain.js';
 
 const gunzipAsync = promisify(gunzip);
 

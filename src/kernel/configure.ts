@@ -9,18 +9,8 @@ import { BuildError, InputError } from '../core/errors.js';
 import { ProcessError, run } from '../core/proc.js';
 import type { BaseConfig, KernelRecipe } from '../config/recipe.js';
 import { sha256 } from '../core/hash.js';
-import {
-  applyAssignments,
-  configToMap,
-  FragmentSyntaxError,
-  findKconfigEntries,
-  formatMismatches,
-  mergeAssignments,
-  parseConfigText,
-  verifyConfig,
-  type ConfigAssignment,
-  type KconfigEntry,
-} from './kconfig.js';
+import { FragmentSyntaxError, parseConfigText, type ConfigAssignment } from '../config/kconfig-fragment.js';
+import { applyAssignments, configToMap, findKconfigEntries, formatMismatches, mergeAssignments, verifyConfig, type KconfigEntry } from './kconfig.js';
 
 export function readRequestedConfig(recipe: KernelRecipe): Map<string, ConfigAssignment> {
   try {

@@ -5,8 +5,8 @@
  * the artifact key (known after), so a hit costs a few hashes and no kconfig run.
  */
 import { hashJson, sha256 } from '../core/hash.js';
-import { parsePatch } from './patch.js';
-import type { ConfigAssignment } from './kconfig.js';
+import { parsePatch } from '../config/patch-file.js';
+import type { ConfigAssignment } from '../config/kconfig-fragment.js';
 
 /** Bump when the way kexp configures or builds changes what comes out. */
 export const BUILD_RECIPE_VERSION = 1;

@@ -8,7 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { InputError } from '../core/errors.js';
-import { configToMap, FragmentSyntaxError, mergeAssignments, parseConfigText, type ConfigAssignment, type ConfigValue } from './kconfig.js';
+import { FragmentSyntaxError, parseConfigText, type ConfigAssignment, type ConfigValue } from '../config/kconfig-fragment.js';
+import { configToMap, mergeAssignments } from './kconfig.js';
 
 /** What a missing option breaks. */
 export type RequirementGroup = 'boot' | 'counting' | 'workloads' | 'other';

@@ -11,13 +11,14 @@
  * and starts from a copy of its index, so even the first snapshot hashes only what changed since
  * the user's last `git add` or checkout.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
 import { capture, ProcessError } from '../core/proc.js';
 import type { CacheLayout } from '../core/paths.js';
 import { withLock } from '../store/lock.js';
+import { kernelTreeProblem } from '../config/kernel-tree.js';
 
 export interface TreeSnapshot {
   /** The git tree id of the folder's content. */
@@ -34,30 +35,6 @@ export interface TreeSnapshot {
 /** The working copy and snapshot repository of a folder are kexp's per folder path. */
 export function treeIdOf(dir: string): string {
   return `tree-${sha256(resolve(dir)).slice(0, 24)}`;
-}
-
-/**
- * Why a folder is not a kernel source tree, or undefined: kexp wants to know before any build.
- * Pure but for reading the folder's top Makefile.
- */
-export function kernelTreeProblem(dir: string): string | undefined {
-  if (!existsSync(dir)) return 'does not exist';
-  if (!statSync(dir).isDirectory()) return 'is not a folder';
-  const makefile = join(dir, 'Makefile');
-  if (!existsSync(makefile)) return 'has no Makefile: it is not a kernel source tree';
-  const head = readFileSync(makefile, 'utf8').slice(0, 4096);
-  if (!/^VERSION = \d+$/m.test(head) || !/^PATCHLEVEL = \d+$/m.test(head))
-    return 'has a Makefile without "VERSION = " and "PATCHLEVEL = " lines: it is not a kernel source tree';
-  for (const needed of ['Kconfig', 'arch/x86/Kconfig', 'scripts/kconfig']) {
-    if (!existsSync(join(dir, needed))) return `has no ${needed}: it is not a complete kernel source tree (x86 included)`;
-  }
-  return undefined;
-}
-
-/** "6.12" from a kernel tree's Makefile: the series its patches/<variant>/<series>/ folders go by. */
-export function kernelSeriesOf(dir: string): string {
-  const head = readFileSync(join(dir, 'Makefile'), 'utf8').slice(0, 4096);
-  return `${/^VERSION = (\d+)$/m.exec(head)![1]}.${/^PATCHLEVEL = (\d+)$/m.exec(head)![1]}`;
 }
 
 const gitConfig = [

@@ -144,9 +144,19 @@ export interface TreePaths {
   kconfig: string;
 }
 
-export function treePaths(layout: CacheLayout, identity: SourceIdentity): TreePaths {
+export function treePaths(layout: CacheLayout, identity: Pick<SourceIdentity, 'treeId'>): TreePaths {
   const dir = join(layout.work, identity.treeId);
   return { dir, src: join(dir, 'src'), build: join(dir, 'build'), kconfig: join(dir, 'kconfig') };
+}
+
+/** A file (path in the tree) of the first source tree in the cache that has it, in tree id order; undefined if none does. */
+export function fileOfAnyTree(layout: CacheLayout, file: string): string | undefined {
+  if (!existsSync(layout.work)) return undefined;
+  for (const treeId of readdirSync(layout.work).sort()) {
+    const path = join(treePaths(layout, { treeId }).src, file);
+    if (existsSync(path)) return path;
+  }
+  return undefined;
 }
 
 // No background gc: packing a kernel's 90k objects would steal a core from make for minutes.

@@ -21,12 +21,13 @@ import { writeJsonAtomic, type ArtifactStore } from '../store/store.js';
 import { withLock } from '../store/lock.js';
 import { loadRecipe, type KernelRecipe } from '../config/recipe.js';
 import { loadVariant, type VariantSeries } from '../config/variants.js';
-import { compilerVersion, type KernelArtifact } from '../kernel/build.js';
+import { compilerVersion } from '../core/toolchain.js';
+import type { KernelArtifact } from '../kernel/build.js';
 import { patchDiffHash } from '../kernel/keys.js';
 import { identifySource, preparePristineTree, treePaths, git } from '../kernel/source.js';
-import { elfKind } from '../image/elf.js';
+import { elfKind } from '../core/elf.js';
 import { gitSource, pristineTree, resolveKselftests, SELFTESTS, treeReady, type ResolvedKselftest } from './resolve.js';
-import type { KselftestSpec } from './spec.js';
+import type { KselftestSpec } from '../config/kselftest.js';
 import { phaseTimer } from '../core/timings.js';
 
 export const KSELFTEST_RECIPE_VERSION = 1;

@@ -11,7 +11,8 @@ import type { CacheLayout } from '../core/paths.js';
 import type { KernelArtifact } from '../kernel/build.js';
 import { loadRecipe } from '../config/recipe.js';
 import { identifySource } from '../kernel/source.js';
-import { describeKnown, kselftestLabel, matchProgram, parseMakefileLists, targetCandidates, type KselftestSpec } from './spec.js';
+import { kselftestLabel, type KselftestSpec } from '../config/kselftest.js';
+import { describeKnown, matchProgram, parseMakefileLists, targetCandidates } from './spec.js';
 
 export const SELFTESTS = 'tools/testing/selftests';
 

@@ -4,7 +4,7 @@
  * becoming a per-page figure. Pure.
  */
 import type { WorkloadManifest } from '../config/workloads.js';
-import type { SampleRecord } from './figures.js';
+import type { SampleRecord } from '../records/index.js';
 
 export function applyEvidence(sample: SampleRecord, manifest: WorkloadManifest): SampleRecord {
   const rule = manifest.evidence;

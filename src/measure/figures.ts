@@ -2,85 +2,12 @@
  * From samples to figures: for each workload (with its options) and counted function, the
  * per-page fit of every collector, whether the collectors agree, and the status of the whole.
  */
-import { fitPerPage, type Fit } from './fit.js';
+import { fitPerPage } from './fit.js';
 import { parsePerfStat } from './perf.js';
-import { sampleStatus, workloadLabel, type AgentSample, type CountSource, type Hello, type SampleStatus } from './samples.js';
-import { judgeProgram, type TapTotals, type TestResult } from './tap.js';
-import type { SampleExplain } from '../explain/buckets.js';
+import { sampleStatus, workloadLabel, type AgentSample, type Hello } from './samples.js';
+import { judgeProgram } from './tap.js';
+import type { CountSource, Figure, PerRun, SampleRecord, SampleStatus } from '../records/index.js';
 import { figureUnit, substituteSize, type PlannedSample } from '../image/plan.js';
-
-/** A program run as the sample (kexp boot -- CMD, a kselftest): what ran and what it said. */
-export interface ProgramRun {
-  kind: 'command' | 'kselftest';
-  /** The program as the guest ran it, and its arguments ({n} replaced). */
-  program: string;
-  argv: string[];
-  exit: number;
-  /** The last lines it wrote: stdout's, then stderr's. */
-  tail: string[];
-  stdoutBytes: number;
-  stderrBytes: number;
-  /** Whole output (as far as the guest kept it), beside the cell's console.log. */
-  outputFile?: string;
-}
-
-/** A program's per-test results: its KTAP/TAP lines, or the program as one test. */
-export interface SampleTests {
-  results: TestResult[];
-  totals: TapTotals;
-  problems: string[];
-}
-
-/** What a figure is per: a page, one unit of a program's {n}, or one run (a program without a size). */
-export type FigureUnit = 'page' | 'n' | 'run';
-
-export interface SampleRecord {
-  workload: string;
-  args: string[];
-  pages: number;
-  rep: number;
-  status: SampleStatus;
-  reason?: string;
-  counts: Partial<Record<CountSource, Record<string, number>>>;
-  result: AgentSample['result'] | null;
-  /** What a collector could not count (perf's "<not supported>", ...): said, not fatal. */
-  notes?: string[];
-  /** kexp explain: each probed function's calls split into groups (decoded from `hist`). */
-  explain?: Record<string, SampleExplain>;
-  /** The agent's raw hist files by probe index, until the cell decodes them into `explain`. */
-  hist?: Record<string, string>;
-  /** A program's run, and its tests' results. */
-  program?: ProgramRun;
-  tests?: SampleTests;
-  /** What `pages` counts (absent: pages); a program's value of {n} is `size`. */
-  unit?: FigureUnit;
-  size?: number;
-}
-
-export interface Figure {
-  workload: string;
-  function: string;
-  status: SampleStatus;
-  reason?: string;
-  per_page: number | null;
-  fixed: number | null;
-  residual: number | null;
-  /** Each collector's own fit; untraceable functions are absent with a note. */
-  collectors: Partial<Record<CountSource, Fit | { error: string }>>;
-  flags: string[];
-  samples: number;
-  /** Absent: per page. "n": per unit of a program's {n}. "run": per run (see per_run). */
-  unit?: FigureUnit;
-  /** A program without a size: calls per run, and their spread over the repetitions. */
-  per_run?: PerRun;
-}
-
-export interface PerRun {
-  mean: number;
-  min: number;
-  max: number;
-  runs: number;
-}
 
 /** A program's sample: its verdict from exit status and TAP, labelled as planned. */
 function programSample(

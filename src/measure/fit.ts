@@ -2,21 +2,11 @@
  * The per-page figure: a least-squares line calls = fixed + perPage × pages over every sample.
  * These workloads are deterministic, so a non-integral slope or any residual is a finding.
  */
+import type { Fit } from '../records/index.js';
 
 export interface FitPoint {
   pages: number;
   calls: number;
-}
-
-export interface Fit {
-  perPage: number;
-  fixed: number;
-  /** Root mean square of (observed − fitted) over the points. */
-  residual: number;
-  points: number;
-  sizes: number;
-  /** Why the figure should not be trusted as it stands, empty when it is clean. */
-  flags: string[];
 }
 
 const EPSILON = 1e-6;

@@ -1,5 +1,5 @@
 /** Plain-text views of one boot's samples and figures, for the terminal. Pure. */
-import type { Figure, SampleRecord } from './figures.js';
+import type { Figure, SampleRecord } from '../records/index.js';
 import { workloadLabel } from './samples.js';
 
 export function formatSamples(samples: SampleRecord[], functions: string[]): string {

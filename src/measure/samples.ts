@@ -3,11 +3,7 @@
  * checked. A line that is not valid is kept as a protocol error, never silently dropped.
  */
 import { z } from 'zod';
-
-export const collectorNames = ['ftrace', 'kprobe', 'perf'] as const;
-export type CollectorName = (typeof collectorNames)[number];
-/** Where a count came from: a collector of function calls, or the in-kernel tracepoint counters. */
-export type CountSource = CollectorName | 'tracepoint';
+import type { SampleStatus } from '../records/index.js';
 
 const counts = z.record(z.string(), z.number().int().nonnegative());
 
@@ -99,8 +95,6 @@ export function parseAgentOutput(text: string): AgentMessage[] {
     .map(parseAgentLine)
     .filter((m): m is AgentMessage => m !== undefined);
 }
-
-export type SampleStatus = 'ok' | 'failed' | 'crashed' | 'hung' | 'skipped';
 
 /** The workload's own verdict: ok only when it exited 0 and said ok. (A program's verdict: see judgeProgram.) */
 export function sampleStatus(sample: AgentSample): { status: SampleStatus; reason?: string } {

@@ -18,21 +18,7 @@
  * Output without TAP in the "Testing <name>... done" lines of uffd-unit-tests is read too
  * (parseTestingLines).
  */
-
-export type TestStatus = 'pass' | 'fail' | 'skip' | 'xfail' | 'error';
-export const testStatuses: readonly TestStatus[] = ['pass', 'fail', 'skip', 'xfail', 'error'];
-
-export interface TestResult {
-  /** The test's number in the program's output (1-based). */
-  number: number;
-  /** Its description; "test <number>" when the line has none. Unique within one program. */
-  name: string;
-  status: TestStatus;
-  /** The directive's words (a skip's reason) or, for a failure, the last diagnostic lines before it. */
-  reason?: string;
-}
-
-export type TapTotals = Record<TestStatus, number>;
+import { testStatuses, type TapTotals, type TestResult, type TestStatus } from '../records/index.js';
 
 export interface TapReport {
   /** Whether any TAP at all was found (a header, a plan or a result line). */

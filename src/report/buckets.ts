@@ -4,7 +4,14 @@
  * instead of only the total. Pure: cells in, changes out.
  */
 import { diffBucketLists, type BucketChange } from '../explain/buckets.js';
-import type { Cell, TableRow } from './model.js';
+import type { ExplainSummary } from '../records/index.js';
+
+/** What this module reads of a report cell (model.ts's Cell). */
+export interface ExplainedCell {
+  workload: string;
+  variant: string;
+  explain: ExplainSummary | null;
+}
 
 /** One cell with buckets: how they differ from the first variant's, and whether they add up. */
 export interface BucketNote {
@@ -30,13 +37,13 @@ export interface WhatChanged {
 }
 
 /** Buckets that changed between two cells; null unless both have buckets. */
-export function bucketChanges(before: Cell, after: Cell): BucketChange[] | null {
+export function bucketChanges(before: ExplainedCell, after: ExplainedCell): BucketChange[] | null {
   if (!before.explain || !after.explain) return null;
   return diffBucketLists(before.explain.buckets, after.explain.buckets);
 }
 
 /** A table's bucket notes; null when no cell of it has buckets (a run that explained nothing). */
-export function whatChanged(variants: string[], rows: TableRow<Cell>[]): WhatChanged | null {
+export function whatChanged(variants: string[], rows: readonly { cells: readonly ExplainedCell[] }[]): WhatChanged | null {
   const baseline = variants[0];
   if (baseline === undefined || !rows.some((row) => row.cells.some((c) => c.explain))) return null;
   const cells: BucketNote[] = [];

@@ -6,7 +6,7 @@
  * The one rule that matters most: a cell that is not ok never shows a number. A fit computed from
  * the samples that did finish is not the figure of a cell where some did not.
  */
-import { statuses, type ExplainSummary, type FigureRow, type ReportInput, type Status, type TestResultStatus, type TestRow } from '../results/types.js';
+import { statuses, type ExplainSummary, type FigureRow, type ReportInput, type Status, type TestStatus, type TestRow } from '../records/index.js';
 import { whatChanged, type WhatChanged } from './buckets.js';
 
 /** A figure row's status, or `missing` when the run has no row for the cell at all. */
@@ -112,7 +112,7 @@ export interface TestCell {
   /** What the table shows: "pass", "FAIL", "1/3 FAIL", "skip", "missing", "-"; a summary row: "15 pass, 1 FAIL". */
   label: string;
   /** Results over the runs (a summary row: the verdicts of its tests); null when not run. */
-  counts: Record<TestResultStatus, number> | null;
+  counts: Record<TestStatus, number> | null;
   missing: number;
   reasons: string[];
 }
@@ -168,7 +168,7 @@ export function buildTables(input: ReportInput, options: BuildOptions): ReportTa
   };
 }
 
-const testResultStatuses: readonly TestResultStatus[] = ['pass', 'fail', 'skip', 'xfail', 'error'];
+const testResultStatuses: readonly TestStatus[] = ['pass', 'fail', 'skip', 'xfail', 'error'];
 
 /** A test's verdict over its runs in one cell, and how the table shows it. Pure. */
 export function testVerdict(row: TestRow | undefined): { status: TestVerdict; label: string } {

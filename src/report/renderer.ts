@@ -4,27 +4,14 @@
  * not already hold.
  */
 import { InputError } from '../core/errors.js';
-import type { Comparison } from '../results/compare.js';
-import type { ReportTables } from './model.js';
 import { csvRenderer } from './render/csv.js';
 import { htmlRenderer } from './render/html.js';
 import { jsonRenderer } from './render/json.js';
 import { markdownRenderer } from './render/markdown.js';
 import { textRenderer } from './render/text.js';
+import { rendererNames, type Renderer, type RendererName } from './render/types.js';
 
-export const rendererNames = ['text', 'markdown', 'csv', 'json', 'html'] as const;
-export type RendererName = (typeof rendererNames)[number];
-
-/** What a renderer draws: one run's tables, or two runs compared. */
-export type Renderable = ReportTables | Comparison;
-
-export interface Renderer {
-  name: RendererName;
-  /** File name extension, without the dot. */
-  extension: string;
-  mediaType: string;
-  render(view: Renderable): string;
-}
+export { rendererNames, type Renderable, type Renderer, type RendererName } from './render/types.js';
 
 export const renderers: Readonly<Record<RendererName, Renderer>> = {
   text: textRenderer,

@@ -8,7 +8,7 @@ import { InputError, isKexpError } from '../core/errors.js';
 import { reportInput } from '../results/figures.js';
 import { displayPath } from '../results/records.js';
 import { RunStore, type DamagedCell, type RunManifest } from '../results/store.js';
-import type { ReportInput } from '../results/types.js';
+import type { ReportInput } from '../records/index.js';
 import { buildTables } from './model.js';
 import { rendererNames, renderers } from './renderer.js';
 

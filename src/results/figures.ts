@@ -1,11 +1,10 @@
 /** From the cells of a run to the rows the report shows (pure). */
-import { computeFigures, type SampleRecord } from '../measure/figures.js';
+import { computeFigures } from '../measure/figures.js';
 import { workloadLabel, type Hello } from '../measure/samples.js';
 import { explainFunction } from '../explain/buckets.js';
 import type { Experiment } from '../config/experiment.js';
 import type { CellRecord, RunManifest } from './store.js';
-import { statuses, type FigureRow, type ReportInput, type Status, type TestRow } from './types.js';
-import { testStatuses } from '../measure/tap.js';
+import { type SampleRecord, statuses, type FigureRow, type ReportInput, type Status, type TestRow, testStatuses } from '../records/index.js';
 
 export function figureRows(cells: CellRecord[], targets: string[]): FigureRow[] {
   const groups = new Map<string, { kernel: string; variant: string; samples: SampleRecord[]; traceable: Hello['traceable'] }>();

@@ -10,6 +10,7 @@ import { isAbsolute, relative } from 'node:path';
 import { z } from 'zod';
 import { EnvironmentError, InputError } from '../core/errors.js';
 import { valueAt } from '../config/issues.js';
+import { bootStatuses, statuses } from '../records/index.js';
 
 /**
  * A name that becomes one path component (a run id, a cell id): letters, digits, dot, dash,
@@ -106,8 +107,8 @@ function describeIssues(error: z.ZodError, data: unknown): string {
 
 // ---- the run record ----------------------------------------------------------------------------
 
-const bootStatus = z.enum(['ok', 'crashed', 'hung', 'failed']);
-const sampleStatus = z.enum(['ok', 'failed', 'crashed', 'hung', 'skipped']);
+const bootStatus = z.enum(bootStatuses);
+const sampleStatus = z.enum(statuses);
 const count = z.number();
 
 const cellStateSchema = z

@@ -12,8 +12,7 @@ import { projectFolder } from '../config/layers.js';
 import { InputError } from '../core/errors.js';
 import { writeJsonAtomic } from '../store/store.js';
 import { cellRecordSchema, checkRecordFile, displayPath, isSafeId, manifestSchema, readRecordFile, RecordProblem, type RecordKind } from './records.js';
-import type { BootStatus } from '../vm/boot.js';
-import type { SampleRecord } from '../measure/figures.js';
+import type { BootStatus, SampleRecord } from '../records/index.js';
 import type { Hello } from '../measure/samples.js';
 
 export type RunState = 'running' | 'complete' | 'incomplete';

@@ -11,12 +11,11 @@ import { run, ProcessError, displayCommand } from '../core/proc.js';
 import type { Logger } from '../core/log.js';
 import { encodePlan, expandSamples, type GuestPlan, type PlannedSample } from '../image/plan.js';
 import { parseAgentLine, type AgentMessage, type Hello } from '../measure/samples.js';
-import { missingSample, toPlannedSampleRecord, type SampleRecord } from '../measure/figures.js';
+import { missingSample, toPlannedSampleRecord } from '../measure/figures.js';
 import { figureUnit, unresolvedPrograms } from '../image/plan.js';
 import { ConsoleWatcher, type ConsoleEvent } from './console.js';
 import { kernelCommandLine, MAX_COMMAND_LINE, qemuArgs, tscKhzFromCpuinfo, type Accel, type VmSpec } from './qemu.js';
-
-export type BootStatus = 'ok' | 'crashed' | 'hung' | 'failed';
+import type { BootStatus, SampleRecord } from '../records/index.js';
 
 export interface BootRequest {
   kernel: string;

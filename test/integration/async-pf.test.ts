@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureHost } from '../../src/doctor/probe.js';
-import type { Figure, SampleRecord } from '../../src/measure/figures.js';
+import type { Figure, SampleRecord } from '../../src/records/index.js';
 import { kexp, repoRoot } from '../helpers/kexp.js';
 
 const hostHasPerf = existsSync('/usr/bin/perf');

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureHost } from '../../src/doctor/probe.js';
-import type { Figure, SampleRecord } from '../../src/measure/figures.js';
+import type { Figure, SampleRecord } from '../../src/records/index.js';
 import { kexp, repoRoot, scratchRoot } from '../helpers/kexp.js';
 
 interface BootJson {

@@ -14,7 +14,7 @@ import { dirname, join, relative } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureHost } from '../../src/doctor/probe.js';
-import type { Figure } from '../../src/measure/figures.js';
+import type { Figure } from '../../src/records/index.js';
 import { kexp, repoRoot } from '../helpers/kexp.js';
 
 interface BuildJson {

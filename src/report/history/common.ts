@@ -1,6 +1,6 @@
 /** Wording the history's renderers and the nightly's bisection notes share. Pure. */
 import type { NightlyBisectResult } from '../../results/nightly.js';
-import type { History, HistoryBisection, HistorySeries, HistoryStep } from '../../results/history.js';
+import type { History, HistoryBisection, HistorySeries, HistoryStep } from './build.js';
 import { displayTime, plural } from '../render/common.js';
 
 export const HISTORY_NOTE =

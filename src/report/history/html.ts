@@ -4,7 +4,7 @@
  * then per kernel and variant one small trend chart per cell, then the runs and their commits.
  * All text is escaped. Pure.
  */
-import type { History, HistorySeries, HistoryStep } from '../../results/history.js';
+import type { History, HistorySeries, HistoryStep } from './build.js';
 import { escapeXml as escapeHtml } from '../render/chart.js';
 import { basePageCss, displayTime, plural } from '../render/common.js';
 import { HISTORY_NOTE, historyHeading, shortCommit, stepFindings, stepText } from './common.js';

@@ -3,7 +3,7 @@
  * with its points and steps), under a versioned schema tag. A point's cell has perPage null
  * whenever its status is not ok. Pure.
  */
-import type { History } from '../../results/history.js';
+import type { History } from './build.js';
 
 export const HISTORY_SCHEMA = 'kexp/history@1';
 

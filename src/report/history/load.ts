@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { InputError, isKexpError } from '../../core/errors.js';
 import { resolveExperimentFile } from '../../config/experiment.js';
-import { artifactCommit, buildHistory, commitKey, type History, type HistoryRunInput, type SkippedRun } from '../../results/history.js';
+import { artifactCommit, buildHistory, commitKey, type History, type HistoryRunInput, type SkippedRun } from './build.js';
 import { readNightlyRecord } from '../../results/nightly.js';
 import { listRuns } from '../../results/store.js';
 import { loadReportInput } from '../write.js';

@@ -1,6 +1,6 @@
 /** The history's renderers, chosen by name (kexp history --format, the nightly's history.*). */
 import { InputError } from '../../core/errors.js';
-import type { History } from '../../results/history.js';
+import type { History } from './build.js';
 import { renderHistoryHtml } from './html.js';
 import { renderHistoryJson } from './json.js';
 import { renderHistoryText } from './text.js';

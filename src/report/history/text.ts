@@ -4,7 +4,7 @@
  * figure that stepped marked with '!', then the steps with the runs and commits on either side
  * and what the bisection found. Pure.
  */
-import type { History, HistorySeries } from '../../results/history.js';
+import type { History, HistorySeries } from './build.js';
 import { alignMarkers, layoutTable, MAIL_WIDTH, wrap } from '../render/layout.js';
 import { HISTORY_NOTE, historyHeading, runLabel, seriesName, shortCommit, stepFindings, stepText } from './common.js';
 

@@ -1,6 +1,6 @@
 /** Wording that every renderer shares, so the formats say the same thing. Pure. */
 import { describeChange, type BucketChange } from '../../explain/buckets.js';
-import type { Change, Comparison, ComparedRun } from '../../results/compare.js';
+import type { Change, Comparison, ComparedRun } from '../compare.js';
 import type { WhatChanged } from '../buckets.js';
 import type { RunInfo, TestReport } from '../model.js';
 

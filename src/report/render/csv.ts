@@ -3,9 +3,9 @@
  * quotes doubled): one row per kernel × workload × variant, for spreadsheets and scripts.
  * Empty fields are unknown or not applicable (a per-page figure of a cell that is not ok).
  */
-import type { Comparison } from '../../results/compare.js';
+import type { Comparison } from '../compare.js';
 import type { Cell, ReportTables } from '../model.js';
-import type { Renderer, Renderable } from '../renderer.js';
+import type { Renderer, Renderable } from './types.js';
 
 export const reportCsvColumns = [
   'kernel',

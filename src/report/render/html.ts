@@ -2,9 +2,9 @@
  * HTML: one self-contained file (inline CSS and SVG, no script, nothing fetched) that opens
  * offline: per kernel the table, its notes and a bar chart. All text is escaped.
  */
-import type { Comparison, ComparedCell } from '../../results/compare.js';
+import type { Comparison, ComparedCell } from '../compare.js';
 import { describeCells, formatNumber, type Cell, type Note, type ReportTable, type ReportTables, type Table } from '../model.js';
-import type { Renderer, Renderable } from '../renderer.js';
+import type { Renderer, Renderable } from './types.js';
 import { barChart, escapeXml as escapeHtml, seriesColor, type Bar, type LegendEntry } from './chart.js';
 import {
   BUCKETS_NOTE,

@@ -4,15 +4,14 @@
  * keeps them equal. A change that breaks a reader gets a new schema version.
  */
 import { z } from 'zod';
-import { describeBucket, describeChange, type Bucket, type BucketChange } from '../../explain/buckets.js';
-import type { Comparison, ComparedCell } from '../../results/compare.js';
-import type { ExplainSummary } from '../../results/types.js';
+import { describeBucket, describeChange, type BucketChange } from '../../explain/buckets.js';
+import type { Comparison, ComparedCell } from '../compare.js';
+import { type Bucket, type ExplainSummary, statuses } from '../../records/index.js';
 import type { WhatChanged } from '../buckets.js';
 import type { Cell, Note, ReportTable, ReportTables, RunInfo, Table } from '../model.js';
-import type { Renderer, Renderable } from '../renderer.js';
+import type { Renderer, Renderable } from './types.js';
 
-// Spelled out for zod's types; a test keeps them equal to results/types.ts.
-export const statusSchema = z.enum(['ok', 'failed', 'crashed', 'hung', 'skipped']);
+export const statusSchema = z.enum(statuses);
 const cellStatusSchema = z.enum([...statusSchema.options, 'missing']).describe("the figure row's status, or missing when the run has no row for the cell");
 
 const bucketSchema = z.strictObject({

@@ -1,8 +1,8 @@
 /** GitHub-flavoured Markdown: the text report's content as pipe tables, for issues and pull requests. */
-import type { Comparison } from '../../results/compare.js';
+import type { Comparison } from '../compare.js';
 import type { WhatChanged } from '../buckets.js';
 import { describeCells, type Note, type ReportTables, type Table } from '../model.js';
-import type { Renderer, Renderable } from '../renderer.js';
+import type { Renderer, Renderable } from './types.js';
 import {
   changeBucketTexts,
   changeText,

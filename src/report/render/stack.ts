@@ -3,9 +3,10 @@
  * segment per bucket with calls per page, as wide as its figure on a scale shared by the whole
  * table, and coloured like the same bucket in every other cell, so that a missing one shows. Pure.
  */
-import { describeBucket, type Bucket } from '../../explain/buckets.js';
+import { describeBucket } from '../../explain/buckets.js';
 import { formatNumber, type Cell, type Table } from '../model.js';
 import { escapeXml } from './chart.js';
+import type { Bucket } from '../../records/index.js';
 
 /** Paul Tol's muted scheme: apart from the variants' colours, and from each other. */
 export const bucketPalette = ['#332288', '#88CCEE', '#44AA99', '#117733', '#999933', '#DDCC77', '#CC6677', '#882255', '#AA4499'];

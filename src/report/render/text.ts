@@ -2,10 +2,10 @@
  * Plain text for a mailing-list reply: no line wider than 72 columns, fixed-width tables, the
  * notes under each table, the provenance at the end.
  */
-import type { Comparison } from '../../results/compare.js';
+import type { Comparison } from '../compare.js';
 import type { WhatChanged } from '../buckets.js';
 import { describeCells, type Note, type ReportTables, type Table, type TestReport } from '../model.js';
-import type { Renderer, Renderable } from '../renderer.js';
+import type { Renderer, Renderable } from './types.js';
 import {
   changeBucketTexts,
   changeText,

@@ -16,7 +16,7 @@ import { readNightlyRecord, writeNightlyRecord, type NightlyRecord } from '../..
 import { RunStore, type RunManifest } from '../../../src/results/store.js';
 import { ArtifactStore } from '../../../src/store/store.js';
 import { repoRoot } from '../../helpers/kexp.js';
-import { c1, c2, cm } from '../results/history-fixtures.js';
+import { c1, c2, cm } from '../report/history/fixtures.js';
 
 const GUP = '__get_user_pages';
 const HUF = 'handle_userfault';

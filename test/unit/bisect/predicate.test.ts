@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { judge, parsePredicate } from '../../../src/bisect/predicate.js';
-import type { Figure } from '../../../src/measure/figures.js';
+import type { Figure } from '../../../src/records/index.js';
 
 const figure = (perPage: number | null, status: Figure['status'] = 'ok'): Figure => ({
   workload: 'async-pf',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { judge, parsePredicate } from '../../../src/bisect/predicate.js';
-import type { TestResult } from '../../../src/measure/tap.js';
+import type { TestResult } from '../../../src/records/index.js';
 
 const totals = (results: TestResult[]) => {
   const t = { pass: 0, fail: 0, skip: 0, xfail: 0, error: 0 };

@@ -10,8 +10,9 @@ import { bootJsonSchema, buildJsonSchema, doctorJsonSchema, imageJsonSchema } fr
 import { baseChecks, missingPackages, type CheckResult } from '../../../src/doctor/checks.js';
 import { kselftestRun, expandSamples, type GuestPlan } from '../../../src/image/plan.js';
 import type { BuildRecord, KernelArtifact } from '../../../src/kernel/build.js';
-import { computeFigures, missingSample, toPlannedSampleRecord, type SampleRecord } from '../../../src/measure/figures.js';
+import { computeFigures, missingSample, toPlannedSampleRecord } from '../../../src/measure/figures.js';
 import { parseAgentOutput, type AgentSample, type Hello } from '../../../src/measure/samples.js';
+import type { SampleRecord } from '../../../src/records/index.js';
 
 const KEY = 'a'.repeat(64);
 

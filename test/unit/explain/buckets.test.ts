@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { describeChange, diffBuckets, explainFunction, type CallGroup, type SampleExplain } from '../../../src/explain/buckets.js';
+import { describeChange, diffBuckets, explainFunction } from '../../../src/explain/buckets.js';
 import { normaliseCaller } from '../../../src/explain/hist.js';
-import type { SampleRecord } from '../../../src/measure/figures.js';
+import type { CallGroup, SampleExplain, SampleRecord } from '../../../src/records/index.js';
 
 const FN = '__get_user_pages';
 const group = (over: Partial<CallGroup>): CallGroup => ({

@@ -41,6 +41,16 @@ describe('guest plan', () => {
   it('refuses what the agent could not carry', () => {
     expect(() => planText({ ...plan, runs: [{ workload: 'x', args: ['a b'], sizes: [1] }] })).toThrow(/cannot carry/);
     expect(() => planText({ ...plan, functions: ['rm -rf'] })).toThrow(/not a kernel symbol/);
+    expect(() => planText({ ...plan, explain: [{ function: 'a; reboot', lines: [] }] })).toThrow(/not a kernel symbol/);
+  });
+
+  it("carries explain's lines as explain wrote them, in probe order, after the counters", () => {
+    const explain = [
+      { function: '__get_user_pages', lines: ['xprobe 0 __get_user_pages x=+0(%si):u64', 'xhist 0 r hist:name=kexpx0r0:keys=x'] },
+      { function: 'handle_userfault', lines: ['xprobe 1 handle_userfault'] },
+    ];
+    const lines = planText({ ...plan, explain }).split('\n');
+    expect(lines.slice(2, 5)).toEqual([...explain[0]!.lines, ...explain[1]!.lines]);
   });
 });
 

@@ -7,17 +7,16 @@ import {
   encodeArg,
   encodePlan,
   expandSamples,
-  fitSize,
   guestPaths,
   kselftestRun,
   planText,
-  sizeUnitOf,
   substituteSize,
   unresolvedPrograms,
   type GuestPlan,
 } from '../../../src/image/plan.js';
+import { fitSize, sizeUnitOf } from '../../../src/config/program.js';
 import { guestPathProblem, locateProgram, mergeContent, parentDirs } from '../../../src/image/layer.js';
-import { elfKind, scriptInterpreter } from '../../../src/image/elf.js';
+import { elfKind, scriptInterpreter } from '../../../src/core/elf.js';
 
 const base = { repetitions: 1, collectors: ['ftrace' as const], functions: ['__get_user_pages'] };
 

@@ -12,7 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EnvironmentError, InputError } from '../../../src/core/errors.js';
 import { run } from '../../../src/core/proc.js';
-import { which } from '../../../src/doctor/probe.js';
+import { which } from '../../../src/core/toolchain.js';
 import { embeddedConfig, parseBzImageHeader, payloadFormat, readBzImageHeader } from '../../../src/kernel/bzimage.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kexp-bzimage-test-'));

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { FragmentSyntaxError, parseConfigText } from '../../../src/config/kconfig-fragment.js';
 import {
   applyAssignments,
   configToMap,
@@ -6,9 +7,7 @@ import {
   findKconfigEntries,
   formatMismatches,
   mergeAssignments,
-  parseConfigText,
   verifyConfig,
-  FragmentSyntaxError,
 } from '../../../src/kernel/kconfig.js';
 
 describe('fragments', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { kernelArtifactKey, kernelInputKey, resolvedConfigKey, type KernelKeyInputs } from '../../../src/kernel/keys.js';
-import { mergeAssignments, parseConfigText } from '../../../src/kernel/kconfig.js';
+import { parseConfigText } from '../../../src/config/kconfig-fragment.js';
+import { mergeAssignments } from '../../../src/kernel/kconfig.js';
 
 const diff = (line: string, file = 'mm/gup.c'): string =>
   [`diff --git a/${file} b/${file}`, `--- a/${file}`, `+++ b/${file}`, '@@ -1,3 +1,3 @@', ' a', `-${line}`, `+${line}!`, ' c', ''].join('\n');

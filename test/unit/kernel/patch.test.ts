@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { explainApplyFailure, formatApplyFailure, parsePatch, touchedFiles } from '../../../src/kernel/patch.js';
+import { parsePatch, touchedFiles } from '../../../src/config/patch-file.js';
+import { explainApplyFailure, formatApplyFailure } from '../../../src/kernel/patch.js';
 
 const broken = readFileSync('test/fixtures/patches/broken/6.1/0001-does-not-apply.patch', 'utf8');
 const continue612 = readFileSync('patches/continue/6.12/0001-mm-gup-skip-FOLL_TRIED-retry-for-prefaults.patch', 'utf8');

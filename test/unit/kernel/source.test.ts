@@ -10,7 +10,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EnvironmentError } from '../../../src/core/errors.js';
 import { silentLogger } from '../../../src/core/log.js';
-import { openPristineTree, preparePristineTree, treeIsReady, type SourceIdentity, type TreePaths } from '../../../src/kernel/source.js';
+import { cacheLayout } from '../../../src/core/paths.js';
+import {
+  fileOfAnyTree,
+  openPristineTree,
+  preparePristineTree,
+  treeIsReady,
+  treePaths,
+  type SourceIdentity,
+  type TreePaths,
+} from '../../../src/kernel/source.js';
 
 function tarball(): string {
   const dir = mkdtempSync(join(tmpdir(), 'kexp-source-tar-'));
@@ -118,5 +127,21 @@ describe('source trees', () => {
     expect(readdirSync(paths.dir)).toEqual([]);
     expect(treeIsReady(paths)).toBe(false);
     expect(existsSync(paths.src)).toBe(false);
+  });
+});
+
+describe('fileOfAnyTree', () => {
+  it("finds a file in the cache's source trees, first tree id first, and nothing when no tree has it", () => {
+    const cache = mkdtempSync(join(tmpdir(), 'kexp-trees-'));
+    try {
+      const layout = cacheLayout(cache);
+      expect(fileOfAnyTree(layout, 'usr/gen_init_cpio.c')).toBeUndefined();
+      for (const tree of ['tree-b', 'tree-a', 'tree-c']) mkdirSync(join(treePaths(layout, { treeId: tree }).src, 'usr'), { recursive: true });
+      for (const tree of ['tree-c', 'tree-b']) writeFileSync(join(treePaths(layout, { treeId: tree }).src, 'usr', 'gen_init_cpio.c'), tree);
+      expect(fileOfAnyTree(layout, 'usr/gen_init_cpio.c')).toBe(join(layout.work, 'tree-b', 'src', 'usr', 'gen_init_cpio.c'));
+      expect(fileOfAnyTree(layout, 'usr/none.c')).toBeUndefined();
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 });

@@ -2,7 +2,8 @@
 // linux-source-6.12 (mm, kvm), copied unchanged.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { describeKnown, kselftestLabel, matchProgram, parseKselftestSpec, parseMakefileLists, targetCandidates } from '../../../src/kselftest/spec.js';
+import { kselftestLabel, parseKselftestSpec } from '../../../src/config/kselftest.js';
+import { describeKnown, matchProgram, parseMakefileLists, targetCandidates } from '../../../src/kselftest/spec.js';
 import { compilerLines, kselftestKey } from '../../../src/kselftest/build.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyEvidence } from '../../../src/measure/evidence.js';
-import type { SampleRecord } from '../../../src/measure/figures.js';
+import type { SampleRecord } from '../../../src/records/index.js';
 
 const manifest = { events: [], evidence: { anyOf: ['kvm/kvm_try_async_get_page', 'kvm/kvm_async_pf_ready'], missing: 'async page fault path not exercised' } };
 const sample = (tracepoint?: Record<string, number>): SampleRecord => ({

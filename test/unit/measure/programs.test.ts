@@ -7,8 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { commandRun, expandSamples, kselftestRun, type GuestPlan, type WorkloadRun } from '../../../src/image/plan.js';
-import { computeFigures, toPlannedSampleRecord, type SampleRecord } from '../../../src/measure/figures.js';
+import { computeFigures, toPlannedSampleRecord } from '../../../src/measure/figures.js';
 import { parseAgentOutput, type AgentSample, type Hello } from '../../../src/measure/samples.js';
+import type { SampleRecord } from '../../../src/records/index.js';
 
 const read = (name: string): string => readFileSync(new URL(`./fixtures/programs/${name}.results.jsonl`, import.meta.url), 'utf8');
 

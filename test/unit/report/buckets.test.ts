@@ -5,7 +5,7 @@ import { rendererNames, renderers } from '../../../src/report/renderer.js';
 import { reportJsonSchema } from '../../../src/report/render/json.js';
 import { STACK_WIDTH } from '../../../src/report/render/stack.js';
 import { MAIL_WIDTH } from '../../../src/report/render/layout.js';
-import type { ReportInput } from '../../../src/results/types.js';
+import type { ReportInput } from '../../../src/records/index.js';
 import { asyncPfMap, asyncPfPrefault, asyncPfTriedRetry, explained, explainedRun, GUP, interruptedRun, ok, populateTriedRetry, wideRun } from './fixtures.js';
 
 const report = buildTables(explainedRun, { function: GUP });

@@ -9,8 +9,7 @@
  * title>" for samples a crashed VM never reported, "N of M samples <status>: ..." for a figure
  * where some samples failed, and the flags of src/measure/fit.ts. They are not captured runs.
  */
-import type { Bucket } from '../../../src/explain/buckets.js';
-import type { FigureRow, ReportInput, Status } from '../../../src/results/types.js';
+import type { Bucket, FigureRow, ReportInput, Status } from '../../../src/records/index.js';
 
 export const GUP = '__get_user_pages';
 export const kernels = ['6.1', '6.12'];

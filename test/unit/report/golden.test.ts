@@ -1,7 +1,7 @@
 import { describe, it } from 'vitest';
 import { buildTables } from '../../../src/report/model.js';
 import { renderers, rendererNames } from '../../../src/report/renderer.js';
-import { compareRuns } from '../../../src/results/compare.js';
+import { compareRuns } from '../../../src/report/compare.js';
 import { explainedNextRun, explainedRun, GUP, interruptedRun, nextRun, wideRun } from './fixtures.js';
 import { expectGolden } from './golden.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildTables, describeCells, formatNumber, type Cell, type ReportTables } from '../../../src/report/model.js';
-import type { ReportInput } from '../../../src/results/types.js';
+import type { ReportInput } from '../../../src/records/index.js';
 import { counts, GUP, interruptedRun, notOk, ok } from './fixtures.js';
 
 function cell(report: ReportTables, kernel: string, workload: string, variant: string): Cell {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { appendBisections, notifySummary } from '../../../src/report/nightly.js';
 import { renderers } from '../../../src/report/renderer.js';
-import { compareRuns } from '../../../src/results/compare.js';
+import { compareRuns } from '../../../src/report/compare.js';
 import { GUP } from './fixtures.js';
-import { cm, night2, night3, nightly3, nightly4 } from '../results/history-fixtures.js';
+import { cm, night2, night3, nightly3, nightly4 } from './history/fixtures.js';
 
 const comparison = compareRuns(night2, night3, { function: GUP });
 const recordPath = (id: string): string => `results/${id}/bisect.json`;

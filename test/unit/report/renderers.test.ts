@@ -7,8 +7,8 @@ import { getRenderer, rendererNames, renderers } from '../../../src/report/rende
 import { csvField, reportCsvColumns } from '../../../src/report/render/csv.js';
 import { comparisonJsonSchema, jsonOutputSchemas, reportJsonSchema, statusSchema } from '../../../src/report/render/json.js';
 import { escapeMarkdown } from '../../../src/report/render/markdown.js';
-import { compareRuns } from '../../../src/results/compare.js';
-import { statuses, type ReportInput } from '../../../src/results/types.js';
+import { compareRuns } from '../../../src/report/compare.js';
+import { statuses, type ReportInput } from '../../../src/records/index.js';
 import { counts, GUP, interruptedRun, nextRun, notOk, ok, wideRun } from './fixtures.js';
 
 const report = buildTables(interruptedRun, { function: GUP });
@@ -86,7 +86,7 @@ describe('json', () => {
     expect(reportJsonSchema.safeParse(JSON.parse(renderers.json.render(buildTables(wideRun, { function: GUP })))).success).toBe(true);
   });
 
-  it('knows the statuses of results/types.ts', () => {
+  it('knows the statuses of records/status.ts', () => {
     expect([...statusSchema.options]).toEqual([...statuses]);
   });
 

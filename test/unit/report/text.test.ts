@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { buildTables } from '../../../src/report/model.js';
 import { layoutTable, MAIL_WIDTH, shorten, wrap } from '../../../src/report/render/layout.js';
 import { textRenderer } from '../../../src/report/render/text.js';
-import { compareRuns } from '../../../src/results/compare.js';
-import type { ReportInput } from '../../../src/results/types.js';
+import { compareRuns } from '../../../src/report/compare.js';
+import type { ReportInput } from '../../../src/records/index.js';
 import { GUP, interruptedRun, nextRun, notOk, ok, wideRun } from './fixtures.js';
 
 function expectMailWidth(text: string): void {

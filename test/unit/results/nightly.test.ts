@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNightlyRecord, writeNightlyRecord } from '../../../src/results/nightly.js';
-import { nightly3, nightly4 } from './history-fixtures.js';
+import { nightly3, nightly4 } from '../report/history/fixtures.js';
 
 describe('nightly.json through the checked reader', () => {
   it('reads back what was written, and says nothing of a run that has none', () => {

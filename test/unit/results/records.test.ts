@@ -15,13 +15,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../../src/core/errors.js';
 import { packageRoot } from '../../../src/core/paths.js';
-import { toSampleRecord, type SampleRecord } from '../../../src/measure/figures.js';
+import { toSampleRecord } from '../../../src/measure/figures.js';
 import { parseAgentOutput, type AgentSample } from '../../../src/measure/samples.js';
 import { buildTables } from '../../../src/report/model.js';
 import { rendererNames, renderers } from '../../../src/report/renderer.js';
 import { loadReportInput } from '../../../src/report/write.js';
 import { RunStore, listRuns, type CellRecord, type RunManifest } from '../../../src/results/store.js';
 import { expectInputError, keysOf, mutate, prefixes, prng, randomBytes, randomJson, writeCase } from './fuzz.js';
+import type { SampleRecord } from '../../../src/records/index.js';
 
 const temps: string[] = [];
 function mkdtempSync(prefix: string): string {

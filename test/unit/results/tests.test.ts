@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { CellRecord } from '../../../src/results/store.js';
-import type { SampleRecord } from '../../../src/measure/figures.js';
-import type { TestResult } from '../../../src/measure/tap.js';
+import type { SampleRecord, TestResult, ReportInput } from '../../../src/records/index.js';
 import { figureRows, testRows } from '../../../src/results/figures.js';
-import { compareTests, compareRuns } from '../../../src/results/compare.js';
+import { compareTests, compareRuns } from '../../../src/report/compare.js';
 import { buildTables, buildTestReport, cellFromRow, testVerdict } from '../../../src/report/model.js';
 import { renderers } from '../../../src/report/renderer.js';
-import type { ReportInput } from '../../../src/results/types.js';
 
 function program(workload: string, results: TestResult[] | null, rep = 0, extra: Partial<SampleRecord> = {}): SampleRecord {
   const failed = results?.some((r) => r.status === 'fail');

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { historyExperiment, loadHistory } from '../../../../src/report/history/load.js';
 import { writeNightlyRecord } from '../../../../src/results/nightly.js';
 import { RunStore, type CellRecord, type RunManifest } from '../../../../src/results/store.js';
-import { c1, c2, nightly3 } from '../../results/history-fixtures.js';
+import { c1, c2, nightly3 } from './fixtures.js';
 
 const experiment = (name: string): string =>
   JSON.stringify({

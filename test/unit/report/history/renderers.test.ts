@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { buildHistory } from '../../../../src/results/history.js';
+import { buildHistory } from '../../../../src/report/history/build.js';
 import { renderHistory } from '../../../../src/report/history/render.js';
 import { GUP } from '../fixtures.js';
 import { expectGolden } from '../golden.js';
-import { skippedRun, watchRuns } from '../../results/history-fixtures.js';
+import { skippedRun, watchRuns } from './fixtures.js';
 
 const history = buildHistory('watch', watchRuns, { functions: [GUP], skipped: [skippedRun] });
 

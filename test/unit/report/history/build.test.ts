@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { allSteps, artifactCommit, buildHistory, type HistorySeries } from '../../../src/results/history.js';
-import { GUP, ok } from '../report/fixtures.js';
-import { c1, c2, c3, cm, HUF, KERNEL, night1, night2, skippedRun, watchRuns } from './history-fixtures.js';
+import { allSteps, artifactCommit, buildHistory, type HistorySeries } from '../../../../src/report/history/build.js';
+import { GUP, ok } from '../fixtures.js';
+import { c1, c2, c3, cm, HUF, KERNEL, night1, night2, skippedRun, watchRuns } from './fixtures.js';
 
 const history = buildHistory('watch', watchRuns, { functions: [GUP], skipped: [skippedRun] });
 

@@ -11,10 +11,10 @@
  *   night 3  commit c2  async-pf GUP 3 → 2; the nightly bisected it to commit cm
  *   night 4  commit c3  async-pf crashed (a new failure); its bisection was interrupted
  */
-import type { HistoryRunInput } from '../../../src/results/history.js';
-import type { NightlyRecord } from '../../../src/results/nightly.js';
-import type { ReportInput } from '../../../src/results/types.js';
-import { counts, GUP, notOk, ok } from '../report/fixtures.js';
+import type { HistoryRunInput } from '../../../../src/report/history/build.js';
+import type { NightlyRecord } from '../../../../src/results/nightly.js';
+import type { ReportInput } from '../../../../src/records/index.js';
+import { counts, GUP, notOk, ok } from '../fixtures.js';
 
 export const HUF = 'handle_userfault';
 export const KERNEL = 'linux-git';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareRuns, type ComparedCell, type Comparison } from '../../../src/results/compare.js';
-import type { FigureRow, ReportInput } from '../../../src/results/types.js';
+import { compareRuns, type ComparedCell, type Comparison } from '../../../src/report/compare.js';
+import type { FigureRow, ReportInput } from '../../../src/records/index.js';
 import { describeBucket } from '../../../src/explain/buckets.js';
 import { renderers } from '../../../src/report/renderer.js';
 import { comparisonJsonSchema } from '../../../src/report/render/json.js';

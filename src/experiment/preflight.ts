@@ -6,11 +6,11 @@
 import { resolve } from 'node:path';
 import type { CacheLayout } from '../core/paths.js';
 import { loadExperiment } from '../config/experiment.js';
-import { planRun, type OnlyFilter } from '../experiment/plan.js';
+import { planRun, type OnlyFilter } from './plan.js';
 import { checkOverlay } from '../image/layer.js';
 import type { GuestPlan } from '../image/plan.js';
-import { preflightKselftests } from './resolve.js';
-import type { KselftestSpec } from './spec.js';
+import { preflightKselftests } from '../kselftest/resolve.js';
+import type { KselftestSpec } from '../config/kselftest.js';
 
 /** The kselftests a plan names. Pure. */
 export function kselftestsOfPlan(plan: GuestPlan): KselftestSpec[] {

@@ -18,10 +18,10 @@ import {
   type RunInfo,
   type Table,
   type TableRow,
-} from '../report/model.js';
-import { bucketChanges } from '../report/buckets.js';
+} from './model.js';
+import { bucketChanges } from './buckets.js';
 import type { BucketChange } from '../explain/buckets.js';
-import { statuses, type ReportInput } from './types.js';
+import { statuses, type ReportInput } from '../records/index.js';
 
 /** Per-page figures closer than this are the same figure. */
 export const FIGURE_TOLERANCE = 1e-9;

@@ -10,10 +10,10 @@
  * that planned the cell but has no figure for it: interrupted, or a damaged cell record) is shown
  * but makes no step: the steps join the points that were measured.
  */
-import { cellAt, indexRows, type Cell } from '../report/model.js';
-import { compareCells } from './compare.js';
-import type { NightlyBisectResult, NightlyRecord } from './nightly.js';
-import type { ReportInput } from './types.js';
+import { cellAt, indexRows, type Cell } from '../model.js';
+import { compareCells } from '../compare.js';
+import type { NightlyBisectResult, NightlyRecord } from '../../results/nightly.js';
+import type { ReportInput } from '../../records/index.js';
 
 export interface HistoryRunInput {
   input: ReportInput;
