@@ -70,7 +70,7 @@ function makefile(options: Required<FakeTreeOptions>): string {
     '\t@sleep $(BUILD_SECONDS)',
     '\t@if [ "$(FAIL)" = build ]; then \\',
     "\t  echo 'mm/gup.c: In function '\"'\"'__get_user_pages_locked'\"'\"':' >&2; \\",
-    `\t  echo "${FAKE_COMPILE_ERROR.replace(/'/g, "'\"'\"'")}" >&2; \\`,
+    `\t  echo "${FAKE_COMPILE_ERROR}" >&2; \\`,
     "\t  echo 'make[3]: *** [scripts/Makefile.build:229: mm/gup.o] Error 1' >&2; \\",
     '\t  exit 2; \\',
     '\tfi',
