@@ -106,6 +106,18 @@ function reportCell(c: Case): ReportCell {
   return report.tables[0]!.rows[0]!.cells[0]!;
 }
 
+/** Until the first cell of a run is recorded and the next one is booting. */
+async function waitForFirstCell(c: Case): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const manifestFile = existsSync(c.results) && readdirSync(c.results).length === 1 ? join(runDir(c), 'manifest.json') : '';
+    const done = manifestFile && existsSync(manifestFile) ? Object.values(readJson<Manifest>(manifestFile).cells).filter((x) => x.state === 'done') : [];
+    if (done.length >= 1 && fakeQemuCalls(c.calls).length >= 2) return;
+    if (Date.now() > deadline) throw new Error('the run never finished its first cell');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** The per-page slope of the two sizes of one repetition, from the counts kexp recorded. */
 function slope(samples: { pages: number; counts: Record<string, Record<string, number>> }[]): number {
   const at = (pages: number): number => samples.find((s) => s.pages === pages)!.counts.ftrace!.__get_user_pages!;
@@ -206,15 +218,7 @@ describe('kexp run against the fake kernel tree and the fake QEMU', () => {
   it('resume after Ctrl-C: the run is kept incomplete, --resume boots only the cells that did not finish', async () => {
     const c = newCase('slow-ok', { repetitions: 3 });
     const child = kexpChild(['run', c.experiment, '--jobs', '1'], c.env);
-    // Interrupt once the first cell is recorded and the second is booting.
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const manifestFile = existsSync(c.results) && readdirSync(c.results).length === 1 ? join(runDir(c), 'manifest.json') : '';
-      const done = manifestFile && existsSync(manifestFile) ? Object.values(readJson<Manifest>(manifestFile).cells).filter((x) => x.state === 'done') : [];
-      if (done.length >= 1 && fakeQemuCalls(c.calls).length >= 2) break;
-      if (Date.now() > deadline) throw new Error('the run never finished its first cell');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitForFirstCell(c);
     child.kill('SIGINT');
     const interrupted = await child;
     expect(interrupted.exitCode).toBe(130);
@@ -246,6 +250,35 @@ describe('kexp run against the fake kernel tree and the fake QEMU', () => {
       'fake_baseline_r2/128',
     ]);
     expect(reportCell(c).samples).toEqual({ ok: 6, total: 6 });
+  });
+  it('resume after the run was killed outright (SIGKILL): the cell it was booting runs again, the finished ones do not', async () => {
+    const c = newCase('slow-ok', { repetitions: 3 });
+    const child = kexpChild(['run', c.experiment, '--jobs', '1'], c.env);
+    await waitForFirstCell(c);
+    child.kill('SIGKILL');
+    await child;
+    // QEMU runs in a process group of its own, so it outlives a kexp killed outright (no handler
+    // runs): wait for the fake one to end by itself before resuming, so that it cannot write into
+    // the cell that the resumed run boots again.
+    const deadline = Date.now() + 20_000;
+    while (fakeQemuCalls(c.calls).some((call) => processAlive(call.pid))) {
+      if (Date.now() > deadline) throw new Error('the fake QEMU of the killed run did not end');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const before = manifestOf(c);
+    // Nobody marked it: the record still says running.
+    expect(before.state).toBe('running');
+    const doneBefore = Object.values(before.cells).filter((x) => x.state === 'done').length;
+    expect(doneBefore).toBeGreaterThanOrEqual(1);
+    expect(doneBefore).toBeLessThan(3);
+    const bootsBefore = fakeQemuCalls(c.calls).length;
+    const resumed = await kexp(['run', '--resume', before.id, '--jobs', '1'], c.env);
+    expect(resumed.exitCode).toBe(0);
+    expect(fakeQemuCalls(c.calls).length - bootsBefore).toBe(3 - doneBefore);
+    const after = manifestOf(c);
+    expect(after.state).toBe('complete');
+    expect(Object.values(after.cells).map((x) => x.status)).toEqual(['ok', 'ok', 'ok']);
+    expect(samplesOf(c)).toHaveLength(6);
   });
 });
 
