@@ -13,7 +13,7 @@ import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFakeKernelTree } from '../helpers/fake-kernel-tree.js';
 import { fakeQemuCalls, fakeQemuEnv, processAlive } from '../helpers/fake-qemu.js';
-import { kexp, kexpChild } from '../helpers/kexp.js';
+import { kexpChild } from '../helpers/kexp.js';
 import { type LocalRedis, startRedis } from '../helpers/redis.js';
 
 type Child = ResultPromise<{ reject: false }>;
