@@ -10,7 +10,7 @@ import { repoRoot } from './kexp.js';
 export const fakeQemuBin = join(repoRoot, 'test', 'fakes', 'bin');
 export const scenarioDir = join(repoRoot, 'test', 'fakes', 'scenarios');
 
-export type ScenarioName = 'ok' | 'slow-ok' | 'panic' | 'hang' | 'partial' | 'duplicate';
+export type ScenarioName = 'ok' | 'slow-ok' | 'panic' | 'oops' | 'hang' | 'partial' | 'duplicate' | 'qemu-error';
 
 /** The environment that makes kexp start the fake QEMU with this scenario. */
 export function fakeQemuEnv(scenario: ScenarioName, callsFile: string): Record<string, string> {
@@ -46,7 +46,7 @@ export function processAlive(pid: number): boolean {
 }
 
 /** A scenario's file, resolved against the scenario (as the fake QEMU resolves it). */
-export function scenarioFixture(scenario: ScenarioName, field: 'console' | 'channel'): string {
+export function scenarioFixture(scenario: ScenarioName, field: 'console' | 'channel' | 'stderr'): string {
   const file = join(scenarioDir, `${scenario}.json`);
   const value = (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)[field];
   if (typeof value !== 'string') throw new Error(`${file}: no ${field}`);

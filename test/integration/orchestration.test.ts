@@ -185,6 +185,33 @@ describe('kexp run against the fake kernel tree and the fake QEMU', () => {
     expect(processAlive(call!.pid)).toBe(false);
   });
 
+  it('kernel BUG, Oops, then panic, and QEMU exits by itself: crashed, with the first fatal line as the reason', async () => {
+    const c = newCase('oops', { watchdogSeconds: 30 });
+    const r = await kexp(['run', c.experiment, '--jobs', '1'], c.env);
+    expect(r.exitCode).toBe(1);
+    const bugLine = /kernel BUG at .*/.exec(readFileSync(scenarioFixture('oops', 'console'), 'utf8'))![0].replace(/\r$/, '');
+    const cell = cellOf(c, 'fake_baseline_r0');
+    expect(cell.status).toBe('crashed');
+    expect(cell.samples.map((s) => s.status)).toEqual(['crashed', 'crashed']);
+    // The first fatal event names the failure, not the panic that oops=panic adds after it.
+    expect(cell.samples[0]!.reason).toContain(bugLine);
+    expect(cell.samples[0]!.reason).not.toContain('Fatal exception');
+  });
+
+  it('QEMU itself fails (exit 1, its complaint on stderr): the cell is failed with what QEMU said', async () => {
+    const c = newCase('qemu-error');
+    const r = await kexp(['run', c.experiment, '--jobs', '1'], c.env);
+    expect(r.exitCode).toBe(1);
+    const complaint = readFileSync(scenarioFixture('qemu-error', 'stderr'), 'utf8').split('\n').filter(Boolean).at(-1)!;
+    const cell = cellOf(c, 'fake_baseline_r0');
+    expect(cell.status).toBe('failed');
+    expect(cell.samples.map((s) => s.status)).toEqual(['failed', 'failed']);
+    expect(cell.samples[0]!.reason).toContain('qemu-system-x86_64 failed');
+    expect(cell.samples[0]!.reason).toContain(complaint);
+    // QEMU's own lines go to the cell's console log, marked as QEMU's.
+    expect(readFileSync(join(runDir(c), 'cells', 'fake_baseline_r0', 'console.log'), 'utf8')).toContain(`[qemu] ${complaint}`);
+  });
+
   it('a silent hang: the watchdog ends the cell as hung, the sample reported before stays ok', async () => {
     const c = newCase('hang', { watchdogSeconds: 5 });
     const r = await kexp(['run', c.experiment, '--jobs', '1'], c.env);
