@@ -52,3 +52,20 @@ export function scenarioFixture(scenario: ScenarioName, field: 'console' | 'chan
   if (typeof value !== 'string') throw new Error(`${file}: no ${field}`);
   return join(scenarioDir, value);
 }
+
+/**
+ * Kills, by pid, every fake QEMU these calls files recorded that is still running: a failed test
+ * (or a kexp bug) must not leave one behind. A fake that hangs never ends by itself.
+ */
+export function killLeftoverFakes(callsFiles: readonly string[]): void {
+  for (const file of callsFiles) {
+    for (const call of fakeQemuCalls(file)) {
+      if (!processAlive(call.pid)) continue;
+      try {
+        process.kill(call.pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+}

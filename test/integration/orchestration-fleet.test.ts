@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFakeKernelTree } from '../helpers/fake-kernel-tree.js';
-import { fakeQemuCalls, fakeQemuEnv, processAlive } from '../helpers/fake-qemu.js';
+import { fakeQemuCalls, fakeQemuEnv, killLeftoverFakes, processAlive } from '../helpers/fake-qemu.js';
 import { kexp, kexpChild } from '../helpers/kexp.js';
 import { type LocalRedis, startRedis } from '../helpers/redis.js';
 import { STOP_BOUND_S } from '../../src/fleet/timing.js';
@@ -76,6 +76,12 @@ afterAll(async () => {
     await child;
   }
   await redis?.stop();
+  if (work)
+    killLeftoverFakes(
+      readdirSync(work)
+        .filter((f) => f.endsWith('-qemu-calls.jsonl'))
+        .map((f) => join(work, f)),
+    );
   if (work) rmSync(work, { recursive: true, force: true });
 });
 

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_COMPILE_ERROR, FAKE_DROPPED_SYMBOL, writeFakeKernelTree } from '../helpers/fake-kernel-tree.js';
-import { fakeQemuCalls, fakeQemuEnv, processAlive, type ScenarioName, scenarioFixture } from '../helpers/fake-qemu.js';
+import { fakeQemuCalls, fakeQemuEnv, killLeftoverFakes, processAlive, type ScenarioName, scenarioFixture } from '../helpers/fake-qemu.js';
 import { kexp, kexpChild } from '../helpers/kexp.js';
 
 let work = '';
@@ -28,7 +28,9 @@ beforeAll(() => {
   cache = join(work, 'cache');
   tree = writeFakeKernelTree(join(work, 'linux'));
 });
+const callsFiles: string[] = [];
 afterAll(() => {
+  killLeftoverFakes(callsFiles);
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -46,6 +48,7 @@ function newCase(scenario: ScenarioName, experiment: { repetitions?: number; wat
   mkdirSync(dir, { recursive: true });
   const results = join(dir, 'results');
   const calls = join(dir, 'qemu-calls.jsonl');
+  callsFiles.push(calls);
   const file = join(dir, 'experiment.json');
   writeFileSync(
     file,
