@@ -61,11 +61,21 @@ describe('the fake QEMU', () => {
     expect(result.stdout).toMatch(/^QEMU emulator version \d+\.\d+/);
   });
 
-  it('duplicate: the channel line it names arrives twice', async () => {
+  it('duplicate: the channel lines of duplicateRange arrive twice', async () => {
     const { result, channel } = await replay('duplicate');
     expect(result.exitCode).toBe(0);
     const lines = linesOf(fixture('duplicate', 'channel'));
     expect(channel).toBe([lines[0], lines[1], ...lines.slice(1)].join(''));
+  });
+
+  it('duplicate: a block of lines (a result spanning lines) is sent again after its last line', async () => {
+    const s = setup();
+    const scenario = join(s.dir, 'block.json');
+    writeFileSync(scenario, JSON.stringify({ behaviour: 'duplicate', channel: scenarioFixture('ok', 'channel'), duplicateRange: [1, 2], lineDelayMs: 0 }));
+    const result = await execa(fake, s.args, { reject: false, env: { KEXP_FAKE_QEMU_SCENARIO: scenario } });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const lines = linesOf(fixture('ok', 'channel'));
+    expect(readFileSync(s.resultFile, 'latin1')).toBe([lines[0], lines[1], lines[2], lines[1], lines[2], ...lines.slice(3)].join(''));
   });
 
   it('partial: the channel stops after channelLines, QEMU exits 0', async () => {
