@@ -10,7 +10,7 @@
  * One cache for the file (the fake kernel and the guest image are built once, by the first run);
  * one results folder per test.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,7 +43,10 @@ interface Case {
 }
 
 /** A fresh results folder, a calls file and an experiment over the fake tree, for one scenario. */
-function newCase(scenario: ScenarioName, experiment: { repetitions?: number; watchdogSeconds?: number; kernelTree?: string } = {}): Case {
+function newCase(
+  scenario: ScenarioName,
+  experiment: { repetitions?: number; watchdogSeconds?: number; kernelTree?: string; accel?: 'auto' | 'tcg' } = {},
+): Case {
   const dir = join(work, `case-${counter++}-${scenario}`);
   mkdirSync(dir, { recursive: true });
   const results = join(dir, 'results');
@@ -63,7 +66,7 @@ function newCase(scenario: ScenarioName, experiment: { repetitions?: number; wat
         repetitions: experiment.repetitions ?? 1,
         collectors: ['ftrace', 'kprobe'],
         functions: ['__get_user_pages', 'handle_userfault'],
-        accel: 'tcg',
+        accel: experiment.accel ?? 'tcg',
         timeouts: { watchdogSeconds: experiment.watchdogSeconds ?? 30, bootSeconds: 60 },
       },
       null,
@@ -118,6 +121,16 @@ async function waitForFirstCell(c: Case): Promise<void> {
     if (done.length >= 1 && fakeQemuCalls(c.calls).length >= 2) return;
     if (Date.now() > deadline) throw new Error('the run never finished its first cell');
     await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Whether kexp would try KVM here (then it probes it first). */
+function kvmUsable(): boolean {
+  try {
+    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -213,6 +226,24 @@ describe('kexp run against the fake kernel tree and the fake QEMU', () => {
     expect(cell.samples[0]!.reason).toContain(complaint);
     // QEMU's own lines go to the cell's console log, marked as QEMU's.
     expect(readFileSync(join(runDir(c), 'cells', 'fake_baseline_r0', 'console.log'), 'utf8')).toContain(`[qemu] ${complaint}`);
+  });
+
+  it('accel auto: the KVM probe is a boot like the others; a probe that panics sends the run to TCG, with the reason', async () => {
+    const c = newCase('panic', { accel: 'auto' });
+    const r = await kexp(['run', c.experiment, '--jobs', '1'], c.env);
+    expect(r.exitCode).toBe(1);
+    const accel = readJson<{ accel: { accel: string; reason: string } }>(join(runDir(c), 'manifest.json')).accel;
+    expect(accel.accel).toBe('tcg');
+    const boots = fakeQemuCalls(c.calls).map((call) => call.argv[call.argv.indexOf('-accel') + 1]);
+    if (kvmUsable()) {
+      // The probe, then the cell.
+      expect(accel.reason).toMatch(/^TCG: a probe boot under KVM did not reach userspace \(crashed: Kernel panic - not syncing/);
+      expect(boots).toEqual(['kvm', 'tcg,thread=multi']);
+      expect(readJson<{ ok: boolean }>(join(cache, 'kvm-probe.json')).ok).toBe(false);
+    } else {
+      expect(accel.reason).toMatch(/^TCG: \/dev\/kvm (does not exist|is not accessible)/);
+      expect(boots).toEqual(['tcg,thread=multi']);
+    }
   });
 
   it('a silent hang: the watchdog ends the cell as hung, the sample reported before stays ok', async () => {
