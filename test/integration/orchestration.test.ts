@@ -1,9 +1,11 @@
 /**
  * Orchestration without kernels (issue 14, item 5): the real built CLI against a fake kernel tree
  * (test/helpers/fake-kernel-tree.ts: its Makefile "builds" a bzImage in a second) and a fake QEMU
- * (test/fakes/bin/qemu-system-x86_64: replays captured consoles and result channels). Resume, a
- * result arriving twice, crash and hang classification, partial output and build failures, in
- * seconds. What these tests claim about kexp's own bookkeeping they check on its records
+ * (test/fakes/bin/qemu-system-x86_64: replays captured consoles and result channels, see
+ * test/fakes/README.md). Resume (after Ctrl-C and after SIGKILL), a result arriving twice, crash
+ * classification (panic, BUG/Oops, QEMU's own failure), a silent hang caught by the watchdog,
+ * partial output, the KVM probe, build and config failures, in seconds (about 35-50 s for the
+ * file on the shared 2-core machine). Worker faults: orchestration-fleet.test.ts. What these tests claim about kexp's own bookkeeping they check on its records
  * (manifest.json, cell.json, samples.jsonl, report.json); what a real kernel or QEMU does is the
  * other integration tests' business.
  *
