@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { kernelSeriesOf, kernelTreeProblem } from '../../../src/kernel/snapshot.js';
+import { kernelSeriesOf, kernelTreeProblem } from '../../../src/config/kernel-tree.js';
 import { FAKE_COMPILE_ERROR, FAKE_DROPPED_SYMBOL, writeFakeKernelTree } from '../../helpers/fake-kernel-tree.js';
 import { scratchFolders } from '../../helpers/scratch.js';
 
