@@ -2,10 +2,11 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { InputError } from '../core/errors.js';
 import { join } from 'node:path';
-import { cacheLayout, chooseCacheRoot, ensureCacheRoot, projectRoot, type CacheLayout } from '../core/paths.js';
-import { fileLogger, type Logger } from '../core/log.js';
+import { cacheLayout, chooseCacheRoot, ensureCacheRoot, projectRoot } from '../core/paths.js';
+import { fileLogger } from '../core/log.js';
 import { redactArgv } from '../core/redact.js';
 import { ArtifactStore } from '../store/store.js';
+import type { Workspace } from '../experiment/cell.js';
 
 export interface GlobalOptions {
   cache?: string;
@@ -13,13 +14,9 @@ export interface GlobalOptions {
   json?: boolean;
 }
 
-export interface CommandContext {
-  root: string;
-  layout: CacheLayout;
-  store: ArtifactStore;
-  logger: Logger;
+/** The workspace every stage driver takes, and what the terminal needs besides. */
+export interface CommandContext extends Workspace {
   logFile: string;
-  signal: AbortSignal;
   json: boolean;
   /** Progress and human text go to stderr when --json owns stdout. */
   out: (text: string) => void;
@@ -55,4 +52,13 @@ export function createContext(command: string, options: GlobalOptions, signal: A
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
   };
+}
+
+/**
+ * The stage drivers' part of the context, passed whole ({ ...workspace(ctx), resultsDir }) rather
+ * than copied field by field; a fresh object, so a driver never sees the terminal's fields. ctx.root
+ * is read when this is called: after a layer replaced it (own kernel, a run's tree kernels).
+ */
+export function workspace(ctx: CommandContext): Workspace {
+  return { root: ctx.root, layout: ctx.layout, store: ctx.store, logger: ctx.logger, signal: ctx.signal };
 }
