@@ -6,6 +6,7 @@ import { ensureHost } from '../doctor/probe.js';
 import { buildKernel, type BuildProgress, type KernelArtifact } from '../kernel/build.js';
 import { createProgress, elapsed } from './progress.js';
 import { action, type Registrar } from './action.js';
+import { workspace } from './context.js';
 import { parseJobs, parseKernels, parseVariants } from './options.js';
 import { addOwnKernelOptions, selectKernel, type OwnKernelOptions } from './own-kernel.js';
 import type { BuildJson } from './json-output.js';
@@ -86,12 +87,8 @@ a build whose inputs are unchanged is a store hit (well under a second).`,
           try {
             const artifact = await buildKernel(
               {
-                root: ctx.root,
-                layout: ctx.layout,
-                store: ctx.store,
-                logger: ctx.logger,
+                ...workspace(ctx),
                 jobs,
-                signal: ctx.signal,
                 onProgress: (p) => progress.update(describeProgress(p, started)),
               },
               kernel,
