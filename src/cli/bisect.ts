@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { addOwnKernelOptions, selectKernel, type OwnKernelOptions } from './own-kernel.js';
 import { InputError } from '../core/errors.js';
-import { ensureHost } from '../doctor/probe.js';
 import { loadCatalog, type Catalog } from '../config/catalog.js';
 import { loadRecipe } from '../config/recipe.js';
 import { DEFAULT_MEMORY_MIB } from '../config/limits.js';
@@ -22,7 +21,7 @@ import {
   parsePages,
 } from './options.js';
 import { action, type Registrar } from './action.js';
-import { workspace } from './context.js';
+import { ensureHostReady, workspace } from './context.js';
 import { createProgress, elapsed } from './progress.js';
 
 export interface BisectOptions extends OwnKernelOptions {
@@ -135,7 +134,7 @@ Exit code 0 when the first bad revision was found, 1 when the search was ambiguo
           request = { ...checkBisectOptions(options, loadCatalog(ctx.root)), ...(own ? { root: ctx.root } : {}) };
           loadRecipe(ctx.root, request.kernel);
         }
-        await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
+        await ensureHostReady(ctx);
         const progress = createProgress(true);
         const started = Date.now();
         const record = await runBisect(

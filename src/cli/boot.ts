@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { ensureHost } from '../doctor/probe.js';
 import { loadCatalog, type Catalog } from '../config/catalog.js';
 import { loadRecipe } from '../config/recipe.js';
 import { DEFAULT_MEMORY_MIB, DEFAULT_WATCHDOG_SECONDS, MEMORY_MIB, WATCHDOG_SECONDS, maxPagesFor } from '../config/limits.js';
@@ -11,7 +10,7 @@ import { commandRun, type GuestPlan } from '../image/plan.js';
 import { preflightPlan } from '../kselftest/preflight.js';
 import { checkOverlay } from '../image/layer.js';
 import { action, type Registrar } from './action.js';
-import { workspace } from './context.js';
+import { ensureHostReady, workspace } from './context.js';
 import { createProgress, elapsed } from './progress.js';
 import { describeProgress } from './build.js';
 import { InputError } from '../core/errors.js';
@@ -217,7 +216,7 @@ folder that is printed at the end. Exit code 1 when a sample failed or the VM cr
           checked = checkBootOptions({ ...flags, kernel: selected.kernel, variant: selected.variant }, loadCatalog(ctx.root), command);
           loadRecipe(ctx.root, checked.kernel);
         }
-        await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
+        await ensureHostReady(ctx);
         const externalKernel = external ? await importExternal(ctx, external) : undefined;
         if (!externalKernel) await preflightPlan(ctx.root, ctx.layout, [checked.kernel], checked.plan, ctx.signal);
         const { plan, accel: accelRequest } = checked;

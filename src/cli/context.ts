@@ -1,6 +1,7 @@
 /** What every command gets: the project root, the cache, a log, the root abort signal. */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { InputError } from '../core/errors.js';
+import { ensureHost } from '../doctor/probe.js';
 import { join } from 'node:path';
 import { cacheLayout, chooseCacheRoot, ensureCacheRoot, projectRoot } from '../core/paths.js';
 import { fileLogger } from '../core/log.js';
@@ -61,4 +62,9 @@ export function createContext(command: string, options: GlobalOptions, signal: A
  */
 export function workspace(ctx: CommandContext): Workspace {
   return { root: ctx.root, layout: ctx.layout, store: ctx.store, logger: ctx.logger, signal: ctx.signal };
+}
+
+/** The host checked before anything is built: a missing Debian package is installed, and said on stderr. */
+export async function ensureHostReady(ctx: CommandContext): Promise<void> {
+  await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
 }

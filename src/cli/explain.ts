@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { ensureHost } from '../doctor/probe.js';
 import { loadCatalog, type Catalog } from '../config/catalog.js';
 import { loadRecipe } from '../config/recipe.js';
 import { DEFAULT_MEMORY_MIB, DEPTH, maxPagesFor } from '../config/limits.js';
@@ -9,7 +8,7 @@ import { cellOutDir, runBootCell } from '../experiment/cell.js';
 import { explainChanges, explainJson, explainText, explainVariant, type VariantExplanation } from '../explain/answer.js';
 import { explainPlan } from '../explain/question.js';
 import { action, type Registrar } from './action.js';
-import { workspace } from './context.js';
+import { ensureHostReady, workspace } from './context.js';
 import { createProgress, elapsed } from './progress.js';
 import { describeProgress } from './build.js';
 import {
@@ -130,7 +129,7 @@ Examples:
           loadRecipe(ctx.root, checked.kernel);
         }
         const { kernel, variants, plan, functions, strict, depth, accel } = checked;
-        await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
+        await ensureHostReady(ctx);
         const externalKernel = external ? await importExternal(ctx, external) : undefined;
         const progress = createProgress(true);
         const started = Date.now();

@@ -157,7 +157,11 @@ export function parseBisectRun(
 ): WorkloadRun {
   const runs = flags.kselftest !== undefined ? parseKselftests([flags.kselftest], sizes) : parseWorkloads(flags.workload, catalog, sizes);
   const [run] = runs;
-  if (runs.length !== 1 || !run) throw new InputError(`--workload: a bisection measures one workload (with its options), found "${flags.workload}"`);
+  if (runs.length !== 1 || !run)
+    throw new InputError(
+      `--workload: a bisection measures one workload (with its options), found "${flags.workload}"`,
+      'give one, e.g. --workload "uffd-populate --write"; bisect each workload in its own run',
+    );
   return run;
 }
 
