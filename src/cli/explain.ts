@@ -6,7 +6,7 @@ import type { GuestPlan } from '../image/plan.js';
 import type { AccelRequest } from '../vm/accel.js';
 import { cellOutDir, runBootCell } from '../experiment/cell.js';
 import { explainChanges, explainJson, explainText, explainVariant, type VariantExplanation } from '../explain/answer.js';
-import { explainPlan } from '../explain/question.js';
+import { explainQuestion } from '../explain/question.js';
 import { action, type Registrar } from './action.js';
 import { ensureHostReady, workspace } from './context.js';
 import { createProgress, elapsed } from './progress.js';
@@ -64,9 +64,8 @@ export function checkExplainOptions(flags: ExplainFlags, catalog: Catalog): Expl
   const variants = parseVariants(flags.variant, catalog, [kernel!]);
   // explain boots with the default guest memory
   const sizes = parsePages(flags.pages, { memoryMiB: DEFAULT_MEMORY_MIB, minSizes: 2 });
-  const strict = flags.function !== undefined;
-  const functions = strict ? parseFunctionNames('--function', flags.function) : DEFAULT_FUNCTIONS;
-  const plan = explainPlan({ runs: parseWorkloads(flags.workload, catalog, sizes), repetitions: parseReps(flags.reps), functions });
+  const named = flags.function !== undefined ? parseFunctionNames('--function', flags.function) : undefined;
+  const { plan, functions, strict } = explainQuestion(parseWorkloads(flags.workload, catalog, sizes), parseReps(flags.reps), named, DEFAULT_FUNCTIONS);
   const choice = { kernel: kernel!, variants, plan, functions, strict, depth: parseDepth(flags.depth), accel: parseAccel(flags.accel) };
   checkPlanFits(plan, 'kexp explain');
   return choice;

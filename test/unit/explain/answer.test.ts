@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { explainCell, explainChanges, explainJson, explainText, explainVariant, type ExplainedCell } from '../../../src/explain/answer.js';
 import type { CallGroup } from '../../../src/explain/buckets.js';
-import { explainPlan } from '../../../src/explain/question.js';
+import { explainQuestion } from '../../../src/explain/question.js';
 import type { SampleRecord } from '../../../src/measure/figures.js';
 
 const FN = '__get_user_pages';
@@ -93,8 +93,13 @@ describe("explain's answer", () => {
     expect(explainText('6.12', results.slice(0, 1), [])).not.toContain('\nwhat changed:');
   });
 
-  it('asks the kprobe collector for the totals the buckets must add up to', () => {
+  it('asks the kprobe collector for the totals the buckets must add up to; functions named must be probed, defaults may be missing', () => {
     const runs = [{ workload: 'async-pf', args: [], sizes: [64, 128] }];
-    expect(explainPlan({ runs, repetitions: 2, functions: [FN] })).toEqual({ runs, repetitions: 2, collectors: ['kprobe'], functions: [FN] });
+    expect(explainQuestion(runs, 2, [FN], ['a', 'b'])).toEqual({
+      plan: { runs, repetitions: 2, collectors: ['kprobe'], functions: [FN] },
+      functions: [FN],
+      strict: true,
+    });
+    expect(explainQuestion(runs, 1, undefined, ['a', 'b'])).toMatchObject({ functions: ['a', 'b'], strict: false, plan: { functions: ['a', 'b'] } });
   });
 });
