@@ -3,7 +3,8 @@
  * counted function, the report's first), the run's nightly.json (the commits its branches
  * pointed at), with --bisect the bisections of what changed (and of those an earlier nightly left
  * unfinished), the history of the experiment beside the run, and with --notify a summary handed
- * to the user's command. The command itself (flags, help) is registered in report.ts.
+ * to the user's command. The command itself (flags, help) is registered in report.ts; what the
+ * comparison finds, writes and makes of the exit code is decided in report/nightly-comparison.ts.
  */
 import { join } from 'node:path';
 import { ProcessError, run } from '../core/proc.js';
