@@ -11,8 +11,7 @@ import { preflightPlan } from '../kselftest/preflight.js';
 import { checkOverlay } from '../image/layer.js';
 import { action, type Registrar } from './action.js';
 import { ensureHostReady, workspace } from './context.js';
-import { createProgress, elapsed } from './progress.js';
-import { describeProgress } from './build.js';
+import { createProgress, describeProgress, elapsed } from './progress.js';
 import { InputError } from '../core/errors.js';
 import type { BootJson } from './json-output.js';
 import {

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { loadRecipe } from '../config/recipe.js';
 import { loadCatalog, type Catalog } from '../config/catalog.js';
 import { shortKey } from '../core/hash.js';
-import { buildKernel, type BuildProgress, type KernelArtifact } from '../kernel/build.js';
-import { createProgress, elapsed } from './progress.js';
+import { buildKernel, type KernelArtifact } from '../kernel/build.js';
+import { createProgress, describeProgress, elapsed } from './progress.js';
 import { action, type Registrar } from './action.js';
 import { ensureHostReady, workspace } from './context.js';
 import { parseJobs, parseKernels, parseVariants } from './options.js';
@@ -21,12 +21,6 @@ export function buildJson(artifact: KernelArtifact): BuildJson {
     cached: artifact.cached,
     seconds: Math.round(artifact.seconds * 1000) / 1000,
   };
-}
-
-export function describeProgress(p: BuildProgress, started: number): string {
-  const what = `${p.kernel}/${p.variant}`;
-  if (p.stage === 'compiling') return `${what}: compiling [${elapsed(started)}, ${p.objects ?? 0} objects${p.current ? `, ${p.current}` : ''}]`;
-  return `${what}: ${p.stage} [${elapsed(started)}]`;
 }
 
 export interface BuildFlags {

@@ -9,8 +9,7 @@ import { explainChanges, explainJson, explainText, explainVariant, type VariantE
 import { explainQuestion } from '../explain/question.js';
 import { action, type Registrar } from './action.js';
 import { ensureHostReady, workspace } from './context.js';
-import { createProgress, elapsed } from './progress.js';
-import { describeProgress } from './build.js';
+import { createProgress, describeProgress, elapsed } from './progress.js';
 import {
   addOwnKernelOptions,
   checkExternalFlags,
