@@ -2,21 +2,29 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { addOwnKernelOptions, selectKernel, type OwnKernelOptions } from './own-kernel.js';
 import { InputError } from '../core/errors.js';
-import { ensureHost } from '../doctor/probe.js';
-import { loadCatalog } from '../config/catalog.js';
+import { loadCatalog, type Catalog } from '../config/catalog.js';
 import { loadRecipe } from '../config/recipe.js';
 import { DEFAULT_MEMORY_MIB } from '../config/limits.js';
 import { resultsRoot } from '../results/store.js';
 import { loadBisectRequest, runBisect, type BisectRequest } from '../bisect/run.js';
-import { parsePredicate } from '../bisect/predicate.js';
-import { kselftestRun } from '../image/plan.js';
-import { parseKselftestSpec } from '../config/kselftest.js';
 import { table } from '../measure/format.js';
-import { checkPlanFits, parseAccel, parseCollectors, parseFunctionNames, parseKernels, parsePages, parseWorkloads } from './options.js';
+import {
+  accelOption,
+  checkPlanFits,
+  checkPredicateCounted,
+  parseAccel,
+  parseBisectPredicate,
+  parseBisectRun,
+  parseCollectors,
+  parseFunctionNames,
+  parseKernels,
+  parsePages,
+} from './options.js';
 import { action, type Registrar } from './action.js';
+import { ensureHostReady, workspace } from './context.js';
 import { createProgress, elapsed } from './progress.js';
 
-interface BisectOptions extends OwnKernelOptions {
+export interface BisectOptions extends OwnKernelOptions {
   kernelGit?: string;
   good?: string;
   bad?: string;
@@ -36,6 +44,33 @@ interface BisectOptions extends OwnKernelOptions {
 
 const DEFAULT_BISECT_KERNEL = '6.1';
 
+/**
+ * Every flag of a new bisection, checked before anything is built (pure given the catalog): the
+ * predicate, the source (a git range or a series), the kernel, what is measured and how.
+ */
+export function checkBisectOptions(options: BisectOptions, catalog: Catalog): BisectRequest {
+  const predicate = parseBisectPredicate(options.predicate);
+  const git = options.kernelGit !== undefined;
+  if (git === (options.series !== undefined)) throw new InputError('give either --kernel-git DIR with --good and --bad, or --series DIR');
+  if (git && (!options.good || !options.bad)) throw new InputError('--kernel-git needs --good REV and --bad REV');
+  const [kernel] = parseKernels(options.kernel ?? DEFAULT_BISECT_KERNEL, catalog, { single: true });
+  const accel = parseAccel(options.accel);
+  // a bisection boots with the default guest memory
+  const sizes = parsePages(options.pages, { memoryMiB: DEFAULT_MEMORY_MIB });
+  const run = parseBisectRun(options, catalog, sizes);
+  const functions = parseFunctionNames('--functions', options.functions);
+  checkPredicateCounted(predicate, functions);
+  const request: BisectRequest = {
+    source: git ? { mode: 'git', repo: options.kernelGit!, good: options.good!, bad: options.bad! } : { mode: 'series', dir: options.series! },
+    kernel: kernel!,
+    plan: { runs: [run], repetitions: 1, collectors: parseCollectors(options.collect), functions },
+    predicate: options.predicate!,
+    accel,
+  };
+  checkPlanFits(request.plan, 'kexp bisect');
+  return request;
+}
+
 export const registerBisect: Registrar = (program: Command) => {
   const command = program
     .command('bisect')
@@ -54,7 +89,7 @@ export const registerBisect: Registrar = (program: Command) => {
     .option('--predicate <expr>', 'what good means: "__get_user_pages.per_page <= 2", "status != crashed"')
     .option('-f, --functions <list>', 'kernel functions to count', '__get_user_pages,handle_userfault')
     .option('-c, --collect <list>', 'collectors', 'ftrace,kprobe')
-    .option('--accel <accel>', 'auto, kvm or tcg', 'auto')
+    .addOption(accelOption())
     .option('--resume <id>', 'continue an interrupted bisection')
     .option('--results <dir>', 'where bisection records go (default: $KEXP_RESULTS or results/)')
     .option('--json', 'print the bisection record on stdout');
@@ -96,47 +131,15 @@ Exit code 0 when the first bad revision was found, 1 when the search was ambiguo
               'bisect a patch series on your tree with --series DIR --tree DIR, or your commits with --kernel-git DIR',
             );
           if (own) options.kernel = selectKernel(ctx, options, 'single', { defaultKernel: DEFAULT_BISECT_KERNEL }).kernel;
-          if (!options.predicate) throw new InputError('--predicate is required', 'e.g. --predicate "__get_user_pages.per_page <= 2"');
-          const predicate = parsePredicate(options.predicate);
-          const git = options.kernelGit !== undefined;
-          if (git === (options.series !== undefined)) throw new InputError('give either --kernel-git DIR with --good and --bad, or --series DIR');
-          if (git && (!options.good || !options.bad)) throw new InputError('--kernel-git needs --good REV and --bad REV');
-          const catalog = loadCatalog(ctx.root);
-          const [kernel] = parseKernels(options.kernel ?? DEFAULT_BISECT_KERNEL, catalog, { single: true });
-          const accel = parseAccel(options.accel);
-          // a bisection boots with the default guest memory
-          const sizes = parsePages(options.pages, { memoryMiB: DEFAULT_MEMORY_MIB });
-          const runs =
-            options.kselftest !== undefined ? [kselftestRun(parseKselftestSpec(options.kselftest), sizes)] : parseWorkloads(options.workload, catalog, sizes);
-          if (runs.length !== 1) throw new InputError(`--workload: a bisection measures one workload (with its options), found "${options.workload}"`);
-          const functions = parseFunctionNames('--functions', options.functions);
-          if (predicate.kind === 'figure' && !predicate.target.includes('/') && !functions.includes(predicate.target)) {
-            throw new InputError(
-              `--predicate: "${predicate.target}" is not counted (--functions ${functions.join(',')})`,
-              `add it to --functions, or judge one of ${functions.join(', ')}`,
-            );
-          }
-          request = {
-            source: git ? { mode: 'git', repo: options.kernelGit!, good: options.good!, bad: options.bad! } : { mode: 'series', dir: options.series! },
-            kernel: kernel!,
-            plan: { runs, repetitions: 1, collectors: parseCollectors(options.collect), functions },
-            predicate: options.predicate,
-            accel,
-            ...(own ? { root: ctx.root } : {}),
-          };
-          checkPlanFits(request.plan, 'kexp bisect');
+          request = { ...checkBisectOptions(options, loadCatalog(ctx.root)), ...(own ? { root: ctx.root } : {}) };
           loadRecipe(ctx.root, request.kernel);
         }
-        await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
+        await ensureHostReady(ctx);
         const progress = createProgress(true);
         const started = Date.now();
         const record = await runBisect(
           {
-            root: ctx.root,
-            layout: ctx.layout,
-            store: ctx.store,
-            logger: ctx.logger,
-            signal: ctx.signal,
+            ...workspace(ctx),
             resultsDir,
             onProgress: (text) => progress.update(`${text} [${elapsed(started)}]`),
           },

@@ -1,19 +1,17 @@
 import type { Command } from 'commander';
-import { ensureHost } from '../doctor/probe.js';
 import { loadCatalog, type Catalog } from '../config/catalog.js';
 import { loadRecipe } from '../config/recipe.js';
-import { DEFAULT_MEMORY_MIB, DEFAULT_WATCHDOG_SECONDS, MEMORY_MIB, REPETITIONS, WATCHDOG_SECONDS, maxPagesFor } from '../config/limits.js';
+import { DEFAULT_MEMORY_MIB, DEFAULT_WATCHDOG_SECONDS, MEMORY_MIB, WATCHDOG_SECONDS, maxPagesFor } from '../config/limits.js';
 import type { AccelRequest } from '../vm/accel.js';
-import { cellOutDir, runBootCell } from '../experiment/cell.js';
+import { cellOutDir, runBootCell, type CellResult } from '../experiment/cell.js';
 import { formatFigures, formatSamples, formatTests } from '../measure/format.js';
 import { collectorNames, isFinding } from '../records/index.js';
-import { commandRun, kselftestRun, type GuestPlan } from '../image/plan.js';
-import { parseKselftestSpec } from '../config/kselftest.js';
+import { commandRun, type GuestPlan } from '../image/plan.js';
 import { preflightPlan } from '../experiment/preflight.js';
 import { checkOverlay } from '../image/layer.js';
 import { action, type Registrar } from './action.js';
-import { createProgress, elapsed } from './progress.js';
-import { describeProgress } from './build.js';
+import { ensureHostReady, workspace } from './context.js';
+import { createProgress, describeProgress, elapsed } from './progress.js';
 import { InputError } from '../core/errors.js';
 import type { BootJson } from './json-output.js';
 import {
@@ -26,21 +24,24 @@ import {
   type OwnKernelOptions,
 } from './own-kernel.js';
 import {
+  DEFAULT_FUNCTIONS,
+  accelOption,
   checkPlanFits,
   parseAccel,
   parseCollectors,
   parseEventNames,
   parseFunctionNames,
   parseKernels,
+  parseKselftests,
   parseMemory,
   parsePages,
   parseReps,
   parseVariants,
   parseWatchdog,
   parseWorkloads,
+  repeatable,
+  repsOption,
 } from './options.js';
-
-export const DEFAULT_FUNCTIONS = ['__get_user_pages', '__get_user_pages_remote', 'handle_userfault'];
 
 /** The flags of kexp boot as commander hands them over (text; defaults filled in). */
 export interface BootFlags {
@@ -78,10 +79,7 @@ export function checkBootOptions(flags: BootFlags, catalog: Catalog, command: st
   const memoryMiB = parseMemory(flags.memory);
   const sizes = parsePages(flags.pages, { memoryMiB, memoryFlag: '--memory' });
   // A program after -- and each --kselftest run as they are; kexp's workloads only when asked for then.
-  const programs = [
-    ...(command.length > 0 ? [commandRun(command, sizes)] : []),
-    ...(flags.kselftest ?? []).map((k) => kselftestRun(parseKselftestSpec(k), sizes)),
-  ];
+  const programs = [...(command.length > 0 ? [commandRun(command, sizes)] : []), ...parseKselftests(flags.kselftest ?? [], sizes)];
   const plan: GuestPlan = {
     runs: [...(flags.workload !== undefined || programs.length === 0 ? parseWorkloads(flags.workload ?? 'uffd-populate', catalog, sizes) : []), ...programs],
     repetitions: parseReps(flags.reps),
@@ -102,6 +100,45 @@ export function checkBootOptions(flags: BootFlags, catalog: Catalog, command: st
   return choice;
 }
 
+/** What kexp boot --json prints (schemas/boot.v1.schema.json). */
+export function bootJson(choice: Pick<BootChoice, 'kernel' | 'variant'>, cell: CellResult): BootJson {
+  const { accel } = cell;
+  return {
+    kernel: choice.kernel,
+    variant: choice.variant,
+    status: cell.outcome.status,
+    reason: cell.outcome.reason ?? null,
+    excerpt: cell.outcome.excerpt ?? null,
+    accel: accel.accel,
+    accelReason: accel.reason,
+    kernelKey: cell.kernel.key,
+    imageKey: cell.image.key,
+    seconds: cell.outcome.durationMs / 1000,
+    guestKernel: cell.outcome.hello?.kernel ?? null,
+    traceable: cell.outcome.hello?.traceable ?? null,
+    warnings: cell.outcome.warnings.map((w) => ({ title: w.title, excerpt: w.excerpt })),
+    agentErrors: cell.outcome.agentErrors,
+    notes: cell.notes,
+    ...(cell.programs
+      ? {
+          kselftests: cell.programs.kselftests.map((k) => ({
+            label: k.label,
+            dir: k.dir,
+            program: k.program,
+            key: k.key,
+            cached: k.cached,
+            seconds: k.seconds,
+          })),
+          layerKey: cell.programs.layer?.key ?? null,
+        }
+      : {}),
+    samples: cell.outcome.samples,
+    figures: cell.figures,
+    consoleLog: cell.outcome.consoleLog,
+    resultLog: cell.outcome.resultLog,
+  };
+}
+
 export const registerBoot: Registrar = (program: Command) => {
   const command = program
     .command('boot')
@@ -120,7 +157,7 @@ export const registerBoot: Registrar = (program: Command) => {
     .option(
       '--kselftest <spec>',
       "a kernel selftest built from this kernel's own tree and variant, TARGET:TEST[ ARGS] ({n}: each size of --pages); repeatable",
-      (v: string, all: string[] = []) => [...all, v],
+      repeatable,
     )
     .option('--overlay <dir|tar>', 'files put into the guest image (DIR/usr/bin/x lands at /usr/bin/x); dynamic executables bring their libraries')
     .option(
@@ -128,11 +165,11 @@ export const registerBoot: Registrar = (program: Command) => {
       `sizes in pages, comma-separated (two or more for a per-page figure), each at most half the guest memory (${maxPagesFor(DEFAULT_MEMORY_MIB)} at ${DEFAULT_MEMORY_MIB} MiB)`,
       '64,128',
     )
-    .option('-r, --reps <n>', `repetitions of every workload and size (${REPETITIONS.min} to ${REPETITIONS.max})`, '1')
+    .addOption(repsOption())
     .option('-c, --collect <list>', `collectors: ${collectorNames.join(', ')}`, 'ftrace,kprobe')
     .option('-f, --functions <list>', 'kernel functions to count (C identifiers), comma-separated', DEFAULT_FUNCTIONS.join(','))
     .option('-e, --events <list>', "tracepoints (group/name) to count besides the workloads' own, comma-separated")
-    .option('--accel <accel>', 'auto, kvm or tcg', 'auto')
+    .addOption(accelOption())
     .option('--memory <MiB>', `guest memory (${MEMORY_MIB.min} to ${MEMORY_MIB.max})`, String(DEFAULT_MEMORY_MIB))
     .option(
       '--watchdog <seconds>',
@@ -178,7 +215,7 @@ folder that is printed at the end. Exit code 1 when a sample failed or the VM cr
           checked = checkBootOptions({ ...flags, kernel: selected.kernel, variant: selected.variant }, loadCatalog(ctx.root), command);
           loadRecipe(ctx.root, checked.kernel);
         }
-        await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
+        await ensureHostReady(ctx);
         const externalKernel = external ? await importExternal(ctx, external) : undefined;
         if (!externalKernel) await preflightPlan(ctx.root, ctx.layout, [checked.kernel], checked.plan, ctx.signal);
         const { plan, accel: accelRequest } = checked;
@@ -199,11 +236,7 @@ folder that is printed at the end. Exit code 1 when a sample failed or the VM cr
             ...(checked.overlay ? { overlay: checked.overlay } : {}),
           },
           {
-            root: ctx.root,
-            layout: ctx.layout,
-            store: ctx.store,
-            logger: ctx.logger,
-            signal: ctx.signal,
+            ...workspace(ctx),
             outDir: cellOutDir(ctx.layout.logs, checked.kernel, checked.variant),
             ...(externalKernel ? { kernel: externalKernel } : {}),
             onBuildProgress: (p) => progress.update(describeProgress(p, started)),
@@ -214,48 +247,13 @@ folder that is printed at the end. Exit code 1 when a sample failed or the VM cr
             },
           },
         );
-        const { outcome, figures, accel: choice, kernel, image } = cell;
+        const { outcome, figures, accel: choice } = cell;
         const findings = isFinding(outcome);
         const summary = `${checked.kernel}/${checked.variant}: ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''} in ${(outcome.durationMs / 1000).toFixed(1)} s under ${choice.accel}`;
         if (findings) progress.fail(summary);
         else progress.succeed(summary);
         if (ctx.json) {
-          ctx.out(
-            JSON.stringify({
-              kernel: checked.kernel,
-              variant: checked.variant,
-              status: outcome.status,
-              reason: outcome.reason ?? null,
-              excerpt: outcome.excerpt ?? null,
-              accel: choice.accel,
-              accelReason: choice.reason,
-              kernelKey: kernel.key,
-              imageKey: image.key,
-              seconds: outcome.durationMs / 1000,
-              guestKernel: outcome.hello?.kernel ?? null,
-              traceable: outcome.hello?.traceable ?? null,
-              warnings: outcome.warnings.map((w) => ({ title: w.title, excerpt: w.excerpt })),
-              agentErrors: outcome.agentErrors,
-              notes: cell.notes,
-              ...(cell.programs
-                ? {
-                    kselftests: cell.programs.kselftests.map((k) => ({
-                      label: k.label,
-                      dir: k.dir,
-                      program: k.program,
-                      key: k.key,
-                      cached: k.cached,
-                      seconds: k.seconds,
-                    })),
-                    layerKey: cell.programs.layer?.key ?? null,
-                  }
-                : {}),
-              samples: outcome.samples,
-              figures,
-              consoleLog: outcome.consoleLog,
-              resultLog: outcome.resultLog,
-            } satisfies BootJson),
-          );
+          ctx.out(JSON.stringify(bootJson(checked, cell)));
         } else {
           ctx.out(`accelerator: ${choice.reason}`);
           if (outcome.excerpt && outcome.status !== 'ok')

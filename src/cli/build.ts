@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import { loadRecipe } from '../config/recipe.js';
 import { loadCatalog, type Catalog } from '../config/catalog.js';
 import { shortKey } from '../core/hash.js';
-import { ensureHost } from '../doctor/probe.js';
-import { buildKernel, type BuildProgress, type KernelArtifact } from '../kernel/build.js';
-import { createProgress, elapsed } from './progress.js';
+import { buildKernel, type KernelArtifact } from '../kernel/build.js';
+import { createProgress, describeProgress, elapsed } from './progress.js';
 import { action, type Registrar } from './action.js';
+import { ensureHostReady, workspace } from './context.js';
 import { parseJobs, parseKernels, parseVariants } from './options.js';
 import { addOwnKernelOptions, selectKernel, type OwnKernelOptions } from './own-kernel.js';
 import type { BuildJson } from './json-output.js';
@@ -22,12 +22,6 @@ export function buildJson(artifact: KernelArtifact): BuildJson {
     cached: artifact.cached,
     seconds: Math.round(artifact.seconds * 1000) / 1000,
   };
-}
-
-export function describeProgress(p: BuildProgress, started: number): string {
-  const what = `${p.kernel}/${p.variant}`;
-  if (p.stage === 'compiling') return `${what}: compiling [${elapsed(started)}, ${p.objects ?? 0} objects${p.current ? `, ${p.current}` : ''}]`;
-  return `${what}: ${p.stage} [${elapsed(started)}]`;
 }
 
 export interface BuildFlags {
@@ -80,17 +74,14 @@ a build whose inputs are unchanged is a store hit (well under a second).`,
         const selected = selectKernel(ctx, flags, 'build');
         const { builds, jobs } = checkBuildOptions({ ...flags, kernel: selected.kernel, variant: selected.variant }, loadCatalog(ctx.root));
         for (const kernel of new Set(builds.map((b) => b.kernel))) loadRecipe(ctx.root, kernel);
-        await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
+        await ensureHostReady(ctx);
         const progress = createProgress(true);
         for (const { kernel, variant } of builds) {
           const started = Date.now();
           try {
             const artifact = await buildKernel(
               {
-                root: ctx.root,
-                layout: ctx.layout,
-                store: ctx.store,
-                logger: ctx.logger,
+                ...workspace(ctx),
                 jobs,
                 signal: ctx.signal,
                 keepSources: keptSourceFiles,

@@ -1,11 +1,13 @@
 /** What every command gets: the project root, the cache, a log, the root abort signal. */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { InputError } from '../core/errors.js';
+import { ensureHost } from '../doctor/probe.js';
 import { join } from 'node:path';
-import { cacheLayout, chooseCacheRoot, ensureCacheRoot, projectRoot, type CacheLayout } from '../core/paths.js';
-import { fileLogger, type Logger } from '../core/log.js';
+import { cacheLayout, chooseCacheRoot, ensureCacheRoot, projectRoot } from '../core/paths.js';
+import { fileLogger } from '../core/log.js';
 import { redactArgv } from '../core/redact.js';
 import { ArtifactStore } from '../store/store.js';
+import type { Workspace } from '../experiment/cell.js';
 
 export interface GlobalOptions {
   cache?: string;
@@ -13,13 +15,9 @@ export interface GlobalOptions {
   json?: boolean;
 }
 
-export interface CommandContext {
-  root: string;
-  layout: CacheLayout;
-  store: ArtifactStore;
-  logger: Logger;
+/** The workspace every stage driver takes, and what the terminal needs besides. */
+export interface CommandContext extends Workspace {
   logFile: string;
-  signal: AbortSignal;
   json: boolean;
   /** Progress and human text go to stderr when --json owns stdout. */
   out: (text: string) => void;
@@ -55,4 +53,18 @@ export function createContext(command: string, options: GlobalOptions, signal: A
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
   };
+}
+
+/**
+ * The stage drivers' part of the context, passed whole ({ ...workspace(ctx), resultsDir }) rather
+ * than copied field by field; a fresh object, so a driver never sees the terminal's fields. ctx.root
+ * is read when this is called: after a layer replaced it (own kernel, a run's tree kernels).
+ */
+export function workspace(ctx: CommandContext): Workspace {
+  return { root: ctx.root, layout: ctx.layout, store: ctx.store, logger: ctx.logger, signal: ctx.signal };
+}
+
+/** The host checked before anything is built: a missing Debian package is installed, and said on stderr. */
+export async function ensureHostReady(ctx: CommandContext): Promise<void> {
+  await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
 }

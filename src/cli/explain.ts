@@ -1,18 +1,15 @@
 import type { Command } from 'commander';
-import { ensureHost } from '../doctor/probe.js';
 import { loadCatalog, type Catalog } from '../config/catalog.js';
 import { loadRecipe } from '../config/recipe.js';
-import { DEFAULT_MEMORY_MIB, DEPTH, REPETITIONS, maxPagesFor } from '../config/limits.js';
+import { DEFAULT_MEMORY_MIB, DEPTH, maxPagesFor } from '../config/limits.js';
 import type { GuestPlan } from '../image/plan.js';
 import type { AccelRequest } from '../vm/accel.js';
-import { cellOutDir, runBootCell, type CellResult } from '../experiment/cell.js';
-import { workloadLabel } from '../measure/samples.js';
-import { diffBuckets, explainFunction, type FunctionExplanation } from '../explain/buckets.js';
-import { formatChanges, formatExplanation } from '../explain/format.js';
+import { cellOutDir, runBootCell } from '../experiment/cell.js';
+import { explainChanges, explainJson, explainText, explainVariant, type VariantExplanation } from '../explain/answer.js';
+import { explainQuestion } from '../explain/question.js';
 import { action, type Registrar } from './action.js';
-import { createProgress, elapsed } from './progress.js';
-import { describeProgress } from './build.js';
-import { DEFAULT_FUNCTIONS } from './boot.js';
+import { ensureHostReady, workspace } from './context.js';
+import { createProgress, describeProgress, elapsed } from './progress.js';
 import {
   addOwnKernelOptions,
   checkExternalFlags,
@@ -22,26 +19,20 @@ import {
   type ExternalChoice,
   type OwnKernelOptions,
 } from './own-kernel.js';
-import { checkPlanFits, parseAccel, parseDepth, parseFunctionNames, parseKernels, parsePages, parseReps, parseVariants, parseWorkloads } from './options.js';
-
-export interface VariantExplanation {
-  variant: string;
-  status: string;
-  reason: string | null;
-  /** Where each probed function's parameters were read, file:line of the built source. */
-  definitions: Record<string, string>;
-  notes: string[];
-  explanations: FunctionExplanation[];
-}
-
-/** Per workload and function, the buckets of one booted cell. */
-export function explainCell(cell: CellResult, functions: string[], depth: number): FunctionExplanation[] {
-  const labels = [...new Set(cell.outcome.samples.map((s) => workloadLabel(s.workload, s.args)))];
-  return labels.flatMap((label) => {
-    const samples = cell.outcome.samples.filter((s) => workloadLabel(s.workload, s.args) === label);
-    return functions.filter((fn) => cell.explained?.[fn]).map((fn) => explainFunction(label, fn, samples, depth));
-  });
-}
+import {
+  DEFAULT_FUNCTIONS,
+  accelOption,
+  checkPlanFits,
+  parseAccel,
+  parseDepth,
+  parseFunctionNames,
+  parseKernels,
+  parsePages,
+  parseReps,
+  parseVariants,
+  parseWorkloads,
+  repsOption,
+} from './options.js';
 
 /** The flags of kexp explain as commander hands them over. */
 export interface ExplainFlags {
@@ -72,15 +63,8 @@ export function checkExplainOptions(flags: ExplainFlags, catalog: Catalog): Expl
   const variants = parseVariants(flags.variant, catalog, [kernel!]);
   // explain boots with the default guest memory
   const sizes = parsePages(flags.pages, { memoryMiB: DEFAULT_MEMORY_MIB, minSizes: 2 });
-  const strict = flags.function !== undefined;
-  const functions = strict ? parseFunctionNames('--function', flags.function) : DEFAULT_FUNCTIONS;
-  const plan: GuestPlan = {
-    runs: parseWorkloads(flags.workload, catalog, sizes),
-    repetitions: parseReps(flags.reps),
-    // kprobe counts the totals the buckets must add up to, in the same window
-    collectors: ['kprobe'],
-    functions,
-  };
+  const named = flags.function !== undefined ? parseFunctionNames('--function', flags.function) : undefined;
+  const { plan, functions, strict } = explainQuestion(parseWorkloads(flags.workload, catalog, sizes), parseReps(flags.reps), named, DEFAULT_FUNCTIONS);
   const choice = { kernel: kernel!, variants, plan, functions, strict, depth: parseDepth(flags.depth), accel: parseAccel(flags.accel) };
   checkPlanFits(plan, 'kexp explain');
   return choice;
@@ -107,10 +91,10 @@ export const registerExplain: Registrar = (program: Command) => {
       `sizes in pages (two or more, each at most ${maxPagesFor(DEFAULT_MEMORY_MIB)}: half the ${DEFAULT_MEMORY_MIB} MiB guest)`,
       '64,128',
     )
-    .option('-r, --reps <n>', `repetitions of every workload and size (${REPETITIONS.min} to ${REPETITIONS.max})`, '1')
+    .addOption(repsOption())
     .option('-f, --function <list>', `functions to explain (default: ${DEFAULT_FUNCTIONS.join(', ')}, those defined in this kernel)`)
     .option('--depth <frames>', `caller frames that key a bucket (${DEPTH.min} to ${DEPTH.max})`, '3')
-    .option('--accel <accel>', 'auto, kvm or tcg', 'auto')
+    .addOption(accelOption())
     .option('--json', 'print {kernel, variants: [{variant, explanations: [{workload, function, buckets: [...]}]}], changes} on stdout');
   addOwnKernelOptions(command)
     .addHelpText(
@@ -143,7 +127,7 @@ Examples:
           loadRecipe(ctx.root, checked.kernel);
         }
         const { kernel, variants, plan, functions, strict, depth, accel } = checked;
-        await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
+        await ensureHostReady(ctx);
         const externalKernel = external ? await importExternal(ctx, external) : undefined;
         const progress = createProgress(true);
         const started = Date.now();
@@ -154,11 +138,7 @@ Examples:
           const cell = await runBootCell(
             { kernel, variant, plan, accel, explain: { functions, strict } },
             {
-              root: ctx.root,
-              layout: ctx.layout,
-              store: ctx.store,
-              logger: ctx.logger,
-              signal: ctx.signal,
+              ...workspace(ctx),
               outDir: cellOutDir(ctx.layout.logs, kernel, variant),
               ...(externalKernel ? { kernel: externalKernel } : {}),
               onBuildProgress: (p) => progress.update(describeProgress(p, started)),
@@ -168,50 +148,17 @@ Examples:
               },
             },
           );
-          const explanations = explainCell(cell, functions, depth);
-          const o = cell.outcome;
-          if (o.status !== 'ok' || o.samples.some((s) => s.status !== 'ok' && s.status !== 'skipped') || explanations.some((e) => !e.adds_up)) findings = true;
-          results.push({ variant, status: o.status, reason: o.reason ?? null, definitions: cell.explained ?? {}, notes: cell.notes, explanations });
+          const answer = explainVariant(variant, cell, functions, depth);
+          if (answer.findings) findings = true;
+          results.push(answer.explanation);
         }
         const summary = `explained ${kernel}/${variants.join(',')} in ${elapsed(started)}`;
         if (findings) progress.fail(`${summary}, with problems`);
         else progress.succeed(summary);
 
-        const base = results[0]!;
-        const changes = results.slice(1).flatMap((r) =>
-          r.explanations.flatMap((after) => {
-            const before = base.explanations.find((e) => e.workload === after.workload && e.function === after.function);
-            return before ? [{ workload: after.workload, function: after.function, from: base.variant, to: r.variant, before, after }] : [];
-          }),
-        );
-        if (ctx.json) {
-          ctx.out(
-            JSON.stringify({
-              kernel: kernel,
-              depth,
-              variants: results,
-              changes: changes.map((c) => ({
-                workload: c.workload,
-                function: c.function,
-                from: c.from,
-                to: c.to,
-                total: { before: c.before.total.per_page, after: c.after.total.per_page },
-                buckets: diffBuckets(c.before, c.after),
-              })),
-            }),
-          );
-        } else {
-          for (const r of results) {
-            ctx.out(`\n${kernel}/${r.variant}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`);
-            for (const [fn, where] of Object.entries(r.definitions)) ctx.out(`  ${fn}: parameters from ${where}`);
-            for (const n of r.notes) ctx.out(`  note: ${n}`);
-            for (const e of r.explanations) ctx.out(`\n${formatExplanation(e)}`);
-          }
-          if (changes.length > 0) {
-            ctx.out('\nwhat changed:');
-            for (const c of changes) ctx.out(formatChanges(c.before, c.after, [c.from, c.to]).join('\n'));
-          }
-        }
+        const changes = explainChanges(results);
+        if (ctx.json) ctx.out(JSON.stringify(explainJson(kernel, depth, results, changes)));
+        else for (const line of explainText(kernel, results, changes)) ctx.out(line);
         return findings ? 1 : 0;
       }),
     );

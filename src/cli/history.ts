@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { resultsRoot } from '../results/store.js';
 import { historyExperiment, loadHistory } from '../report/history/load.js';
-import { historyFormats, parseHistoryFormat, renderHistory } from '../report/history/render.js';
+import { historyFormats, renderHistory } from '../report/history/render.js';
 import { action, type Registrar } from './action.js';
+import { parseHistoryFormat } from './options.js';
 
 export const registerHistory: Registrar = (program: Command) => {
   program

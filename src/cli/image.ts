@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { ensureHost } from '../doctor/probe.js';
 import { buildImage, type GuestImage } from '../image/image.js';
 import { shortKey } from '../core/hash.js';
 import { action, type Registrar } from './action.js';
+import { ensureHostReady } from './context.js';
 import type { ImageJson } from './json-output.js';
 import { createProgress } from './progress.js';
 
@@ -18,7 +18,7 @@ export const registerImage: Registrar = (program: Command) => {
     .option('--json', 'print {key, initramfs, cached, workloads, seconds} on stdout (schemas/image.v1.schema.json)')
     .action(
       action('image', async (ctx) => {
-        await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
+        await ensureHostReady(ctx);
         const progress = createProgress(true);
         const image = await buildImage({
           root: ctx.root,

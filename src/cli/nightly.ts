@@ -3,27 +3,34 @@
  * counted function, the report's first), the run's nightly.json (the commits its branches
  * pointed at), with --bisect the bisections of what changed (and of those an earlier nightly left
  * unfinished), the history of the experiment beside the run, and with --notify a summary handed
- * to the user's command. The command itself (flags, help) is registered in report.ts.
+ * to the user's command. The command itself (flags, help) is registered in report.ts; what the
+ * comparison finds, writes and makes of the exit code is decided in report/nightly-comparison.ts.
  */
 import { join } from 'node:path';
-import { InputError } from '../core/errors.js';
 import { ProcessError, run } from '../core/proc.js';
 import { loadExperiment } from '../config/experiment.js';
 import type { RunOutcome } from '../experiment/run.js';
 import { planNightlyBisections, resolveSources, settleBisections, unfinishedBisections } from '../bisect/nightly.js';
-import type { CellChange } from '../bisect/nightly-plan.js';
-import { compareRuns, type Comparison } from '../report/compare.js';
+import type { Comparison } from '../report/compare.js';
 import { displayPath } from '../results/records.js';
 import { readNightlyRecord, writeNightlyRecord, type NightlyRecord, type NightlySource } from '../results/nightly.js';
-import { RunStore, type DamagedCell } from '../results/store.js';
-import { loadReportInput } from '../report/write.js';
-import { getRenderer, rendererNames } from '../report/renderer.js';
+import { RunStore } from '../results/store.js';
+import { getRenderer } from '../report/renderer.js';
 import { changeText, comparisonSummary } from '../report/render/common.js';
-import { appendBisections, bisectionTextLines, notifySummary } from '../report/nightly.js';
+import { bisectionTextLines, notifySummary } from '../report/nightly.js';
+import {
+  compareAllFunctions,
+  comparisonIfReadable,
+  nightlyVerdict,
+  otherChangeText,
+  writeComparison,
+  type FunctionChange,
+} from '../report/nightly-comparison.js';
 import { loadHistory } from '../report/history/load.js';
 import { historyExtension, historyFormats, renderHistory } from '../report/history/render.js';
 import type { Logger } from '../core/log.js';
-import type { CommandContext } from './context.js';
+import { workspace, type CommandContext } from './context.js';
+import { parseNotify } from './options.js';
 import { createProgress, elapsed } from './progress.js';
 
 export interface NightlyFlags {
@@ -40,19 +47,14 @@ export interface NightlyWatch {
 
 /** Checked before the run starts: the flags, and the branches' commits as they are now. */
 export async function prepareNightly(root: string, experimentFile: string, flags: NightlyFlags): Promise<NightlyWatch> {
-  if (flags.notify !== undefined && flags.notify.trim() === '') {
-    throw new InputError(
-      '--notify: the command is empty',
-      'give a command line, run by /bin/sh -c with the summary on its standard input, e.g. --notify "/usr/sbin/sendmail you@example.org"',
-    );
-  }
+  const notify = flags.notify !== undefined ? parseNotify(flags.notify) : undefined;
   let kernels: string[] = [];
   try {
     kernels = loadExperiment(root, experimentFile).experiment.kernels;
   } catch {
     // the run checks the experiment and says what is wrong with it
   }
-  return { bisect: Boolean(flags.bisect), ...(flags.notify !== undefined ? { notify: flags.notify } : {}), sources: await resolveSources(root, kernels) };
+  return { bisect: Boolean(flags.bisect), ...(notify !== undefined ? { notify } : {}), sources: await resolveSources(root, kernels) };
 }
 
 export interface NightlyRun {
@@ -60,30 +62,6 @@ export interface NightlyRun {
   resultsDir: string;
   /** The last complete run of the experiment before this one (its folder). */
   previous: string | undefined;
-}
-
-/** The comparison of two run folders over every function they count, the given one first. */
-function compareAllFunctions(previousDir: string, dir: string): { comparison: Comparison; damaged: DamagedCell[]; changes: CellChange[] } {
-  const a = loadReportInput(previousDir);
-  const b = loadReportInput(dir);
-  const comparison = compareRuns(a.input, b.input, { function: b.function });
-  const functions = [...new Set([b.function, ...b.input.rows.map((r) => r.function), ...a.input.rows.map((r) => r.function)])];
-  const changes: CellChange[] = [];
-  for (const fn of functions) {
-    const compared = fn === b.function ? comparison : compareRuns(a.input, b.input, { function: fn });
-    for (const c of compared.changes)
-      changes.push({ kernel: c.kernel, variant: c.variant, workload: c.workload, function: fn, before: c.before, after: c.after });
-  }
-  return { comparison, damaged: [...a.damaged, ...b.damaged], changes };
-}
-
-/** comparison.<ext> in every format, with the nightly's bisections under it. */
-function writeComparison(dir: string, comparison: Comparison, record: NightlyRecord | undefined, recordPath: (id: string) => string): void {
-  const store = new RunStore(dir);
-  for (const name of rendererNames) {
-    const renderer = getRenderer(name);
-    store.writeFile(`comparison.${renderer.extension}`, appendBisections(name, renderer.render(comparison), record, recordPath));
-  }
 }
 
 export async function finishNightly(ctx: CommandContext, watch: NightlyWatch, nightly: NightlyRun): Promise<number> {
@@ -95,7 +73,7 @@ export async function finishNightly(ctx: CommandContext, watch: NightlyWatch, ni
   const record: NightlyRecord = { schema: 'kexp/nightly@1', run: manifest.id, previous: previousId, sources: watch.sources, bisections: [], notes: [] };
 
   let comparison: Comparison | undefined;
-  let changes: CellChange[] = [];
+  let changes: FunctionChange[] = [];
   if (nightly.previous) {
     const compared = compareAllFunctions(nightly.previous, dir);
     for (const cell of compared.damaged) ctx.err(`kexp: warning: ${cell.problem.message}; the comparison leaves it out`);
@@ -135,17 +113,13 @@ export async function finishNightly(ctx: CommandContext, watch: NightlyWatch, ni
     const progress = createProgress(true);
     const started = Date.now();
     const env = {
-      root: ctx.root,
-      layout: ctx.layout,
-      store: ctx.store,
-      logger: ctx.logger,
-      signal: ctx.signal,
+      ...workspace(ctx),
       resultsDir,
       onProgress: (text: string) => progress.update(`${text} [${elapsed(started)}]`),
     };
     for (const earlier of unfinishedBisections(resultsDir, manifest.experiment, manifest.id)) {
       ctx.err(`resuming the unfinished bisection(s) of run ${earlier.record.run}`);
-      const earlierComparison = earlier.record.previous ? safeComparison(join(resultsDir, earlier.record.previous), earlier.dir) : undefined;
+      const earlierComparison = earlier.record.previous ? comparisonIfReadable(join(resultsDir, earlier.record.previous), earlier.dir) : undefined;
       await settleBisections(env, earlier.dir, earlier.record, () => {
         if (earlierComparison) writeComparison(earlier.dir, earlierComparison, earlier.record, recordPath);
       });
@@ -164,9 +138,7 @@ export async function finishNightly(ctx: CommandContext, watch: NightlyWatch, ni
   for (const format of historyFormats) outcome.store.writeFile(`history.${historyExtension(format)}`, renderHistory(format, history));
   const historyFile = join(dir, 'history.html');
 
-  const changed = (comparison?.counts.changed ?? 0) + otherChanges.length;
-  const newFailures = comparison?.counts.newFailures ?? 0;
-  const code = changed > 0 || newFailures > 0 || outcome.findings ? 1 : 0;
+  const { changed, newFailures, code } = nightlyVerdict(comparison, otherChanges, outcome.findings);
 
   if (!ctx.json) {
     const lines = bisectionTextLines(record, recordPath);
@@ -184,7 +156,7 @@ export async function finishNightly(ctx: CommandContext, watch: NightlyWatch, ni
       previous: previousId,
       summary: comparison ? comparisonSummary(comparison) : null,
       changes: comparison ? comparison.changes.map(changeText) : [],
-      otherChanges: otherChanges.map((c) => `${c.kernel} ${c.variant}, ${c.workload}, ${c.function}: ${c.before.label} → ${c.after.label}`),
+      otherChanges: otherChanges.map(otherChangeText),
       findings: outcome.findings,
       record,
       resumed,
@@ -225,15 +197,6 @@ export async function finishNightly(ctx: CommandContext, watch: NightlyWatch, ni
     );
   }
   return code;
-}
-
-/** The comparison of an earlier nightly, to rewrite under its resumed bisections (none if it cannot be read now). */
-function safeComparison(previousDir: string, dir: string): Comparison | undefined {
-  try {
-    return compareAllFunctions(previousDir, dir).comparison;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

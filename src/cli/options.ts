@@ -1,11 +1,13 @@
 /**
- * The parsers of every command-line value, in one place. Each takes the text the user gave and
- * returns a typed value or throws an InputError (exit 2) that names the flag, the value as given,
- * and what is accepted. The commands call them first thing in their action, before the host is
- * checked, a package is installed, a kernel is built or a VM booted: a typo costs milliseconds,
- * not a cold kernel build. Bounds and name rules come from src/config/limits.ts, which the
- * experiment files are checked with too.
+ * The parsers of every command-line value, in one place, used by every command. Each takes the
+ * text the user gave and returns a typed value or throws an InputError (exit 2) that names the
+ * flag, the value as given, and what is accepted. The commands call them first thing in their
+ * action, before the host is checked, a package is installed, a kernel is built or a VM booted: a
+ * typo costs milliseconds, not a cold kernel build. Bounds and name rules come from
+ * src/config/limits.ts, which the experiment files are checked with too. The options that several
+ * commands declare alike (--accel, --reps, repeatable flags) are declared here too.
  */
+import { Option } from 'commander';
 import { InputError } from '../core/errors.js';
 import { splitList } from '../core/list.js';
 import type { Catalog } from '../config/catalog.js';
@@ -25,8 +27,12 @@ import {
   type Bounds,
 } from '../config/limits.js';
 import { describeWorkloadOptions, workloadArgsProblem } from '../config/workloads.js';
+import { parsePredicate, type Predicate } from '../bisect/predicate.js';
 import { cleanName } from '../experiment/plan.js';
-import { encodePlan, type GuestPlan, type WorkloadRun } from '../image/plan.js';
+import { encodePlan, kselftestRun, type GuestPlan, type WorkloadRun } from '../image/plan.js';
+import { parseKselftestSpec } from '../config/kselftest.js';
+import { historyFormats, type HistoryFormat } from '../report/history/render.js';
+import { isRendererName, rendererNames, type RendererName } from '../report/renderer.js';
 import { collectorNames, type CollectorName } from '../records/index.js';
 import type { AccelRequest } from '../vm/accel.js';
 import { kernelCommandLine, MAX_COMMAND_LINE } from '../vm/qemu.js';
@@ -66,11 +72,97 @@ export function parseDepth(text: string, flag = '--depth'): number {
   return parseWholeNumber(flag, text, DEPTH, 'frames');
 }
 
-export const accelNames = ['auto', 'kvm', 'tcg'] as const;
+export const accelNames = ['auto', 'kvm', 'tcg'] as const satisfies readonly AccelRequest[];
+
+/** "a, b or c". */
+function orList(names: readonly string[]): string {
+  return names.join(', ').replace(/, ([^,]+)$/, ' or $1');
+}
 
 export function parseAccel(text: string, flag = '--accel'): AccelRequest {
-  if (!(accelNames as readonly string[]).includes(text)) throw optionError(flag, text, accelNames.join(', ').replace(/, (\w+)$/, ' or $1'));
+  if (!(accelNames as readonly string[]).includes(text)) throw optionError(flag, text, orList(accelNames));
   return text as AccelRequest;
+}
+
+/** --accel as boot, explain and bisect declare it (parsed with parseAccel in the action). */
+export function accelOption(): Option {
+  return new Option('--accel <accel>', orList(accelNames)).default('auto');
+}
+
+/** -r, --reps as boot and explain declare it (parsed with parseReps in the action). */
+export function repsOption(): Option {
+  return new Option('-r, --reps <n>', `repetitions of every workload and size (${REPETITIONS.min} to ${REPETITIONS.max})`).default('1');
+}
+
+/** The kernel functions boot counts and explain explains when none are named. */
+export const DEFAULT_FUNCTIONS = ['__get_user_pages', '__get_user_pages_remote', 'handle_userfault'];
+
+/** The collector of a repeatable flag (--patch, --config-add, --kselftest): every value, in order. */
+export function repeatable(value: string, all: string[] = []): string[] {
+  return [...all, value];
+}
+
+/** --format of report and compare: a renderer's name. */
+export function parseReportFormat(text: string, flag = '--format'): RendererName {
+  if (isRendererName(text)) return text;
+  throw new InputError(`${flag}: unknown report format "${text}"`, `use one of: ${rendererNames.join(', ')}`);
+}
+
+/** --format of history. */
+export function parseHistoryFormat(text: string, flag = '--format'): HistoryFormat {
+  if ((historyFormats as readonly string[]).includes(text)) return text as HistoryFormat;
+  throw new InputError(`${flag}: unknown history format "${text}"`, `use one of: ${historyFormats.join(', ')}`);
+}
+
+/** --kselftest TARGET:TEST[ ARGS] (repeatable): each a run at every size. */
+export function parseKselftests(texts: readonly string[], sizes: number[], flag = '--kselftest'): WorkloadRun[] {
+  return texts.map((text) => kselftestRun(parseKselftestSpec(text, flag), sizes, flag));
+}
+
+/** --notify: a command line for /bin/sh -c; an empty one would run nothing and say nothing. */
+export function parseNotify(text: string, flag = '--notify'): string {
+  if (text.trim() === '') {
+    throw new InputError(
+      `${flag}: the command is empty`,
+      'give a command line, run by /bin/sh -c with the summary on its standard input, e.g. --notify "/usr/sbin/sendmail you@example.org"',
+    );
+  }
+  return text;
+}
+
+/** --predicate of bisect: required, and one of the forms bisect/predicate.ts reads. */
+export function parseBisectPredicate(text: string | undefined, flag = '--predicate'): Predicate {
+  if (!text) throw new InputError(`${flag} is required`, 'e.g. --predicate "__get_user_pages.per_page <= 2"');
+  return parsePredicate(text);
+}
+
+/**
+ * A figure's function must be counted: one of `functions` (a group/tracepoint is counted by the
+ * workload's own events instead).
+ */
+export function checkPredicateCounted(predicate: Predicate, functions: string[], flag = '--predicate'): void {
+  if (predicate.kind === 'figure' && !predicate.target.includes('/') && !functions.includes(predicate.target)) {
+    throw new InputError(
+      `${flag}: "${predicate.target}" is not counted (--functions ${functions.join(',')})`,
+      `add it to --functions, or judge one of ${functions.join(', ')}`,
+    );
+  }
+}
+
+/** What a bisection measures: the --kselftest when given, else the --workload; exactly one. */
+export function parseBisectRun(
+  flags: { workload: string; kselftest?: string | undefined },
+  catalog: Pick<Catalog, 'workloads' | 'workloadOptions'>,
+  sizes: number[],
+): WorkloadRun {
+  const runs = flags.kselftest !== undefined ? parseKselftests([flags.kselftest], sizes) : parseWorkloads(flags.workload, catalog, sizes);
+  const [run] = runs;
+  if (runs.length !== 1 || !run)
+    throw new InputError(
+      `--workload: a bisection measures one workload (with its options), found "${flags.workload}"`,
+      'give one, e.g. --workload "uffd-populate --write"; bisect each workload in its own run',
+    );
+  return run;
 }
 
 /** A comma-separated list with at least one item. */

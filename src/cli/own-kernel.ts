@@ -10,6 +10,7 @@ import { InputError } from '../core/errors.js';
 import { splitList } from '../core/list.js';
 import { ownKernelLayer, wantsOwnKernel, type ExperimentOverride, type OwnKernelFlags } from '../config/own-kernel.js';
 import type { CommandContext } from './context.js';
+import { repeatable } from './options.js';
 import type { Catalog } from '../config/catalog.js';
 import { kexpFragmentFiles } from '../config/own-kernel.js';
 import { listKernelNames, loadRecipe } from '../config/recipe.js';
@@ -26,8 +27,6 @@ export interface OwnKernelOptions {
   configAdd?: string[];
 }
 
-const collect = (value: string, all: string[] = []): string[] => [...all, value];
-
 /** --tree, and unless left out --patch, --config and --config-add. */
 export function addOwnKernelOptions(command: Command, parts: { patch?: boolean; config?: boolean } = { patch: true, config: true }): Command {
   command.option(
@@ -38,14 +37,14 @@ export function addOwnKernelOptions(command: Command, parts: { patch?: boolean; 
     command.option(
       '-P, --patch <file|dir>',
       'a patch as a variant of its own: a mail, an mbox of several, or a folder of NNNN-*.patch, named after the file (or --variant NAME=PATH); repeatable',
-      collect,
+      repeatable,
     );
   if (parts.config !== false) {
     command.option(
       '--config <file|target>',
       "the configuration's base instead of tinyconfig: a full .config, or a make target such as defconfig (kexp's fragments still go on top)",
     );
-    command.option('--config-add <CONFIG_X=y|file>', "a setting or a fragment file on top of the base (kexp's fragments go last); repeatable", collect);
+    command.option('--config-add <CONFIG_X=y|file>', "a setting or a fragment file on top of the base (kexp's fragments go last); repeatable", repeatable);
   }
   return command;
 }

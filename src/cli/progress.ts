@@ -3,6 +3,7 @@
  * stage changes otherwise (logs, CI). Always on stderr, so --json output stays clean.
  */
 import type { Ora } from 'ora';
+import type { BuildProgress } from '../kernel/build.js';
 
 // ora is loaded only for a terminal: it costs start-up time that scripts and CI need not pay.
 const loadOra = async (): Promise<typeof import('ora').default> => (await import('ora')).default;
@@ -66,4 +67,11 @@ export function createProgress(enabled = true): Progress {
 export function elapsed(since: number): string {
   const s = Math.round((Date.now() - since) / 1000);
   return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+/** A kernel build's progress line: its stage, and while compiling the objects so far. */
+export function describeProgress(p: BuildProgress, started: number): string {
+  const what = `${p.kernel}/${p.variant}`;
+  if (p.stage === 'compiling') return `${what}: compiling [${elapsed(started)}, ${p.objects ?? 0} objects${p.current ? `, ${p.current}` : ''}]`;
+  return `${what}: ${p.stage} [${elapsed(started)}]`;
 }

@@ -1,42 +1,13 @@
 import type { Command } from 'commander';
-import { InputError } from '../core/errors.js';
-import { listRuns, resultsRoot, RunStore } from '../results/store.js';
-import { compareRuns, type Comparison } from '../report/compare.js';
-import { buildTables } from '../report/model.js';
+import { resultsRoot, RunStore } from '../results/store.js';
 import { getRenderer, rendererNames } from '../report/renderer.js';
-import { damagedCellsError, loadReportInput } from '../report/write.js';
-import type { DamagedCell } from '../results/store.js';
+import { damagedCellsError } from '../report/write.js';
+import { compareDirs, lastCompleteRun, pickRun, reportTables } from '../report/command.js';
 import { runExperimentCommand, type RunCommandOptions } from './run.js';
 import { resolveExperimentFile } from '../config/experiment.js';
 import { action, type Registrar } from './action.js';
-import { checkReportedFunction, parseFunctionNames } from './options.js';
+import { checkReportedFunction, parseFunctionNames, parseReportFormat } from './options.js';
 import { finishNightly, prepareNightly, type NightlyFlags } from './nightly.js';
-
-function pickRun(resultsDir: string, given: string | undefined): string {
-  if (given) return RunStore.open(resultsDir, given).dir;
-  const runs = listRuns(resultsDir);
-  const last = runs[runs.length - 1];
-  if (!last) throw new InputError(`no runs in ${resultsDir}`, 'kexp run starts one');
-  return last.dir;
-}
-
-function formatOption(value: string): string {
-  getRenderer(value);
-  return value;
-}
-
-/** The last complete run of an experiment before `exceptId`, if any. */
-export function lastCompleteRun(resultsDir: string, experiment: string, exceptId: string): string | undefined {
-  const runs = listRuns(resultsDir).filter((r) => r.experiment === experiment && r.state === 'complete' && r.id !== exceptId);
-  return runs[runs.length - 1]?.dir;
-}
-
-/** The comparison of two run folders, and the cells of either whose record is damaged (left out). */
-export function compareDirs(dirA: string, dirB: string, fn?: string): { comparison: Comparison; damaged: DamagedCell[] } {
-  const a = loadReportInput(dirA);
-  const b = loadReportInput(dirB);
-  return { comparison: compareRuns(a.input, b.input, { function: fn ?? b.function }), damaged: [...a.damaged, ...b.damaged] };
-}
 
 export const registerReport: Registrar = (program: Command) => {
   program
@@ -45,7 +16,7 @@ export const registerReport: Registrar = (program: Command) => {
       'print the tables of a run: workloads × variants per kernel, per-page calls of one function; with kexp explain data, which buckets changed from the first variant',
     )
     .argument('[run]', 'run id or folder (default: the latest run)')
-    .option('-f, --format <format>', `${rendererNames.join(', ')}`, formatOption, 'text')
+    .option('-f, --format <format>', `${rendererNames.join(', ')}`, (value: string) => parseReportFormat(value), 'text')
     .option('--function <name>', "the function (or group/tracepoint) to show (default: the experiment's report.function)")
     .option('--results <dir>', 'where run records are (default: $KEXP_RESULTS or results/)')
     .option('--json', 'same as --format json')
@@ -56,22 +27,16 @@ export const registerReport: Registrar = (program: Command) => {
     .action(
       action('report', async (ctx, options: { format: string; function?: string; results?: string }, args) => {
         const dir = pickRun(resultsRoot(ctx.root, options.results), args[0]);
-        const loaded = loadReportInput(dir);
-        if (options.function !== undefined)
-          checkReportedFunction(
-            '--function',
-            options.function,
-            loaded.input.rows.map((r) => r.function),
-            [loaded.function, ...loaded.counted],
-          );
-        const tables = buildTables(loaded.input, { function: options.function ?? loaded.function });
+        const { tables, damaged } = reportTables(dir, options.function, (name, counted, planned) =>
+          checkReportedFunction('--function', name, counted, planned),
+        );
         ctx.out(
           getRenderer(ctx.json ? 'json' : options.format)
             .render(tables)
             .replace(/\n$/, ''),
         );
         // A damaged cell record: the rest is reported above, then the command fails naming it.
-        if (loaded.damaged.length > 0) throw damagedCellsError(loaded.damaged);
+        if (damaged.length > 0) throw damagedCellsError(damaged);
         return 0;
       }),
     );
@@ -83,7 +48,7 @@ export const registerReport: Registrar = (program: Command) => {
     )
     .argument('<runA>', 'the earlier run (id or folder)')
     .argument('<runB>', 'the later run (id or folder)')
-    .option('-f, --format <format>', `${rendererNames.join(', ')}`, formatOption, 'text')
+    .option('-f, --format <format>', `${rendererNames.join(', ')}`, (value: string) => parseReportFormat(value), 'text')
     .option('--function <name>', "the function to compare (default: the later run's report.function)")
     .option('--results <dir>', 'where run records are (default: $KEXP_RESULTS or results/)')
     .option('--json', 'same as --format json')

@@ -1,5 +1,4 @@
 /** The history's renderers, chosen by name (kexp history --format, the nightly's history.*). */
-import { InputError } from '../../core/errors.js';
 import type { History } from './build.js';
 import { renderHistoryHtml } from './html.js';
 import { renderHistoryJson } from './json.js';
@@ -13,11 +12,6 @@ const renderers: Record<HistoryFormat, { extension: string; render: (history: Hi
   json: { extension: 'json', render: renderHistoryJson },
   html: { extension: 'html', render: renderHistoryHtml },
 };
-
-export function parseHistoryFormat(value: string): HistoryFormat {
-  if ((historyFormats as readonly string[]).includes(value)) return value as HistoryFormat;
-  throw new InputError(`--format: unknown history format "${value}"`, `use one of: ${historyFormats.join(', ')}`);
-}
 
 export function renderHistory(format: HistoryFormat, history: History): string {
   return renderers[format].render(history);

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkBisectOptions, type BisectOptions } from '../../../src/cli/bisect.js';
 import { checkBootOptions, type BootFlags } from '../../../src/cli/boot.js';
 import { checkBuildOptions } from '../../../src/cli/build.js';
 import { checkExplainOptions, type ExplainFlags } from '../../../src/cli/explain.js';
@@ -123,5 +124,64 @@ describe('kexp run and nightly: the experiment, --only and the flags, before the
       /--resume some-run: a resumed run keeps the experiment it recorded/,
     );
     expect(() => checkRunOptions('.', undefined, { resume: 'some-run', only: 'kernel=6.1' })).toThrow(/keeps the --only filter/);
+  });
+});
+
+describe('kexp bisect: every flag checked before the first step is built, with the parsers every command uses', () => {
+  // commander's defaults
+  const bisect: BisectOptions = {
+    series: 'patches/early-break/6.1',
+    kernel: '6.1',
+    workload: 'async-pf',
+    pages: '64,128',
+    predicate: '__get_user_pages.per_page <= 2',
+    functions: '__get_user_pages,handle_userfault',
+    collect: 'ftrace,kprobe',
+    accel: 'auto',
+  };
+
+  it('turns the flags into a request', () => {
+    expect(checkBisectOptions(bisect, catalog)).toEqual({
+      source: { mode: 'series', dir: 'patches/early-break/6.1' },
+      kernel: '6.1',
+      plan: {
+        runs: [{ workload: 'async-pf', args: [], sizes: [64, 128] }],
+        repetitions: 1,
+        collectors: ['ftrace', 'kprobe'],
+        functions: ['__get_user_pages', 'handle_userfault'],
+      },
+      predicate: '__get_user_pages.per_page <= 2',
+      accel: 'auto',
+    });
+    const git = checkBisectOptions({ ...bisect, series: undefined, kernelGit: '/src/linux', good: 'v6.1', bad: 'HEAD', accel: 'tcg' }, catalog);
+    expect(git).toMatchObject({ source: { mode: 'git', repo: '/src/linux', good: 'v6.1', bad: 'HEAD' }, accel: 'tcg' });
+  });
+
+  it('refuses each bad flag, naming it, as boot and explain do', () => {
+    for (const [flags, message] of [
+      [{ accel: 'qemu' }, /^--accel: expected auto, kvm or tcg, found "qemu"$/],
+      [{ pages: '64,1e3' }, /^--pages: expected page counts/],
+      [{ kernel: 'nosuch' }, /^--kernel: unknown kernel "nosuch"/],
+      [{ workload: 'async-pf,uffd-populate' }, /^--workload: a bisection measures one workload/],
+      [{ functions: 'bad name' }, /^--functions: "bad name"/],
+      [{ collect: 'dtrace' }, /^--collect: unknown collector "dtrace"/],
+      [{ predicate: undefined }, /^--predicate is required$/],
+      [{ predicate: 'do_page_fault.per_page <= 2' }, /^--predicate: "do_page_fault" is not counted/],
+      [{ series: undefined }, /^give either --kernel-git DIR/],
+      [{ kernelGit: '/src/linux' }, /^give either --kernel-git DIR/],
+      [{ series: undefined, kernelGit: '/src/linux', good: 'v6.1' }, /^--kernel-git needs --good REV and --bad REV$/],
+    ] as const) {
+      const e = (() => {
+        try {
+          checkBisectOptions({ ...bisect, ...flags }, catalog);
+        } catch (error) {
+          return error;
+        }
+        return undefined;
+      })();
+      expect(e, String(message)).toBeInstanceOf(InputError);
+      expect((e as InputError).exitCode).toBe(2);
+      expect((e as InputError).message).toMatch(message);
+    }
   });
 });

@@ -57,6 +57,37 @@ describe('-V is --variant, --version is the version', () => {
   });
 });
 
+describe('the shared flags are parsed alike by every command that takes them', () => {
+  const refused = async (args: string[], message: RegExp): Promise<void> => {
+    const error = await failure(args);
+    expect(error, args.join(' ')).toBeInstanceOf(InputError);
+    expect((error as InputError).exitCode).toBe(2);
+    expect((error as InputError).message, args.join(' ')).toMatch(message);
+  };
+
+  it('--accel of boot, explain and bisect', async () => {
+    const accel = /^--accel: expected auto, kvm or tcg, found "qemu"$/;
+    await refused(['boot', '-k', '6.12', '--accel', 'qemu'], accel);
+    await refused(['explain', '-k', '6.12', '--accel', 'qemu'], accel);
+    await refused(['bisect', '--series', 'patches/early-break/6.1', '--predicate', 'status != crashed', '--accel', 'qemu'], accel);
+  });
+
+  it('--reps and --pages of boot and explain (and --pages of bisect)', async () => {
+    for (const command of ['boot', 'explain']) {
+      await refused([command, '-k', '6.12', '--reps', '0'], /^--reps: expected a whole number from 1 to 100, found "0"$/);
+      await refused([command, '-k', '6.12', '--pages', '64,x'], /^--pages: expected page counts/);
+    }
+    await refused(['bisect', '--series', 'patches/early-break/6.1', '--predicate', 'status != crashed', '--pages', '0'], /^--pages: expected page counts/);
+  });
+
+  it('--format of report, compare and history, --notify of nightly', async () => {
+    await refused(['report', '--format', 'pdf'], /^--format: unknown report format "pdf"$/);
+    await refused(['compare', 'a', 'b', '--format', 'pdf'], /^--format: unknown report format "pdf"$/);
+    await refused(['history', '--format', 'pdf'], /^--format: unknown history format "pdf"$/);
+    await refused(['nightly', '--notify', ' '], /^--notify: the command is empty$/);
+  });
+});
+
 describe('help texts', () => {
   it('build --help names the schema file that exists', () => {
     const build = createProgram().commands.find((c) => c.name() === 'build')!;

@@ -1,8 +1,19 @@
 import { describe, expect, it } from 'vitest';
+import { Command } from 'commander';
 import {
+  accelOption,
   checkPlanFits,
+  checkPredicateCounted,
   checkReportedFunction,
   parseAccel,
+  parseBisectPredicate,
+  parseBisectRun,
+  parseHistoryFormat,
+  parseKselftests,
+  parseNotify,
+  parseReportFormat,
+  repeatable,
+  repsOption,
   parseCollectors,
   parseDepth,
   parseEventNames,
@@ -248,5 +259,77 @@ describe('report --function', () => {
     expect(checkReportedFunction('--function', 'handle_userfault', ['__get_user_pages'], ['__get_user_pages', 'handle_userfault'])).toBe('handle_userfault');
     const early = rejection(() => checkReportedFunction('--function', 'do_page_fault', [], ['__get_user_pages', 'handle_userfault']));
     expect(early.hint).toBe('this run counted: (nothing yet); its experiment also counts: __get_user_pages, handle_userfault');
+  });
+});
+
+describe('options several commands share', () => {
+  it('--accel and --reps are declared once, with their defaults and help', () => {
+    const command = new Command('x').exitOverride().addOption(accelOption()).addOption(repsOption());
+    command.parse([], { from: 'user' });
+    expect(command.opts()).toEqual({ accel: 'auto', reps: '1' });
+    const help = command.helpInformation();
+    expect(help).toMatch(/--accel <accel>\s+auto, kvm or tcg \(default: "auto"\)/);
+    expect(help).toMatch(/-r, --reps <n>\s+repetitions of every workload and size \(1 to 100\)/);
+    command.parse(['--accel', 'kvm', '-r', '3'], { from: 'user' });
+    expect([parseAccel(command.opts().accel), parseReps(command.opts().reps)]).toEqual(['kvm', 3]);
+  });
+
+  it('repeatable flags keep every value in order', () => {
+    expect(repeatable('b', repeatable('a'))).toEqual(['a', 'b']);
+  });
+
+  it('--format of report, compare and history: the known formats only, the flag named', () => {
+    expect(parseReportFormat('markdown')).toBe('markdown');
+    const e = rejection(() => parseReportFormat('pdf'));
+    expect(e.message).toBe('--format: unknown report format "pdf"');
+    expect(e.hint).toBe('use one of: text, markdown, csv, json, html');
+    expect(parseHistoryFormat('html')).toBe('html');
+    expect(rejection(() => parseHistoryFormat('csv')).message).toBe('--format: unknown history format "csv"');
+  });
+
+  it('--kselftest: each spec a run at every size, a bad one named with the flag', () => {
+    const [plain, sized] = parseKselftests(['mm:madv_populate', 'kvm:demand_paging_test -b {n}M'], [64, 128]);
+    // without {n} a program runs once, at no size; with it, at each size
+    expect(plain).toMatchObject({ workload: 'mm:madv_populate', sizes: [0] });
+    expect(sized?.workload).toBe('kvm:demand_paging_test');
+    expect(sized?.sizes).toHaveLength(2);
+    expect(parseKselftests([], [64])).toEqual([]);
+    expect(rejection(() => parseKselftests(['nocolon'], [64])).message).toMatch(/^--kselftest/);
+  });
+
+  it('--notify: an empty command line is refused', () => {
+    expect(parseNotify('mail me')).toBe('mail me');
+    const e = rejection(() => parseNotify('  '));
+    expect(e.message).toBe('--notify: the command is empty');
+    expect(e.hint).toMatch(/sendmail/);
+  });
+});
+
+describe('kexp bisect: the predicate and the one run', () => {
+  it('--predicate is required and must be readable', () => {
+    expect(parseBisectPredicate('__get_user_pages.per_page <= 2')).toMatchObject({ kind: 'figure', target: '__get_user_pages' });
+    expect(parseBisectPredicate('status != crashed')).toMatchObject({ kind: 'status' });
+    expect(rejection(() => parseBisectPredicate(undefined)).message).toBe('--predicate is required');
+    expect(rejection(() => parseBisectPredicate('')).message).toBe('--predicate is required');
+    expect(rejection(() => parseBisectPredicate('fast please')).message).toBe('--predicate: cannot read "fast please"');
+  });
+
+  it("a figure's function must be counted; a tracepoint and a status need not be", () => {
+    const functions = ['__get_user_pages', 'handle_userfault'];
+    checkPredicateCounted(parseBisectPredicate('handle_userfault.per_page == 1'), functions);
+    checkPredicateCounted(parseBisectPredicate('kvm/kvm_async_pf_ready.per_page == 1'), functions);
+    checkPredicateCounted(parseBisectPredicate('status == ok'), functions);
+    const e = rejection(() => checkPredicateCounted(parseBisectPredicate('do_page_fault.per_page <= 2'), functions));
+    expect(e.message).toBe('--predicate: "do_page_fault" is not counted (--functions __get_user_pages,handle_userfault)');
+    expect(e.hint).toBe('add it to --functions, or judge one of __get_user_pages, handle_userfault');
+  });
+
+  it('measures exactly one workload, or the --kselftest instead', () => {
+    expect(parseBisectRun({ workload: 'async-pf' }, catalog, [64, 128])).toEqual({ workload: 'async-pf', args: [], sizes: [64, 128] });
+    expect(parseBisectRun({ workload: 'async-pf', kselftest: 'mm:madv_populate' }, catalog, [64])).toMatchObject({ workload: 'mm:madv_populate' });
+    expect(rejection(() => parseBisectRun({ workload: 'async-pf,uffd-populate' }, catalog, [64])).message).toBe(
+      '--workload: a bisection measures one workload (with its options), found "async-pf,uffd-populate"',
+    );
+    expect(rejection(() => parseBisectRun({ workload: 'nosuch' }, catalog, [64])).message).toMatch(/^--workload: unknown workload "nosuch"/);
   });
 });
