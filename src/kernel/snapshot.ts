@@ -151,6 +151,17 @@ async function takeSnapshot(layout: CacheLayout, dir: string, options: { signal?
   );
 }
 
+/**
+ * The seconds to date a copied index with so that, read back in nanoseconds, it is not older than
+ * the original (`mtimeNs`): rounded up to the next millisecond plus one, as a double of seconds
+ * carries only about a quarter microsecond. Later by at most 2 ms: git re-reads at most the files
+ * written in those 2 ms, and misses none.
+ */
+export function indexStampSeconds(mtimeNs: bigint): number {
+  const ms = (mtimeNs + 999_999n) / 1_000_000n + 1n;
+  return Number(ms) / 1000;
+}
+
 async function createRepository(repository: string, user: { objects: string; index: string } | undefined, seedIndex: boolean): Promise<void> {
   const tmp = `${repository}.${process.pid}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
@@ -161,11 +172,11 @@ async function createRepository(repository: string, user: { objects: string; ind
     // The user's index: its stat data lets `git add` skip every file unchanged since.
     if (seedIndex && existsSync(user.index)) {
       copyFileSync(user.index, join(tmp, 'kexp-index'));
-      // With the original's mtime: git tells a racily clean entry (a file edited in the same second
-      // as the index was written) by comparing with the index file's mtime; a copy dated now would
-      // hide that edit from the snapshot.
-      const { atime, mtime } = statSync(user.index);
-      utimesSync(join(tmp, 'kexp-index'), atime, mtime);
+      // Dated like the original, never earlier: git tells a racily clean entry (a file edited in
+      // the same clock tick as the index was written) by its mtime not being older than the index
+      // file's; a copy dated now, or the original's date cut to milliseconds, would hide that edit.
+      const { atimeNs, mtimeNs } = statSync(user.index, { bigint: true });
+      utimesSync(join(tmp, 'kexp-index'), Number(atimeNs / 1_000_000n) / 1000, indexStampSeconds(mtimeNs));
     }
   }
   renameSync(tmp, repository);

@@ -10,7 +10,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statS
 import { join, relative } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { kernelSeriesOf, kernelTreeProblem } from '../../../src/config/kernel-tree.js';
-import { snapshotTree, treeIdOf, type TreeSnapshot } from '../../../src/kernel/snapshot.js';
+import { indexStampSeconds, snapshotTree, treeIdOf, type TreeSnapshot } from '../../../src/kernel/snapshot.js';
 import { cacheLayout, type CacheLayout } from '../../../src/core/paths.js';
 import { InputError } from '../../../src/core/errors.js';
 import { scratchFolders, testGitEnv } from '../../helpers/scratch.js';
@@ -262,5 +262,17 @@ describe('snapshotTree', () => {
     write(join(dir, 'mm/gup.c'), 'int retry = 5;\n');
     expect((await snapshotTree(layout, dir)).tree).toBe(first.tree);
     expect((await snapshotTree(freshCache(), dir)).tree).not.toBe(first.tree);
+  });
+});
+
+describe('indexStampSeconds: the date of a copied index', () => {
+  it('is never older than the original in nanoseconds, and about 2 ms later at most', () => {
+    for (const ns of [1_765_065_600_123_999_950n, 1_765_065_600_000_000_000n, 1_765_065_600_000_000_001n, 1_765_065_600_999_999_999n]) {
+      const stamp = indexStampSeconds(ns);
+      // What utimensat receives: libuv cuts the double of seconds to whole nanoseconds.
+      const back = BigInt(Math.floor(stamp)) * 1_000_000_000n + BigInt(Math.trunc((stamp - Math.floor(stamp)) * 1e9));
+      expect(back >= ns, `${ns} -> ${stamp}`).toBe(true);
+      expect(back - ns < 2_001_000n, `${ns} -> ${stamp}`).toBe(true);
+    }
   });
 });
