@@ -253,8 +253,7 @@ export class ChannelParser {
       else if (res !== '') (sample as Record<string, unknown>).stdout = clean(res.replace(/[\n\r\t]/g, ' '));
     }
     const perf = text('perf');
-    if (perf !== undefined)
-      sample.perfRaw = { lines: perf.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')), events: { ...this.perfEvents } };
+    if (perf !== undefined) sample.perfRaw = { lines: perf.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')), events: { ...this.perfEvents } };
     const explainOn = Object.values(this.hello?.explain ?? {}).some((m) => m === 'return' || m === 'entry');
     const hists = open.blocks.filter((b) => b.kind === 'hist' && /^kexpx\/x\d+$/.test(b.key));
     if (explainOn || hists.length > 0) sample.hist = Object.fromEntries(hists.map((b) => [b.key.slice('kexpx/x'.length), trimHistText(b.lines.join('\n'))]));
@@ -312,7 +311,11 @@ export function planSamples(lines: readonly string[]): (PlanSample | undefined)[
       out.push(/^\d+$/.test(pages) && /^\d+$/.test(rep) ? { workload, args, pages: Number(pages), rep: Number(rep), exec: false } : undefined);
     } else if (key === 'exec') {
       const [size = '', rep = '', , program = '', ...args] = w;
-      out.push(/^\d+$/.test(size) && /^\d+$/.test(rep) ? { workload: program, args: args.map(decodeArg), pages: Number(size), rep: Number(rep), exec: true } : undefined);
+      out.push(
+        /^\d+$/.test(size) && /^\d+$/.test(rep)
+          ? { workload: program, args: args.map(decodeArg), pages: Number(size), rep: Number(rep), exec: true }
+          : undefined,
+      );
     }
   }
   return out;
@@ -358,5 +361,7 @@ function workloadResult(text: string): AgentSample['result'] {
 
 /** Control characters dropped (a tab kept when asked), as protocol 1's JSON strings had them. */
 function clean(text: string, keepTab = false): string {
-  return text.replace(keepTab ? /[\x00-\x08\x0a-\x1f]/g : /[\x00-\x1f]/g, '');
+  let out = '';
+  for (const ch of text) if (ch >= ' ' || (keepTab && ch === '\t')) out += ch;
+  return out;
 }

@@ -62,7 +62,8 @@ function fakeRoot(plan: string, options: { kprobes?: boolean } = {}): string {
     put(root, `${t}/kprobe_profile`, '  kexp_0  7  0\n  kexp_1  5  0\n');
     put(root, `${t}/events/kexp/enable`, '');
   }
-  const header = '  Function                               Hit    Time            Avg             s^2\n  --------                               ---    ----            ---             ---\n';
+  const header =
+    '  Function                               Hit    Time            Avg             s^2\n  --------                               ---    ----            ---             ---\n';
   put(root, `${t}/trace_stat/function0`, `${header}  __get_user_pages    0    0.0 us\n  handle_userfault    0    0.0 us\n`);
   put(root, `${t}/trace_stat/function1`, `${header}  __get_user_pages    0    0.0 us\n`);
   for (const f of ['trigger', 'hist', 'id']) put(root, `${t}/events/kvm/kvm_async_pf_ready/${f}`, '');
