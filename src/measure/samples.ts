@@ -1,6 +1,8 @@
 /**
- * What the guest agent writes on the result channel, one JSON object per line, parsed and
- * checked. A line that is not valid is kept as a protocol error, never silently dropped.
+ * The messages of the guest agent: hello, sample, error, done. Protocol 2's raw channel is turned
+ * into them by src/measure/channel.ts; parseAgentLine reads them as JSON lines (protocol 1, the
+ * captures in test/fixtures/guest/*.results.jsonl). A line that is not valid is kept as a
+ * protocol error, never silently dropped.
  */
 import { z } from 'zod';
 
