@@ -16,6 +16,7 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'kexp-boot-'));
   writeFileSync(
     join(dir, 'qemu-system-x86_64'),
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
     '#!/bin/sh\nfor a in "$@"; do case $a in file:*) out=${a#file:} ;; esac; done\ncat "$FAKE_CHANNEL" > "$out"\nexec sleep 30\n',
   );
   chmodSync(join(dir, 'qemu-system-x86_64'), 0o755);
