@@ -122,6 +122,22 @@ describe('protocol 2 captures on their own', () => {
     }
   });
 
+  it('timeout: a workload that runs into its own --timeout is a failed sample with its words, and the next one runs', () => {
+    const { messages } = parseChannel(readFileSync(`${dir}/6.12-timeout.channel.txt`, 'utf8'));
+    const samples = messages.filter((m): m is AgentSample => m.type === 'sample');
+    expect(samples.map((s) => [s.workload, s.exit])).toEqual([
+      ['uffd-populate', 1],
+      ['uffd-remote', 1],
+      ['uffd-populate', 0],
+    ]);
+    const records = samples.map(toSampleRecord);
+    expect(records.map((r) => r.status)).toEqual(['failed', 'failed', 'ok']);
+    expect(records[0]?.reason).toBe('timeout after 1 s during MADV_POPULATE_READ');
+    expect(records[1]?.reason).toBe('timeout after 1 s during process_vm_readv');
+    for (const s of samples.slice(0, 2)) expect(s.ms).toBeGreaterThanOrEqual(1000);
+    expect(records[2]?.counts).toEqual({ ftrace: { __get_user_pages: 11, handle_userfault: 4 }, kprobe: { __get_user_pages: 11, handle_userfault: 4 } });
+  });
+
   it('an agent of another protocol is a protocol error naming both numbers, and nothing of its channel is read', () => {
     const old = parseChannel(readFileSync(`${dir}/6.12-std.results.jsonl`, 'utf8'));
     expect(old.protocolError).toMatch(/protocol 1 .*reads protocol 2/);
