@@ -7,7 +7,7 @@
 import { fitPerPage } from '../measure/fit.js';
 import type { Bucket, CallGroup, ProbeMode, SampleExplain, SampleRecord } from '../records/index.js';
 import { decodeFlags, type FlagTable } from './cdecl.js';
-import { normaliseCaller, parseHist } from './hist.js';
+import { normaliseCaller, parseHist } from '../measure/hist.js';
 import { triggerName, type ExplainProbe } from './probes.js';
 
 export const STACK_KEPT = 8;

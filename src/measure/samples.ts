@@ -1,6 +1,8 @@
 /**
- * What the guest agent writes on the result channel, one JSON object per line, parsed and
- * checked. A line that is not valid is kept as a protocol error, never silently dropped.
+ * The messages of the guest agent: hello, sample, error, done. Protocol 2's raw channel is turned
+ * into them by src/measure/channel.ts; parseAgentLine reads them as JSON lines (protocol 1, the
+ * captures in test/fixtures/guest/*.results.jsonl). A line that is not valid is kept as a
+ * protocol error, never silently dropped.
  */
 import { z } from 'zod';
 import type { SampleStatus } from '../records/index.js';
@@ -13,6 +15,8 @@ const helloSchema = z
     kernel: z.string(),
     traceable: z.record(z.string(), z.record(z.string(), z.boolean())).default({}),
     notes: z.array(z.string()).default([]),
+    /** The guest protocol the agent speaks (images/agent/init; src/measure/channel.ts reads 2). */
+    protocol: z.number().int().optional(),
     /** Per explain probe (by index): "return", "entry" or "unavailable: <why>". */
     explain: z.record(z.string(), z.string()).optional(),
   })
@@ -59,10 +63,19 @@ const sampleSchema = z
     /** Per explain probe (by index): the text of its hist file after the window. */
     hist: z.record(z.string(), z.string()).optional(),
     ms: z.number().optional(),
+    /** What a workload printed when it was not one result line (newlines as spaces). */
+    stdout: z.string().optional(),
   })
   .passthrough();
 
-const doneSchema = z.object({ type: z.literal('done'), samples: z.number().int().nonnegative() }).passthrough();
+const doneSchema = z
+  .object({
+    type: z.literal('done'),
+    samples: z.number().int().nonnegative(),
+    /** Whether enabling the ftrace function profiler reset its stats (null: never checked). */
+    profilerResets: z.boolean().nullable().optional(),
+  })
+  .passthrough();
 const errorSchema = z.object({ type: z.literal('error'), message: z.string() }).passthrough();
 
 export type Hello = z.infer<typeof helloSchema>;
@@ -87,6 +100,16 @@ export function parseAgentLine(line: string): AgentMessage | undefined {
     return { type: 'invalid', line: trimmed, problem: parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ') };
   }
   return parsed.data as AgentMessage;
+}
+
+/** A workload's result line (its stdout), or null when it is not one. */
+export function parseWorkloadResult(line: string): WorkloadResult | null {
+  try {
+    const parsed = workloadResultSchema.safeParse(JSON.parse(line));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
 }
 
 export function parseAgentOutput(text: string): AgentMessage[] {

@@ -10,7 +10,8 @@ import { CancelledError, InputError } from '../core/errors.js';
 import { run, ProcessError, displayCommand } from '../core/proc.js';
 import type { Logger } from '../core/log.js';
 import { encodePlan, expandSamples, type GuestPlan, type PlannedSample } from '../image/plan.js';
-import { parseAgentLine, type AgentMessage, type Hello } from '../measure/samples.js';
+import type { AgentMessage, Hello } from '../measure/samples.js';
+import { ChannelParser } from '../measure/channel.js';
 import { missingSample, toPlannedSampleRecord } from '../measure/figures.js';
 import { figureUnit, unresolvedPrograms } from '../image/plan.js';
 import { ConsoleWatcher, type ConsoleEvent } from './console.js';
@@ -143,13 +144,18 @@ export async function boot(request: BootRequest): Promise<BootOutcome> {
   const onAbort = (): void => stopper.abort();
   request.signal?.addEventListener('abort', onAbort, { once: true });
 
+  // The result channel speaks guest protocol 2 (src/measure/channel.ts); another protocol ends
+  // the boot at once, as failed, with the reason naming both numbers.
+  const channel = new ChannelParser();
   const take = (lines: string[]): void => {
     for (const line of lines) {
-      const message = parseAgentLine(line);
-      if (!message) continue;
-      messages.push(message);
-      lastProgress = Date.now();
-      request.onMessage?.(message);
+      const found = channel.push(line);
+      for (const message of found) {
+        messages.push(message);
+        request.onMessage?.(message);
+      }
+      if (found.length > 0 || line.startsWith('@@kexp ')) lastProgress = Date.now();
+      if (channel.protocolError) stop('failed', channel.protocolError);
     }
   };
   const watchdogMs = request.watchdogMs ?? 60_000;
@@ -200,7 +206,8 @@ export async function boot(request: BootRequest): Promise<BootOutcome> {
   );
   const fatal = watcher.fatal();
   let outcome: { status: BootStatus; reason?: string; excerpt?: string[] };
-  if (fatal) outcome = { status: 'crashed', reason: fatal.title, excerpt: fatal.excerpt };
+  if (channel.protocolError) outcome = { status: 'failed', reason: channel.protocolError };
+  else if (fatal) outcome = { status: 'crashed', reason: fatal.title, excerpt: fatal.excerpt };
   else if (ending) outcome = ending;
   else if (qemuError) outcome = { status: 'failed', reason: `qemu-system-x86_64 failed: ${qemuError.tail.slice(-5).join(' / ')}`, excerpt: qemuError.tail };
   else if (!done) outcome = { status: 'crashed', reason: 'the VM stopped before the agent finished its plan', excerpt: consoleTail.slice(-20) };

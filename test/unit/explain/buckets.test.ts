@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeChange, diffBuckets, explainFunction } from '../../../src/explain/buckets.js';
-import { normaliseCaller } from '../../../src/explain/hist.js';
+import { normaliseCaller } from '../../../src/measure/hist.js';
 import type { CallGroup, SampleExplain, SampleRecord } from '../../../src/records/index.js';
 
 const FN = '__get_user_pages';

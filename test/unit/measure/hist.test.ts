@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseHist } from '../../../src/explain/hist.js';
+import { parseHist } from '../../../src/measure/hist.js';
 import { decodeHist } from '../../../src/explain/buckets.js';
 import { findDefinition, parseFlagDefinitions } from '../../../src/explain/cdecl.js';
 import { explainProbe } from '../../../src/explain/probes.js';

@@ -48,6 +48,18 @@ export function parseHist(text: string): HistSection[] {
   return sections;
 }
 
+/**
+ * A hist file as kept in a sample record: the comment lines other than the section and trigger
+ * lines left out, blank lines too, tabs as spaces, every line ending in a newline.
+ */
+export function trimHistText(text: string): string {
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !(l.startsWith('#') && !/^# (event histogram|trigger info:)/.test(l)))
+    .map((l) => `${l.replace(/\t/g, ' ')}\n`)
+    .join('');
+}
+
 function parseEntry(body: string, hitcount: number): HistEntry {
   let stack: string[] = [];
   let rest = body;
