@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dieWithParent, findOnPath, ProcessError, run } from '../../../src/core/proc.js';
 
@@ -121,6 +122,16 @@ describe('run with dieWithKexp', () => {
     const missing = await run('no-such-program-kexp', [], { dieWithKexp: true }).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(ProcessError);
     expect((missing as ProcessError).message).toMatch(/^no-such-program-kexp could not start/);
+  });
+
+  it('without setpriv on PATH the program still runs, and the log says what is missing', async () => {
+    const bin = binDir('prog', '#!/bin/sh\necho ran\n');
+    const logged: string[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => logged.push(line) });
+    const result = await run(join(bin, 'prog'), [], { dieWithKexp: true, env: { PATH: bin }, capture: true, logger });
+    expect(result.stdout).toBe('ran');
+    const warning = logged.map((l) => JSON.parse(l) as { level: number; msg: string }).find((l) => l.level === 40);
+    expect(warning?.msg).toMatch(/^not killed with kexp: setpriv \(Debian package util-linux\) is not on PATH/);
   });
 
   it('a timeout still kills the program (its process group is the program itself)', async () => {
