@@ -1,10 +1,12 @@
 /**
  * The one place that runs programs. Every child gets its own process group, so that aborting it
  * (Ctrl-C, a timeout, a thrown error elsewhere) kills make's or QEMU's whole tree; output is
- * streamed to a log file line by line and the last lines are kept for the error message.
+ * streamed to a log file line by line and the last lines are kept for the error message. A child
+ * that must not outlive kexp even when kexp is killed outright (QEMU) asks for `dieWithKexp`.
  */
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, constants, createWriteStream, mkdirSync, statSync, type WriteStream } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { execa, type ResultPromise } from 'execa';
 import { CancelledError, KexpError, EXIT } from './errors.js';
 import type { Logger } from './log.js';
@@ -30,6 +32,12 @@ export interface RunOptions {
   stdoutFile?: string;
   /** Exit codes that are not failures. */
   okExitCodes?: number[];
+  /**
+   * Kill the program when kexp dies, however it dies. Its own process group keeps it from
+   * signals meant for kexp, and after a SIGKILL no exit handler runs: without this, a QEMU
+   * outlives a killed kexp until its own timeout. See dieWithParent below.
+   */
+  dieWithKexp?: boolean;
 }
 
 export interface RunResult {
@@ -78,6 +86,47 @@ export function liveChildCount(): number {
   return liveGroups.size;
 }
 
+/** Where a program name (no slash) is found on this PATH: the first executable file, or undefined. */
+export function findOnPath(name: string, path: string | undefined): string | undefined {
+  for (const candidate of (path ?? '').split(delimiter).map((dir) => join(dir || '.', name))) {
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The command that starts `file` with the parent-death signal set to SIGKILL (PR_SET_PDEATHSIG),
+ * through util-linux's setpriv: it sets the signal and execs the program, so the pid, the process
+ * group and every kill in run() stay as they are. The kernel sends the signal when the *thread*
+ * that forked the child ends: kexp starts programs from Node's main thread (libuv forks in the
+ * thread that calls spawn, the event loop's), which ends only with the process; a worker thread
+ * would kill its children when it ended, so none is wrapped there. `skipped`, with the reason,
+ * when the program cannot be wrapped: then it runs as before (a program that is not found still
+ * fails as "could not start", not as setpriv's exit 127).
+ */
+export function dieWithParent(
+  file: string,
+  args: readonly string[],
+  path: string | undefined,
+  mainThread = isMainThread,
+): { file: string; args: string[] } | { skipped: string } {
+  if (!mainThread) return { skipped: 'started from a worker thread, whose end would kill it' };
+  const setpriv = findOnPath('setpriv', path);
+  if (!setpriv) {
+    return {
+      skipped:
+        'setpriv (Debian package util-linux) is not on PATH: a program started by a kexp that is killed outright (SIGKILL) keeps running until its own timeout',
+    };
+  }
+  if (!file.includes('/') && !findOnPath(file, path)) return { skipped: `${file} is not on PATH` };
+  return { file: setpriv, args: ['--pdeathsig', 'KILL', '--', file, ...args] };
+}
+
 /** Quote for display only: programs always get argument lists, never shell strings. */
 export function displayCommand(file: string, args: readonly string[]): string {
   return [file, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
@@ -95,11 +144,23 @@ export async function run(file: string, args: readonly string[], options: RunOpt
     log = createWriteStream(options.logFile, { flags: 'a' });
     log.write(`$ ${options.cwd ? `cd ${options.cwd} && ` : ''}${command}\n`);
   }
-  options.logger?.debug({ command, cwd: options.cwd }, 'run');
+  options.logger?.debug({ command, cwd: options.cwd, ...(options.dieWithKexp ? { dieWithKexp: true } : {}) }, 'run');
   if (options.signal?.aborted) throw new CancelledError();
 
+  let spawnFile = file;
+  let spawnArgs: readonly string[] = args;
+  if (options.dieWithKexp) {
+    const wrapped = dieWithParent(file, args, options.env?.PATH ?? process.env.PATH);
+    if ('file' in wrapped) {
+      spawnFile = wrapped.file;
+      spawnArgs = wrapped.args;
+    } else {
+      options.logger?.warn({ command }, `not killed with kexp: ${wrapped.skipped}`);
+    }
+  }
+
   const started = Date.now();
-  const child: ResultPromise = execa(file, args, {
+  const child: ResultPromise = execa(spawnFile, spawnArgs, {
     cwd: options.cwd,
     env: options.env,
     extendEnv: true,

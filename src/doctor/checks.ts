@@ -55,6 +55,13 @@ export function baseChecks(): Check[] {
       optional: true,
     },
     {
+      name: 'setpriv',
+      why: 'kills the QEMU of a kexp that is killed outright, SIGKILL included (optional: without it, that QEMU runs on until its timeout)',
+      probe: { type: 'command', command: 'setpriv' },
+      debianPackage: 'util-linux',
+      optional: true,
+    },
+    {
       name: 'redis-server',
       why: 'the queue of a kexp fleet, on the machine that hosts it, and the fleet tests (optional: kexp run without a fleet needs none)',
       probe: { type: 'command', command: 'redis-server' },

@@ -171,6 +171,7 @@ export async function boot(request: BootRequest): Promise<BootOutcome> {
   try {
     await run('qemu-system-x86_64', args, {
       signal: stopper.signal,
+      dieWithKexp: true,
       logger: request.logger,
       tailLines: 30,
       onLine: (line, stream) => {

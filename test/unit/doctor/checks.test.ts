@@ -5,7 +5,21 @@ import { baseChecks, formatReport, installCommand, isStaticElf, missingPackages,
 describe('doctor checks', () => {
   it('asks for every prerequisite the kernel and image stages use', () => {
     const packages = baseChecks().map((c) => c.debianPackage);
-    for (const p of ['qemu-system-x86', 'gcc', 'make', 'flex', 'bison', 'bc', 'libelf-dev', 'libssl-dev', 'cpio', 'xz-utils', 'busybox-static', 'ccache']) {
+    for (const p of [
+      'qemu-system-x86',
+      'gcc',
+      'make',
+      'flex',
+      'bison',
+      'bc',
+      'libelf-dev',
+      'libssl-dev',
+      'cpio',
+      'xz-utils',
+      'busybox-static',
+      'ccache',
+      'util-linux',
+    ]) {
       expect(packages).toContain(p);
     }
   });
