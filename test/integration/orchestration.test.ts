@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_COMPILE_ERROR, FAKE_DROPPED_SYMBOL, writeFakeKernelTree } from '../helpers/fake-kernel-tree.js';
-import { fakeQemuCalls, fakeQemuEnv, killLeftoverFakes, processAlive, type ScenarioName, scenarioFixture } from '../helpers/fake-qemu.js';
+import { fakeQemuCalls, fakeQemuEnv, killLeftoverFakes, processAlive, type ScenarioName, scenarioFixture, scenarioDir } from '../helpers/fake-qemu.js';
 import { kexp, kexpChild } from '../helpers/kexp.js';
 
 let work = '';
@@ -166,15 +166,17 @@ describe('kexp run against the fake kernel tree and the fake QEMU', () => {
     expect(cell.per_page).toBeGreaterThan(0);
   });
 
-  it('a sample line that arrives twice on the result channel is counted once', async () => {
+  it("a sample's block that arrives twice on the result channel is counted once", async () => {
     const c = newCase('duplicate');
     const r = await kexp(['run', c.experiment, '--jobs', '1'], c.env);
     expect(r.exitCode).toBe(0);
     const channel = readFileSync(join(runDir(c), 'cells', 'fake_baseline_r0', 'results.jsonl'), 'utf8')
       .split('\n')
       .filter(Boolean);
-    // The fake really sent it twice: one line more than the capture.
-    expect(channel).toHaveLength(readFileSync(scenarioFixture('duplicate', 'channel'), 'utf8').split('\n').filter(Boolean).length + 1);
+    // The fake really sent it twice: the first sample's block (its duplicateRange) once more than the capture.
+    const [first, last] = readJson<{ duplicateRange: [number, number] }>(join(scenarioDir, 'duplicate.json')).duplicateRange;
+    expect(channel).toHaveLength(readFileSync(scenarioFixture('duplicate', 'channel'), 'utf8').split('\n').filter(Boolean).length + last - first + 1);
+    expect(channel.filter((l) => l === '@@kexp sample 0 begin')).toHaveLength(2);
     expect(cellOf(c, 'fake_baseline_r0').samples.map((s) => s.pages)).toEqual([64, 128]);
     expect(samplesOf(c).map((s) => s.pages)).toEqual([64, 128]);
     const cell = reportCell(c);
