@@ -6,7 +6,7 @@ import { decodeHist } from '../../../src/explain/buckets.js';
 import { findDefinition, parseFlagDefinitions } from '../../../src/explain/cdecl.js';
 import { explainProbe } from '../../../src/explain/probes.js';
 
-const fixture = (name: string): string => readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8');
+const fixture = (name: string): string => readFileSync(join(import.meta.dirname, '..', 'explain', 'fixtures', name), 'utf8');
 
 describe('hist output', () => {
   it('parses 6.1 entry-probe sections: stacktrace key, flags, totals', () => {

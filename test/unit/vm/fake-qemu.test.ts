@@ -12,6 +12,9 @@ import { fakeQemuBin, fakeQemuCalls, type ScenarioName, scenarioFixture } from '
 import { scratchFolders } from '../../helpers/scratch.js';
 
 const scratch = scratchFolders('kexp-fake-qemu');
+/** A field of a scenario file, as the fake reads it. */
+const setting = <T>(scenario: ScenarioName, field: string): T =>
+  (JSON.parse(readFileSync(join(fakeQemuBin, '..', 'scenarios', `${scenario}.json`), 'utf8')) as Record<string, T>)[field]!;
 const fake = join(fakeQemuBin, 'qemu-system-x86_64');
 
 function setup(): { dir: string; args: string[]; resultFile: string; calls: string } {
@@ -65,7 +68,8 @@ describe('the fake QEMU', () => {
     const { result, channel } = await replay('duplicate');
     expect(result.exitCode).toBe(0);
     const lines = linesOf(fixture('duplicate', 'channel'));
-    expect(channel).toBe([lines[0], lines[1], ...lines.slice(1)].join(''));
+    const [first, last] = setting<[number, number]>('duplicate', 'duplicateRange');
+    expect(channel).toBe([...lines.slice(0, last + 1), ...lines.slice(first, last + 1), ...lines.slice(last + 1)].join(''));
   });
 
   it('duplicate: a block of lines (a result spanning lines) is sent again after its last line', async () => {
@@ -81,7 +85,7 @@ describe('the fake QEMU', () => {
   it('partial: the channel stops after channelLines, QEMU exits 0', async () => {
     const { result, channel } = await replay('partial');
     expect(result.exitCode).toBe(0);
-    expect(channel).toBe(linesOf(fixture('partial', 'channel')).slice(0, 2).join(''));
+    expect(channel).toBe(linesOf(fixture('partial', 'channel')).slice(0, setting<number>('partial', 'channelLines')).join(''));
   });
 
   it('hang: after its part it stays until killed', async () => {
@@ -90,7 +94,7 @@ describe('the fake QEMU', () => {
       reject: false,
       env: { KEXP_FAKE_QEMU_SCENARIO: join(fakeQemuBin, '..', 'scenarios', 'hang.json') },
     });
-    const expected = linesOf(fixture('hang', 'channel')).slice(0, 2).join('');
+    const expected = linesOf(fixture('hang', 'channel')).slice(0, setting<number>('hang', 'channelLines')).join('');
     const until = Date.now() + 10_000;
     while ((existsSync(s.resultFile) ? readFileSync(s.resultFile, 'latin1') : '') !== expected) {
       if (Date.now() > until) throw new Error('the fake never wrote its part of the channel');
