@@ -22,7 +22,7 @@ import { keptSourceFiles, prepareExplain, type ExplainSetup } from '../explain/s
 import { planLines } from '../explain/probes.js';
 import { decodeHist } from '../explain/buckets.js';
 import { needsPrograms, preparePrograms, type ProgramImage } from '../image/programs.js';
-import type { KernelSource } from '../kselftest/build.js';
+import type { KernelOrigin } from '../kselftest/build.js';
 
 export interface CellSpec {
   kernel: string;
@@ -57,7 +57,7 @@ export interface CellEnv extends Omit<Workspace, 'signal'> {
   /** A kernel built elsewhere (a bisect step's commit or patch prefix) instead of spec.kernel/variant. */
   kernel?: KernelArtifact;
   /** The recipe and patches that kernel was built from, for kselftests built from the same tree (a bisect step). */
-  kernelSource?: KernelSource;
+  kernelSource?: KernelOrigin;
   /** The image and accelerator a run already settled for all its cells (else found here). */
   image?: GuestImage;
   accel?: AccelChoice;

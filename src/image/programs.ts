@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { KernelArtifact } from '../kernel/build.js';
-import { buildKselftests, type BuiltKselftest, type KernelSource } from '../kselftest/build.js';
+import { buildKselftests, type BuiltKselftest, type KernelOrigin } from '../kselftest/build.js';
 import { elfKind } from '../core/elf.js';
 import type { GuestImage, ImageContext } from './image.js';
 import {
@@ -50,7 +50,7 @@ export async function preparePrograms(
   image: GuestImage,
   plan: GuestPlan,
   overlay: string | undefined,
-  source?: KernelSource,
+  source?: KernelOrigin,
 ): Promise<ProgramImage> {
   const notes: string[] = [];
   const selftestRuns = plan.runs.filter((r) => r.command?.kind === 'kselftest');

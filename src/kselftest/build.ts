@@ -99,13 +99,13 @@ function seriesOf(root: string, kernel: KernelArtifact): VariantSeries {
 }
 
 /** The recipe and patch series a kernel was built from, when they are not a recipe file and a variant folder (a bisection's steps). */
-export interface KernelSource {
+export interface KernelOrigin {
   recipe: KernelRecipe;
   series: VariantSeries;
 }
 
 /** Resolve the named tests against the kernel's source (exit 2 naming the known ones), then build what the store lacks. */
-export async function buildKselftests(ctx: KselftestContext, kernel: KernelArtifact, specs: KselftestSpec[], source?: KernelSource): Promise<BuiltKselftest[]> {
+export async function buildKselftests(ctx: KselftestContext, kernel: KernelArtifact, specs: KselftestSpec[], source?: KernelOrigin): Promise<BuiltKselftest[]> {
   if (specs.length === 0) return [];
   const series = source?.series ?? seriesOf(ctx.root, kernel);
   const tree = pristineTree(kernel, ctx.layout);
