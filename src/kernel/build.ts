@@ -11,9 +11,9 @@ import { compilerVersion } from '../core/toolchain.js';
 import { sha256 } from '../core/hash.js';
 import { capture, ProcessError, run } from '../core/proc.js';
 import type { CacheLayout } from '../core/paths.js';
-import type { Logger } from '../core/log.js';
 import { type ArtifactStore, writeJsonAtomic } from '../store/store.js';
 import { withLock } from '../store/lock.js';
+import type { StageContext } from '../store/workspace.js';
 import { loadRecipe, type KernelRecipe } from '../config/recipe.js';
 import { loadVariant, type VariantSeries } from '../config/variants.js';
 import { kexpVersion } from '../core/version.js';
@@ -59,13 +59,8 @@ export interface BuildProgress {
   current?: string;
 }
 
-export interface KernelBuildContext {
-  root: string;
-  layout: CacheLayout;
-  store: ArtifactStore;
-  logger: Logger;
+export interface KernelBuildContext extends StageContext {
   jobs?: number;
-  signal?: AbortSignal;
   onProgress?: (progress: BuildProgress) => void;
   /**
    * The files of the prepared source tree (paths in it) the artifact keeps besides what its patches

@@ -15,10 +15,9 @@ import { cpus } from 'node:os';
 import { BuildError, InputError } from '../core/errors.js';
 import { hashJson, sha256 } from '../core/hash.js';
 import { displayCommand, ProcessError, run } from '../core/proc.js';
-import type { CacheLayout } from '../core/paths.js';
-import type { Logger } from '../core/log.js';
-import { writeJsonAtomic, type ArtifactStore } from '../store/store.js';
+import { writeJsonAtomic } from '../store/store.js';
 import { withLock } from '../store/lock.js';
+import type { StageContext } from '../store/workspace.js';
 import { loadRecipe, type KernelRecipe } from '../config/recipe.js';
 import { loadVariant, type VariantSeries } from '../config/variants.js';
 import { compilerVersion } from '../core/toolchain.js';
@@ -34,12 +33,7 @@ export const KSELFTEST_RECIPE_VERSION = 1;
 /** What every program is built with on top of its Makefile's own flags. */
 export const KSELFTEST_MAKE_VARIABLES = { EXTRA_CFLAGS: '-static' } as const;
 
-export interface KselftestContext {
-  root: string;
-  layout: CacheLayout;
-  store: ArtifactStore;
-  logger: Logger;
-  signal?: AbortSignal;
+export interface KselftestContext extends StageContext {
   onStage?: (stage: string) => void;
 }
 
