@@ -331,13 +331,17 @@ interface BuildSteps extends LockedBuild {
 
 /** The configured build folder: the resolved .config in it, make's arguments and environment. */
 interface ConfiguredBuild {
-  configKey: string;
   resolvedText: string;
   key: string;
   args: string[];
   env: Record<string, string>;
 }
 
+/**
+ * The build itself, its tree locked: prepare the tree, patch, configure, make, store. Its record
+ * (status, error, phase timings) is written beside the log in a finally, so a failed or cancelled
+ * build has one too.
+ */
 async function buildLocked(build: LockedBuild): Promise<KernelArtifact> {
   const steps = await startRecord(build);
   const { ctx, record, started } = steps;
@@ -481,7 +485,7 @@ async function configure(steps: BuildSteps): Promise<ConfiguredBuild> {
     env,
     makeArgs: args,
   });
-  return { configKey, resolvedText, key, args, env };
+  return { resolvedText, key, args, env };
 }
 
 /** make bzImage, counting objects and keeping warnings; a compile error is a BuildError with the lines that say why. */
