@@ -12,18 +12,9 @@
  * good and C bad for it too; otherwise it gets a bisection of its own.
  */
 import { isStopped } from '../records/index.js';
-import type { Cell } from '../report/model.js';
+import type { CellChange } from '../report/nightly-comparison.js';
 import type { BisectedChange } from '../results/nightly.js';
 import { judge, parsePredicate, type StepOutcome } from './predicate.js';
-
-export interface CellChange {
-  kernel: string;
-  variant: string;
-  workload: string;
-  function: string;
-  before: Cell;
-  after: Cell;
-}
 
 /** Where the two figures are closer than this, no threshold separates them reliably. */
 const MIN_GAP = 1e-6;

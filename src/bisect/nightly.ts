@@ -26,7 +26,8 @@ import {
   type NightlyRecord,
   type NightlySource,
 } from '../results/nightly.js';
-import { groupChanges, predicateFor, sharesCulprit, type CellChange } from './nightly-plan.js';
+import { groupChanges, predicateFor, sharesCulprit } from './nightly-plan.js';
+import type { CellChange } from '../report/nightly-comparison.js';
 import { bisectRecordFile } from './record.js';
 import { loadBisectRequest, runBisect, type BisectEnv, type BisectRecord, type BisectRequest } from './run.js';
 

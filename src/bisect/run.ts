@@ -14,7 +14,8 @@ import { writeJsonAtomic } from '../store/store.js';
 import { loadRecipe, type KernelRecipe } from '../config/recipe.js';
 import { loadSeries, loadVariant } from '../config/variants.js';
 import { buildKernelFrom, type BuildProgress } from '../kernel/build.js';
-import { runBootCell, type Workspace } from '../experiment/cell.js';
+import { runBootCell } from '../experiment/cell.js';
+import { type Workspace, workspaceOf } from '../store/workspace.js';
 import { workloadLabel } from '../measure/samples.js';
 import { bisect, type Step, type Verdict } from './search.js';
 import {
@@ -142,11 +143,7 @@ export async function runBisect(env: BisectEnv, request: BisectRequest, resumeId
           };
           const kernel = await buildKernelFrom(
             {
-              root: env.root,
-              layout: env.layout,
-              store: env.store,
-              logger: env.logger,
-              signal: env.signal,
+              ...workspaceOf(env),
               keepSources: keptSourceFiles,
               onProgress: (p: BuildProgress) => say(p.stage === 'compiling' ? `compiling, ${p.objects ?? 0} objects` : p.stage),
             },
@@ -158,11 +155,7 @@ export async function runBisect(env: BisectEnv, request: BisectRequest, resumeId
           const cell = await runBootCell(
             { kernel: base.name, variant: series.variant, plan: request.plan, accel: request.accel },
             {
-              root: env.root,
-              layout: env.layout,
-              store: env.store,
-              logger: env.logger,
-              signal: env.signal,
+              ...workspaceOf(env),
               outDir: join(dir, 'steps', String(revision.index)),
               kernel,
               kernelSource: { recipe: recipeFor(base, request.source, revision), series },

@@ -7,7 +7,7 @@ import { cacheLayout, chooseCacheRoot, ensureCacheRoot, projectRoot } from '../c
 import { fileLogger } from '../core/log.js';
 import { redactArgv } from '../core/redact.js';
 import { ArtifactStore } from '../store/store.js';
-import type { Workspace } from '../experiment/cell.js';
+import { type Workspace, workspaceOf } from '../store/workspace.js';
 
 export interface GlobalOptions {
   cache?: string;
@@ -61,7 +61,7 @@ export function createContext(command: string, options: GlobalOptions, signal: A
  * is read when this is called: after a layer replaced it (own kernel, a run's tree kernels).
  */
 export function workspace(ctx: CommandContext): Workspace {
-  return { root: ctx.root, layout: ctx.layout, store: ctx.store, logger: ctx.logger, signal: ctx.signal };
+  return workspaceOf(ctx);
 }
 
 /** The host checked before anything is built: a missing Debian package is installed, and said on stderr. */

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { buildImage, type GuestImage } from '../image/image.js';
 import { shortKey } from '../core/hash.js';
 import { action, type Registrar } from './action.js';
-import { ensureHostReady } from './context.js';
+import { ensureHostReady, workspace } from './context.js';
 import type { ImageJson } from './json-output.js';
 import { createProgress } from './progress.js';
 
@@ -20,13 +20,7 @@ export const registerImage: Registrar = (program: Command) => {
       action('image', async (ctx) => {
         await ensureHostReady(ctx);
         const progress = createProgress(true);
-        const image = await buildImage({
-          root: ctx.root,
-          layout: ctx.layout,
-          store: ctx.store,
-          signal: ctx.signal,
-          onStage: (s) => progress.update(`image: ${s}`),
-        });
+        const image = await buildImage({ ...workspace(ctx), onStage: (s) => progress.update(`image: ${s}`) });
         progress.succeed(
           `image ${shortKey(image.key)}: ${image.cached ? 'from the store' : `built in ${image.seconds.toFixed(1)} s`} (workloads: ${image.workloads.join(', ')})`,
         );

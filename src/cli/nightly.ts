@@ -18,14 +18,7 @@ import { RunStore } from '../results/store.js';
 import { getRenderer } from '../report/renderer.js';
 import { changeText, comparisonSummary } from '../report/render/common.js';
 import { bisectionTextLines, notifySummary } from '../report/nightly.js';
-import {
-  compareAllFunctions,
-  comparisonIfReadable,
-  nightlyVerdict,
-  otherChangeText,
-  writeComparison,
-  type FunctionChange,
-} from '../report/nightly-comparison.js';
+import { compareAllFunctions, comparisonIfReadable, nightlyVerdict, otherChangeText, writeComparison, type CellChange } from '../report/nightly-comparison.js';
 import { loadHistory } from '../report/history/load.js';
 import { historyExtension, historyFormats, renderHistory } from '../report/history/render.js';
 import type { Logger } from '../core/log.js';
@@ -73,7 +66,7 @@ export async function finishNightly(ctx: CommandContext, watch: NightlyWatch, ni
   const record: NightlyRecord = { schema: 'kexp/nightly@1', run: manifest.id, previous: previousId, sources: watch.sources, bisections: [], notes: [] };
 
   let comparison: Comparison | undefined;
-  let changes: FunctionChange[] = [];
+  let changes: CellChange[] = [];
   if (nightly.previous) {
     const compared = compareAllFunctions(nightly.previous, dir);
     for (const cell of compared.damaged) ctx.err(`kexp: warning: ${cell.problem.message}; the comparison leaves it out`);

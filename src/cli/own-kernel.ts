@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { InputError } from '../core/errors.js';
 import { splitList } from '../core/list.js';
 import { ownKernelLayer, wantsOwnKernel, type ExperimentOverride, type OwnKernelFlags } from '../config/own-kernel.js';
-import type { CommandContext } from './context.js';
+import { type CommandContext, workspace } from './context.js';
 import { repeatable } from './options.js';
 import type { Catalog } from '../config/catalog.js';
 import { kexpFragmentFiles } from '../config/own-kernel.js';
@@ -181,9 +181,7 @@ export async function importExternal(ctx: CommandContext, choice: ExternalChoice
   const source =
     choice.sourceKernel !== undefined
       ? await sourceTreeOf(loadRecipe(ctx.root, choice.sourceKernel), {
-          layout: ctx.layout,
-          logger: ctx.logger,
-          signal: ctx.signal,
+          ...workspace(ctx),
           onStage: (text) => ctx.err(`${choice.sourceKernel}: ${text}`),
         })
       : undefined;

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.js';
-import { ensureHost } from '../doctor/probe.js';
 import { loadExperiment, resolveExperimentFile } from '../config/experiment.js';
 import { parseOnly, planRun, type OnlyFilter } from '../experiment/plan.js';
 import { chooseExecutor, executorNames } from '../experiment/executors/index.js';
@@ -11,7 +10,7 @@ import { listRuns, resultsRoot, RunStore } from '../results/store.js';
 import { table } from '../measure/format.js';
 import { action, type Registrar } from './action.js';
 import { createProgress, elapsed } from './progress.js';
-import type { CommandContext } from './context.js';
+import { type CommandContext, ensureHostReady, workspace } from './context.js';
 import { checkPlanFits, parseJobs } from './options.js';
 import { preflightExperiment } from '../experiment/preflight.js';
 import { isGeneratedLayer } from '../config/layers.js';
@@ -126,16 +125,12 @@ export async function runExperimentCommand(ctx: CommandContext, given: string | 
   // Kernel entries that name a tree: the run resolves its kernels in their layer.
   if (checked.start) ctx.root = checked.start.root;
   if (options.resume) RunStore.open(resultsRoot(ctx.root, options.results), options.resume);
-  await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
+  await ensureHostReady(ctx);
   if (checked.start) await preflightExperiment(ctx.root, ctx.layout, checked.start.file, checked.start.only, ctx.signal);
   const progress = createProgress(true);
   const started = Date.now();
   const env = {
-    root: ctx.root,
-    layout: ctx.layout,
-    store: ctx.store,
-    logger: ctx.logger,
-    signal: ctx.signal,
+    ...workspace(ctx),
     resultsDir: resultsRoot(ctx.root, options.results),
     ...(checked.jobs !== undefined ? { jobs: checked.jobs } : {}),
     executor: {
@@ -209,11 +204,7 @@ Exit code 1 when a sample failed, crashed or hung.`,
               'kexp run --cancel RUN [--redis URL] [--results DIR]',
             );
           const env = {
-            root: ctx.root,
-            layout: ctx.layout,
-            store: ctx.store,
-            logger: ctx.logger,
-            signal: ctx.signal,
+            ...workspace(ctx),
             resultsDir: resultsRoot(ctx.root, options.results),
             executor: { ...(options.redis ? { redis: options.redis } : {}) },
           };

@@ -1,12 +1,12 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.js';
-import { ensureHost } from '../doctor/probe.js';
 import { defaultJobs } from '../experiment/run.js';
 import { checkRedisUrl, probeRedis, RETRY_MAX_MS } from '../fleet/redis.js';
 import { SharedStore } from '../fleet/shared-store.js';
 import { EXIT_GRACE_MS, HAND_BACK_MS, LOCK_MS, STALL_CHECK_MS, STOP_BOUND_S } from '../fleet/timing.js';
 import { action, type Registrar } from './action.js';
+import { ensureHostReady, workspace } from './context.js';
 import { parseJobs } from './options.js';
 
 interface WorkerCommandOptions {
@@ -44,14 +44,14 @@ Redis going away is said in one line and retried (${RETRY_MAX_MS / 1000} s apart
         if (!redis) throw new InputError("kexp worker needs the fleet's Redis", '--redis redis://host:6379 or KEXP_REDIS');
         checkRedisUrl(redis, options.redis ? '--redis' : 'KEXP_REDIS');
         await probeRedis(redis); // fail within seconds on a wrong URL or password, before anything else
-        await ensureHost(ctx.root, { onInstall: (pkgs) => ctx.err(`installing missing Debian packages: ${pkgs.join(' ')}`) });
+        await ensureHostReady(ctx);
         const storeDir = options.store ?? process.env.KEXP_STORE;
         const name = options.name ?? `${hostname()}-${process.pid}`;
         const stamp = (): string => new Date().toISOString().slice(11, 19);
         // Loaded here only: BullMQ costs every other command start-up time.
         const { runWorker } = await import('../fleet/worker.js');
         await runWorker({
-          ws: { root: ctx.root, layout: ctx.layout, store: ctx.store, logger: ctx.logger, signal: ctx.signal },
+          ws: workspace(ctx),
           redisUrl: redis,
           name,
           jobs: options.jobs ?? defaultJobs(1024),

@@ -86,13 +86,14 @@ export const recipeSchema = z
 /** The base a recipe's configuration starts from. */
 export type BaseConfig = { kind: 'target'; target: string } | { kind: 'file'; file: string; text: string };
 
-export type KernelSource = z.infer<typeof sourceSchema>;
+/** Where a recipe's kernel source comes from: a Debian linux-source package, a tarball, a git ref or a folder. */
+export type RecipeSource = z.infer<typeof sourceSchema>;
 export type RecipeFile = z.infer<typeof recipeSchema>;
 
 export interface KernelRecipe {
   name: string;
   series: string;
-  source: KernelSource;
+  source: RecipeSource;
   fragments: { name: string; file: string }[];
   /** The configuration's base: make tinyconfig unless this says otherwise. */
   baseConfig: BaseConfig;

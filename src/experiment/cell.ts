@@ -4,9 +4,7 @@
  * that an executor can run it here or on another machine.
  */
 import { join } from 'node:path';
-import type { CacheLayout } from '../core/paths.js';
-import type { Logger } from '../core/log.js';
-import type { ArtifactStore } from '../store/store.js';
+import { type StageContext, workspaceOf } from '../store/workspace.js';
 import { loadWorkloadManifest, type WorkloadManifest } from '../config/workloads.js';
 import { buildKernel, type BuildProgress, type KernelArtifact } from '../kernel/build.js';
 import { existsSync } from 'node:fs';
@@ -22,7 +20,7 @@ import { keptSourceFiles, prepareExplain, type ExplainSetup } from '../explain/s
 import { planLines } from '../explain/probes.js';
 import { decodeHist } from '../explain/buckets.js';
 import { needsPrograms, preparePrograms, type ProgramImage } from '../image/programs.js';
-import type { KernelSource } from '../kselftest/build.js';
+import type { KernelOrigin } from '../kselftest/build.js';
 
 export interface CellSpec {
   kernel: string;
@@ -38,17 +36,7 @@ export interface CellSpec {
   overlay?: string;
 }
 
-/** What every stage driver works in: the project, the cache, the store, the log, the stop signal. */
-export interface Workspace {
-  root: string;
-  layout: CacheLayout;
-  store: ArtifactStore;
-  logger: Logger;
-  signal: AbortSignal;
-}
-
-export interface CellEnv extends Omit<Workspace, 'signal'> {
-  signal?: AbortSignal;
+export interface CellEnv extends StageContext {
   /** Where this cell's console.log, results.jsonl and qemu.json go. */
   outDir: string;
   onBuildProgress?: (progress: BuildProgress) => void;
@@ -57,7 +45,7 @@ export interface CellEnv extends Omit<Workspace, 'signal'> {
   /** A kernel built elsewhere (a bisect step's commit or patch prefix) instead of spec.kernel/variant. */
   kernel?: KernelArtifact;
   /** The recipe and patches that kernel was built from, for kselftests built from the same tree (a bisect step). */
-  kernelSource?: KernelSource;
+  kernelSource?: KernelOrigin;
   /** The image and accelerator a run already settled for all its cells (else found here). */
   image?: GuestImage;
   accel?: AccelChoice;
@@ -102,20 +90,7 @@ export async function runBootCell(spec: CellSpec, env: CellEnv): Promise<CellRes
     plan = { ...plan, collectors: plan.collectors.filter((c) => c !== 'perf') };
   }
   const kernel =
-    env.kernel ??
-    (await buildKernel(
-      {
-        root: env.root,
-        layout: env.layout,
-        store: env.store,
-        logger: env.logger,
-        signal: env.signal,
-        onProgress: env.onBuildProgress,
-        keepSources: keptSourceFiles,
-      },
-      spec.kernel,
-      spec.variant,
-    ));
+    env.kernel ?? (await buildKernel({ ...workspaceOf(env), onProgress: env.onBuildProgress, keepSources: keptSourceFiles }, spec.kernel, spec.variant));
   let explain: ExplainSetup | undefined;
   if (spec.explain && spec.explain.functions.length > 0) {
     env.onStage?.('reading the kernel source for explain');
@@ -124,29 +99,11 @@ export async function runBootCell(spec: CellSpec, env: CellEnv): Promise<CellRes
     plan = { ...plan, explain: explain.probes.map((probe, i) => ({ function: probe.function, lines: planLines(i, probe) })) };
   }
   const image =
-    env.image ??
-    (await buildImage(
-      { root: env.root, layout: env.layout, store: env.store, signal: env.signal, onStage: (s) => env.onStage?.(`image: ${s}`) },
-      { perf: imageNeedsPerf(plan.collectors) },
-    ));
+    env.image ?? (await buildImage({ ...workspaceOf(env), onStage: (s) => env.onStage?.(`image: ${s}`) }, { perf: imageNeedsPerf(plan.collectors) }));
   let initrd = image.initramfs;
   let programs: ProgramImage | undefined;
   if (needsPrograms(plan, spec.overlay)) {
-    programs = await preparePrograms(
-      {
-        root: env.root,
-        layout: env.layout,
-        store: env.store,
-        logger: env.logger,
-        ...(env.signal ? { signal: env.signal } : {}),
-        onStage: (s) => env.onStage?.(s),
-      },
-      kernel,
-      image,
-      plan,
-      spec.overlay,
-      env.kernelSource,
-    );
+    programs = await preparePrograms({ ...workspaceOf(env), onStage: (s) => env.onStage?.(s) }, kernel, image, plan, spec.overlay, env.kernelSource);
     plan = programs.plan;
     initrd = programs.initramfs;
     notes.push(...programs.notes);

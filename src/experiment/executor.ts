@@ -12,7 +12,7 @@ import type { BuildProgress } from '../kernel/build.js';
 import type { GuestImage } from '../image/image.js';
 import type { AccelChoice } from '../vm/accel.js';
 import type { ArtifactProvenance, CellRecord, RunManifest } from '../results/store.js';
-import type { Workspace } from './cell.js';
+import type { Workspace } from '../store/workspace.js';
 import type { BuildJob, CellJob, OnlyFilter, RunPlan } from './plan.js';
 
 /** One kernel build and the cells that boot it. */

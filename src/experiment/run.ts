@@ -17,7 +17,7 @@ import type { BuildProgress } from '../kernel/build.js';
 import { loadExperiment, parseExperiment, type Experiment } from '../config/experiment.js';
 import { loadCatalog } from '../config/catalog.js';
 import { RunStore, newRunId, type RunManifest } from '../results/store.js';
-import type { Workspace } from './cell.js';
+import type { Workspace } from '../store/workspace.js';
 import { writeReports } from '../report/write.js';
 import { workUnits, type CancelOutcome, type Executor, type ExecutorEngine, type ExecutorEvents, type ExecutorFlags, type WorkUnit } from './executor.js';
 import { chooseExecutor, DEFAULT_EXECUTOR, executorNames, findExecutor } from './executors/index.js';

@@ -9,7 +9,8 @@ import type { GuestImage } from '../image/image.js';
 import type { AccelChoice } from '../vm/accel.js';
 import type { ArtifactProvenance, CellRecord } from '../results/store.js';
 import { expandSamples, figureUnit } from '../image/plan.js';
-import { runBootCell, type Workspace } from './cell.js';
+import { runBootCell } from './cell.js';
+import { type Workspace, workspaceOf } from '../store/workspace.js';
 import type { BuildJob, CellJob } from './plan.js';
 import { keptSourceFiles } from '../explain/source.js';
 
@@ -41,15 +42,7 @@ export function kernelProvenance(artifact: KernelArtifact): ArtifactProvenance {
 export async function runBuild(ws: Workspace, build: BuildJob, onProgress?: (progress: BuildProgress) => void): Promise<BuildOutcome> {
   try {
     const artifact = await buildKernel(
-      {
-        root: ws.root,
-        layout: ws.layout,
-        store: ws.store,
-        logger: ws.logger,
-        signal: ws.signal,
-        keepSources: keptSourceFiles,
-        ...(onProgress ? { onProgress } : {}),
-      },
+      { ...workspaceOf(ws), keepSources: keptSourceFiles, ...(onProgress ? { onProgress } : {}) },
       build.kernel,
       build.variant,
     );
@@ -64,7 +57,7 @@ export async function runBuild(ws: Workspace, build: BuildJob, onProgress?: (pro
 
 /** Extract the source trees of later builds at low priority while the first one builds (never throws). */
 export function prefetchSources(ws: Workspace, builds: readonly BuildJob[]): Promise<void> {
-  return prefetchSourceTrees({ root: ws.root, layout: ws.layout, store: ws.store, logger: ws.logger, signal: ws.signal }, builds);
+  return prefetchSourceTrees(workspaceOf(ws), builds);
 }
 
 export interface CellSetup {
@@ -83,9 +76,7 @@ export async function runCell(ws: Workspace, job: CellJob, setup: CellSetup, sig
   const t0 = Date.now();
   try {
     const cell = await runBootCell(job.spec, {
-      root: ws.root,
-      layout: ws.layout,
-      store: ws.store,
+      ...workspaceOf(ws),
       logger: ws.logger.child({ cell: job.id }),
       signal,
       outDir: setup.outDir,

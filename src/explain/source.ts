@@ -25,7 +25,8 @@ export async function keptSourceFiles(srcDir: string): Promise<string[]> {
 
 const greps = new Map<string, Promise<string[]>>();
 
-export class KernelSource {
+/** Reads a built kernel's source files: the artifact's kept copies, else its pristine tree's. */
+export class KernelSourceReader {
   private readonly tree: string;
   constructor(
     private readonly kernel: KernelArtifact,
@@ -125,7 +126,7 @@ export interface ExplainSetup {
 
 /** Probes for the functions, from the very source the kernel was built from. */
 export async function prepareExplain(kernel: KernelArtifact, layout: CacheLayout, functions: string[], options: { strict: boolean }): Promise<ExplainSetup> {
-  const source = new KernelSource(kernel, layout);
+  const source = new KernelSourceReader(kernel, layout);
   const probes: ExplainProbe[] = [];
   const where: Record<string, string> = {};
   const notes: string[] = [];

@@ -17,6 +17,7 @@ import type { Experiment } from '../config/experiment.js';
 import { buildImage } from '../image/image.js';
 import type { AccelChoice } from '../vm/accel.js';
 import { imageNeedsPerf } from '../experiment/cell.js';
+import { workspaceOf } from '../store/workspace.js';
 import type {
   CancelOutcome,
   CancelRequest,
@@ -98,7 +99,7 @@ export class BullmqExecutor implements Executor {
     const shared = this.settings.store ? new SharedStore(this.settings.store, ws.store) : undefined;
     await probeRedis(redisUrl);
     events.onPhase?.('image');
-    const image = await buildImage({ root: ws.root, layout: ws.layout, store: ws.store, signal }, { perf: imageNeedsPerf(run.experiment.collectors) });
+    const image = await buildImage({ ...workspaceOf(ws), signal }, { perf: imageNeedsPerf(run.experiment.collectors) });
     if (shared) await shared.publish('images', image.key);
     events.onImage(image);
 

@@ -25,7 +25,8 @@ import { listVariants } from '../config/variants.js';
 import type { Experiment } from '../config/experiment.js';
 import { chooseAccel, type AccelChoice } from '../vm/accel.js';
 import type { CellRecord } from '../results/store.js';
-import { imageNeedsPerf, type Workspace } from '../experiment/cell.js';
+import { imageNeedsPerf } from '../experiment/cell.js';
+import { type Workspace, workspaceOf } from '../store/workspace.js';
 import type { BuildJob } from '../experiment/plan.js';
 import { failedCellRecord, kernelProvenance, runBuild, runCell, type BuildOutcome } from '../experiment/work.js';
 import {
@@ -204,7 +205,7 @@ function workerArtifacts(ws: Workspace, shared: SharedStore | undefined): Worker
 
     image: async (key, experiment) => {
       if (ws.store.has('images', key) || (shared && (await shared.fetch('images', key)))) return imageFromStore(ws.store, key);
-      const built = await buildImage({ root: ws.root, layout: ws.layout, store: ws.store, signal: ws.signal }, { perf: imageNeedsPerf(experiment.collectors) });
+      const built = await buildImage(workspaceOf(ws), { perf: imageNeedsPerf(experiment.collectors) });
       if (built.key === key) return built;
       throw new EnvironmentError(
         `the guest image builds here as ${built.key.slice(0, 12)}, the run uses ${key.slice(0, 12)}: this machine's kexp, compiler or busybox differ`,

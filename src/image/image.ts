@@ -11,8 +11,8 @@ import { pipeline } from 'node:stream/promises';
 import { BuildError, EnvironmentError } from '../core/errors.js';
 import { hashJson, sha256 } from '../core/hash.js';
 import { capture, run, ProcessError } from '../core/proc.js';
-import type { CacheLayout } from '../core/paths.js';
 import type { ArtifactStore } from '../store/store.js';
+import type { StageContext } from '../store/workspace.js';
 import { listKernelNames, loadRecipe } from '../config/recipe.js';
 import { listWorkloadNames, workloadDir, workloadIncludeDirs } from '../config/workloads.js';
 import { describeLayers, findInRoot } from '../config/layers.js';
@@ -42,11 +42,8 @@ export function parseLdd(output: string): string[] {
   return [...new Set(paths)];
 }
 
-export interface ImageContext {
-  root: string;
-  layout: CacheLayout;
-  store: ArtifactStore;
-  signal?: AbortSignal;
+/** The image stage logs nothing of its own: the workspace without the logger. */
+export interface ImageContext extends Pick<StageContext, 'root' | 'layout' | 'store' | 'signal'> {
   onStage?: (stage: string) => void;
 }
 

@@ -9,9 +9,10 @@ import { resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { KernelArtifact } from '../kernel/build.js';
-import { buildKselftests, type BuiltKselftest, type KernelSource } from '../kselftest/build.js';
+import { buildKselftests, type BuiltKselftest, type KernelOrigin } from '../kselftest/build.js';
 import { elfKind } from '../core/elf.js';
 import type { GuestImage, ImageContext } from './image.js';
+import { workspaceOf } from '../store/workspace.js';
 import {
   buildLayer,
   combineInitrd,
@@ -50,24 +51,12 @@ export async function preparePrograms(
   image: GuestImage,
   plan: GuestPlan,
   overlay: string | undefined,
-  source?: KernelSource,
+  source?: KernelOrigin,
 ): Promise<ProgramImage> {
   const notes: string[] = [];
   const selftestRuns = plan.runs.filter((r) => r.command?.kind === 'kselftest');
   const specs = selftestRuns.map((r) => ({ target: r.command!.kselftest!.target, test: r.command!.kselftest!.test, args: r.args }));
-  const built = await buildKselftests(
-    {
-      root: ctx.root,
-      layout: ctx.layout,
-      store: ctx.store,
-      logger: ctx.logger,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-      ...(ctx.onStage ? { onStage: ctx.onStage } : {}),
-    },
-    kernel,
-    specs,
-    source,
-  );
+  const built = await buildKselftests({ ...workspaceOf(ctx), ...(ctx.onStage ? { onStage: ctx.onStage } : {}) }, kernel, specs, source);
   const tests: LayerContent = { files: built.map((b): LayerFile => ({ guestPath: b.guestPath, hostPath: b.binary, mode: 0o755 })), links: [] };
   // An experiment's overlay may be relative: to the project root, where its kernels/ and images/ are.
   const over: LayerContent = overlay ? await readOverlay(ctx, resolve(ctx.root, overlay)) : { files: [], links: [] };

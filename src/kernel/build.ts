@@ -11,13 +11,23 @@ import { compilerVersion } from '../core/toolchain.js';
 import { sha256 } from '../core/hash.js';
 import { capture, ProcessError, run } from '../core/proc.js';
 import type { CacheLayout } from '../core/paths.js';
-import type { Logger } from '../core/log.js';
 import { type ArtifactStore, writeJsonAtomic } from '../store/store.js';
 import { withLock } from '../store/lock.js';
+import type { StageContext } from '../store/workspace.js';
 import { loadRecipe, type KernelRecipe } from '../config/recipe.js';
 import { loadVariant, type VariantSeries } from '../config/variants.js';
 import { kexpVersion } from '../core/version.js';
-import { identifySource, openPristineTree, preparePristineTree, treeIsReady, treePaths, git, type OpenedTree, type SourceIdentity } from './source.js';
+import {
+  identifySource,
+  openPristineTree,
+  preparePristineTree,
+  treeIsReady,
+  treePaths,
+  git,
+  type OpenedTree,
+  type SourceIdentity,
+  type TreePaths,
+} from './source.js';
 import { baseConfigKey, makeArgs, readRequestedConfig, resolveConfig, type MakeContext } from './configure.js';
 import { kernelArtifactKey, kernelInputKey, patchDiffHash, resolvedConfigKey, type KernelKeyInputs } from './keys.js';
 import { parsePatch, touchedFiles } from '../config/patch-file.js';
@@ -49,13 +59,8 @@ export interface BuildProgress {
   current?: string;
 }
 
-export interface KernelBuildContext {
-  root: string;
-  layout: CacheLayout;
-  store: ArtifactStore;
-  logger: Logger;
+export interface KernelBuildContext extends StageContext {
   jobs?: number;
-  signal?: AbortSignal;
   onProgress?: (progress: BuildProgress) => void;
   /**
    * The files of the prepared source tree (paths in it) the artifact keeps besides what its patches
@@ -184,7 +189,7 @@ export async function buildKernelFrom(ctx: KernelBuildContext, recipe: KernelRec
       // Another process may have built it while we waited.
       const hitAfterWait = lookup(ctx.store, inputKey, started);
       if (hitAfterWait) return hitAfterWait;
-      return buildLocked(ctx, recipe, series, identity, inputs, inputKey, paths, started, progress);
+      return buildLocked({ ctx, recipe, series, identity, inputs, inputKey, paths, started, progress });
     },
     { signal: ctx.signal },
   );
@@ -303,32 +308,87 @@ function artifactFromStore(store: ArtifactStore, key: string, cached: boolean, s
   };
 }
 
-async function buildLocked(
-  ctx: KernelBuildContext,
-  recipe: KernelRecipe,
-  series: VariantSeries,
-  identity: SourceIdentity,
-  inputs: KernelKeyInputs,
-  inputKey: string,
-  paths: ReturnType<typeof treePaths>,
-  started: number,
-  progress: (stage: BuildProgress['stage'], extra?: Partial<BuildProgress>) => void,
-): Promise<KernelArtifact> {
+/** One build under its tree's lock, as buildKernelFrom found it: what every step of it reads. */
+interface LockedBuild {
+  ctx: KernelBuildContext;
+  recipe: KernelRecipe;
+  series: VariantSeries;
+  identity: SourceIdentity;
+  inputs: KernelKeyInputs;
+  inputKey: string;
+  paths: TreePaths;
+  started: number;
+  progress: (stage: BuildProgress['stage'], extra?: Partial<BuildProgress>) => void;
+}
+
+/** What the steps hand each other besides: the log, make's settings, the record being filled, the phase timer. */
+interface BuildSteps extends LockedBuild {
+  logFile: string;
+  makeCtx: MakeContext;
+  record: BuildRecord;
+  timed: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+}
+
+/** The configured build folder: the resolved .config in it, make's arguments and environment. */
+interface ConfiguredBuild {
+  resolvedText: string;
+  key: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+/**
+ * The build itself, its tree locked: prepare the tree, patch, configure, make, store. Its record
+ * (status, error, phase timings) is written beside the log in a finally, so a failed or cancelled
+ * build has one too.
+ */
+async function buildLocked(build: LockedBuild): Promise<KernelArtifact> {
+  const steps = await startRecord(build);
+  const { ctx, record, started } = steps;
+  const recordFile = steps.logFile.replace(/\.log$/, '.json');
+  let tree: OpenedTree | undefined;
+  try {
+    tree = await prepareTree(steps);
+    build.progress('applying patches');
+    await steps.timed('applyPatches', () => applyPatches(build.paths.src, build.series, build.recipe, steps.logFile, ctx.signal));
+    const configured = await configure(steps);
+    if (ctx.store.has('kernels', configured.key)) {
+      // Same bzImage inputs under another input key (e.g. only a patch's mail header changed).
+      ctx.store.writeIndex(`kernel-input-${build.inputKey}`, configured.key);
+      return artifactFromStore(ctx.store, configured.key, true, started);
+    }
+    await make(steps, configured);
+    await waitForTreeRecord(steps, tree.recorded);
+    return await storeArtifact(steps, configured);
+  } catch (error) {
+    record.status = isKexpError(error) && error.name === 'CancelledError' ? 'cancelled' : 'failed';
+    record.error = error instanceof Error ? error.message : String(error);
+    throw error;
+  } finally {
+    // The tree's lock is let go after this: nobody may find it half-recorded.
+    await tree?.recorded.catch(() => undefined);
+    record.finishedAt ??= new Date().toISOString();
+    record.timings.total ??= (Date.now() - started) / 1000;
+    writeJsonAtomic(recordFile, record);
+  }
+}
+
+/** The build's log file, make's settings and the record (status failed until the end says otherwise). */
+async function startRecord(build: LockedBuild): Promise<BuildSteps> {
+  const { ctx, recipe, series, identity, inputs, paths } = build;
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const logFile = join(ctx.layout.logs, 'builds', `${recipe.name}-${series.variant}-${stamp}.log`);
   mkdirSync(dirname(logFile), { recursive: true });
-  const jobs = ctx.jobs ?? cpus().length;
   const cc = await ccacheCommand();
   const makeCtx: MakeContext = { src: paths.src, arch: ARCH, cc, makeVariables: recipe.makeVariables, logFile, signal: ctx.signal };
   const timings: Record<string, number> = {};
-  const timed = phaseTimer(timings);
   const record: BuildRecord = {
     schema: 'kexp/kernel-build@1',
     kernel: recipe.name,
     variant: series.variant,
     series: series.series,
     key: '',
-    inputKey,
+    inputKey: build.inputKey,
     status: 'failed',
     source: { kind: identity.kind, label: identity.label, sourceId: identity.sourceId, treeId: identity.treeId },
     recipe: {
@@ -350,160 +410,158 @@ async function buildLocked(
     timings,
     kexpVersion: kexpVersion(),
     host: hostname(),
-    startedAt: new Date(started).toISOString(),
+    startedAt: new Date(build.started).toISOString(),
     logFile,
   };
-  const recordFile = logFile.replace(/\.log$/, '.json');
-  let tree: OpenedTree | undefined;
+  return { ...build, logFile, makeCtx, record, timed: phaseTimer(timings) };
+}
+
+/**
+ * The pristine tree. A tree just extracted is the pristine source already: its commit is recorded
+ * while this build configures and compiles, unless a patch is to change the tree first.
+ */
+async function prepareTree({ ctx, series, identity, paths, logFile, progress, record, timed }: BuildSteps): Promise<OpenedTree> {
+  const treeOptions = { logger: ctx.logger, signal: ctx.signal, logFile, onStage: (s: string) => progress(s as BuildProgress['stage']) };
+  const tree = await timed('prepareTree', async () =>
+    series.patches.length > 0
+      ? { created: (await preparePristineTree(identity, paths, treeOptions)).created, recorded: Promise.resolve() }
+      : openPristineTree(identity, paths, treeOptions),
+  );
+  record.tree.created = tree.created;
+  return tree;
+}
+
+/** Wait for the pristine tree's commit to be recorded, counting the wait in the record's timings. */
+async function waitForTreeRecord({ record }: BuildSteps, recorded: Promise<void>): Promise<void> {
+  const t0 = Date.now();
   try {
-    // A tree just extracted is the pristine source already: its commit is recorded while this
-    // build configures and compiles, unless a patch is to change the tree first.
-    const treeOptions = { logger: ctx.logger, signal: ctx.signal, logFile, onStage: (s: string) => progress(s as BuildProgress['stage']) };
-    tree = await timed('prepareTree', async () =>
-      series.patches.length > 0
-        ? { created: (await preparePristineTree(identity, paths, treeOptions)).created, recorded: Promise.resolve() }
-        : openPristineTree(identity, paths, treeOptions),
-    );
-    record.tree.created = tree.created;
-    const recorded = tree.recorded;
-    const treeRecorded = async (): Promise<void> => {
-      const t0 = Date.now();
-      try {
-        await recorded;
-      } finally {
-        timings.waitForTreeRecord = (timings.waitForTreeRecord ?? 0) + (Date.now() - t0) / 1000;
-      }
-    };
-
-    progress('applying patches');
-    await timed('applyPatches', () => applyPatches(paths.src, series, recipe, logFile, ctx.signal));
-
-    progress('configuring');
-    const configKey = resolvedConfigKey(inputs);
-    const resolvedText = await timed('configure', () => configureOnce(ctx.store, configKey, makeCtx, paths.kconfig, inputs, recipe));
-    record.configSha256 = sha256(resolvedText);
-    const key = kernelArtifactKey(inputs, resolvedText);
-    record.key = key;
-
-    mkdirSync(paths.build, { recursive: true });
-    // A make that died here (killed, out of memory, the machine lost) may have left files
-    // half-written that make would trust: remove what it wrote before anything else runs here.
-    const cleanup = cleanUpUnfinishedMake(paths.build);
-    if (cleanup) {
-      ctx.logger.warn(
-        { buildDir: paths.build, since: cleanup.startedAt, removed: cleanup.removed.length },
-        'a make was killed in this build folder; removed what it wrote',
-      );
-      record.warnings.push(
-        `a make killed in ${paths.build} (started ${cleanup.startedAt}) left ${cleanup.removed.length} files that may be half-written; removed them, make rebuilt them`,
-      );
-    }
-    const buildConfig = join(paths.build, '.config');
-    if (!existsSync(buildConfig) || readFileSync(buildConfig, 'utf8') !== resolvedText) writeFileSync(buildConfig, resolvedText);
-
-    const args = makeArgs(makeCtx, paths.build, ['bzImage'], jobs);
-    // CCACHE_BASEDIR: kbuild names the source by its absolute path (O= outside the tree); under
-    // the cache's work/ folder ccache hashes it relative to the build folder (../src/...), so the
-    // same content in another tree's working copy (a clone, a user's tree) compiles from ccache.
-    const env = {
-      KBUILD_BUILD_USER: 'kexp',
-      KBUILD_BUILD_HOST: 'kexp',
-      KBUILD_BUILD_TIMESTAMP: 'kexp',
-      KCONFIG_NOSILENTUPDATE: '1',
-      CCACHE_BASEDIR: ctx.layout.work,
-    };
-    record.reproducer = kernelReproducer({
-      src: paths.src,
-      patches: series.patches.map((p) => p.path),
-      config: { from: join(ctx.store.path('configs', configKey), 'config'), to: buildConfig },
-      env,
-      makeArgs: args,
-    });
-
-    if (ctx.store.has('kernels', key)) {
-      // Same bzImage inputs under another input key (e.g. only a patch's mail header changed).
-      ctx.store.writeIndex(`kernel-input-${inputKey}`, key);
-      return artifactFromStore(ctx.store, key, true, started);
-    }
-
-    progress('compiling', { objects: 0 });
-    let objects = 0;
-    markMakeStarted(paths.build, `${recipe.name}/${series.variant}`);
-    await timed('make', () =>
-      run('make', args, {
-        env,
-        logFile,
-        signal: ctx.signal,
-        tailLines: 30,
-        onLine: (line) => {
-          const m = /^\s+(CC|AS|LD|AR|HOSTCC|OBJCOPY)\s+(\S+)/.exec(line);
-          if (m) {
-            if (m[1] === 'CC' || m[1] === 'AS') objects++;
-            progress('compiling', { objects, current: m[2] });
-          }
-          if (/\bwarning:/.test(line)) record.warnings.push(line.trim());
-        },
-      })
-        .then((result) => {
-          markMakeEnded(paths.build);
-          return result;
-        })
-        .catch((error: unknown) => {
-          // make stopped by itself (a compile error): kbuild deleted what it was writing
-          // (.DELETE_ON_ERROR), nothing is half-written. Killed or cancelled: the mark stays.
-          if (error instanceof ProcessError && error.processExitCode !== undefined && !ctx.signal?.aborted) markMakeEnded(paths.build);
-          if (error instanceof ProcessError) {
-            const errors = error.tail.filter((l) => /error|Error|\*\*\*/.test(l)).slice(-15);
-            throw new BuildError(
-              `make bzImage failed for kernel ${recipe.name}, variant ${series.variant}:\n${(errors.length > 0 ? errors : error.tail.slice(-15)).map((l) => `  | ${l}`).join('\n')}`,
-              logFile,
-              `full log: ${logFile}`,
-            );
-          }
-          throw error;
-        }),
-    );
-    record.objectsCompiled = objects;
-
-    await treeRecorded();
-    progress('storing');
-    record.status = 'ok';
-    record.finishedAt = new Date().toISOString();
-    const touched = [...new Set(record.patches.flatMap((p) => p.files))];
-    const kept = await ctx.keepSources(paths.src);
-    await timed('store', () =>
-      ctx.store.put('kernels', key, async (dir) => {
-        copyFileSync(join(paths.build, 'arch/x86/boot/bzImage'), join(dir, 'bzImage'));
-        copyFileSync(join(paths.build, 'System.map'), join(dir, 'System.map'));
-        writeFileSync(join(dir, 'config'), resolvedText);
-        // The files the patches changed, as built (provenance), and the sources explain reads
-        // (mm/gup.c, the FOLL_* headers), so the artifact explains itself without its tree.
-        for (const file of new Set([...touched, ...kept])) {
-          const from = join(paths.src, file);
-          if (!existsSync(from)) continue;
-          mkdirSync(dirname(join(dir, 'source', file)), { recursive: true });
-          copyFileSync(from, join(dir, 'source', file));
-        }
-        if (kept.length > 0) writeFileSync(join(dir, 'source', 'kept.json'), `${JSON.stringify(kept)}\n`);
-        record.timings.total = (Date.now() - started) / 1000;
-        writeJsonAtomic(join(dir, 'build.json'), record);
-        copyFileSync(logFile, join(dir, 'build.log'));
-      }),
-    );
-    ctx.store.writeIndex(`kernel-input-${inputKey}`, key);
-    progress('done');
-    return artifactFromStore(ctx.store, key, false, started);
-  } catch (error) {
-    record.status = isKexpError(error) && error.name === 'CancelledError' ? 'cancelled' : 'failed';
-    record.error = error instanceof Error ? error.message : String(error);
-    throw error;
+    await recorded;
   } finally {
-    // The tree's lock is let go after this: nobody may find it half-recorded.
-    await tree?.recorded.catch(() => undefined);
-    record.finishedAt ??= new Date().toISOString();
-    record.timings.total ??= (Date.now() - started) / 1000;
-    writeJsonAtomic(recordFile, record);
+    record.timings.waitForTreeRecord = (record.timings.waitForTreeRecord ?? 0) + (Date.now() - t0) / 1000;
   }
+}
+
+/** The resolved .config (cached), the artifact's key, the build folder ready for make, and the reproducer. */
+async function configure(steps: BuildSteps): Promise<ConfiguredBuild> {
+  const { ctx, recipe, series, inputs, paths, makeCtx, record, progress, timed } = steps;
+  progress('configuring');
+  const configKey = resolvedConfigKey(inputs);
+  const resolvedText = await timed('configure', () => configureOnce(ctx.store, configKey, makeCtx, paths.kconfig, inputs, recipe));
+  record.configSha256 = sha256(resolvedText);
+  const key = kernelArtifactKey(inputs, resolvedText);
+  record.key = key;
+
+  mkdirSync(paths.build, { recursive: true });
+  // A make that died here (killed, out of memory, the machine lost) may have left files
+  // half-written that make would trust: remove what it wrote before anything else runs here.
+  const cleanup = cleanUpUnfinishedMake(paths.build);
+  if (cleanup) {
+    ctx.logger.warn(
+      { buildDir: paths.build, since: cleanup.startedAt, removed: cleanup.removed.length },
+      'a make was killed in this build folder; removed what it wrote',
+    );
+    record.warnings.push(
+      `a make killed in ${paths.build} (started ${cleanup.startedAt}) left ${cleanup.removed.length} files that may be half-written; removed them, make rebuilt them`,
+    );
+  }
+  const buildConfig = join(paths.build, '.config');
+  if (!existsSync(buildConfig) || readFileSync(buildConfig, 'utf8') !== resolvedText) writeFileSync(buildConfig, resolvedText);
+
+  const args = makeArgs(makeCtx, paths.build, ['bzImage'], ctx.jobs ?? cpus().length);
+  // CCACHE_BASEDIR: kbuild names the source by its absolute path (O= outside the tree); under
+  // the cache's work/ folder ccache hashes it relative to the build folder (../src/...), so the
+  // same content in another tree's working copy (a clone, a user's tree) compiles from ccache.
+  const env = {
+    KBUILD_BUILD_USER: 'kexp',
+    KBUILD_BUILD_HOST: 'kexp',
+    KBUILD_BUILD_TIMESTAMP: 'kexp',
+    KCONFIG_NOSILENTUPDATE: '1',
+    CCACHE_BASEDIR: ctx.layout.work,
+  };
+  record.reproducer = kernelReproducer({
+    src: paths.src,
+    patches: series.patches.map((p) => p.path),
+    config: { from: join(ctx.store.path('configs', configKey), 'config'), to: buildConfig },
+    env,
+    makeArgs: args,
+  });
+  return { resolvedText, key, args, env };
+}
+
+/** make bzImage, counting objects and keeping warnings; a compile error is a BuildError with the lines that say why. */
+async function make({ ctx, recipe, series, paths, logFile, record, progress, timed }: BuildSteps, { args, env }: ConfiguredBuild): Promise<void> {
+  progress('compiling', { objects: 0 });
+  let objects = 0;
+  markMakeStarted(paths.build, `${recipe.name}/${series.variant}`);
+  await timed('make', () =>
+    run('make', args, {
+      env,
+      logFile,
+      signal: ctx.signal,
+      tailLines: 30,
+      onLine: (line) => {
+        const m = /^\s+(CC|AS|LD|AR|HOSTCC|OBJCOPY)\s+(\S+)/.exec(line);
+        if (m) {
+          if (m[1] === 'CC' || m[1] === 'AS') objects++;
+          progress('compiling', { objects, current: m[2] });
+        }
+        if (/\bwarning:/.test(line)) record.warnings.push(line.trim());
+      },
+    })
+      .then((result) => {
+        markMakeEnded(paths.build);
+        return result;
+      })
+      .catch((error: unknown) => {
+        // make stopped by itself (a compile error): kbuild deleted what it was writing
+        // (.DELETE_ON_ERROR), nothing is half-written. Killed or cancelled: the mark stays.
+        if (error instanceof ProcessError && error.processExitCode !== undefined && !ctx.signal?.aborted) markMakeEnded(paths.build);
+        if (error instanceof ProcessError) {
+          const errors = error.tail.filter((l) => /error|Error|\*\*\*/.test(l)).slice(-15);
+          throw new BuildError(
+            `make bzImage failed for kernel ${recipe.name}, variant ${series.variant}:\n${(errors.length > 0 ? errors : error.tail.slice(-15)).map((l) => `  | ${l}`).join('\n')}`,
+            logFile,
+            `full log: ${logFile}`,
+          );
+        }
+        throw error;
+      }),
+  );
+  record.objectsCompiled = objects;
+}
+
+/** Publish the bzImage, System.map, .config, the touched and kept sources, build.json and the log; index it by its input key. */
+async function storeArtifact(
+  { ctx, inputKey, paths, logFile, record, started, progress, timed }: BuildSteps,
+  { key, resolvedText }: ConfiguredBuild,
+): Promise<KernelArtifact> {
+  progress('storing');
+  record.status = 'ok';
+  record.finishedAt = new Date().toISOString();
+  const touched = [...new Set(record.patches.flatMap((p) => p.files))];
+  const kept = await ctx.keepSources(paths.src);
+  await timed('store', () =>
+    ctx.store.put('kernels', key, async (dir) => {
+      copyFileSync(join(paths.build, 'arch/x86/boot/bzImage'), join(dir, 'bzImage'));
+      copyFileSync(join(paths.build, 'System.map'), join(dir, 'System.map'));
+      writeFileSync(join(dir, 'config'), resolvedText);
+      // The files the patches changed, as built (provenance), and the sources explain reads
+      // (mm/gup.c, the FOLL_* headers), so the artifact explains itself without its tree.
+      for (const file of new Set([...touched, ...kept])) {
+        const from = join(paths.src, file);
+        if (!existsSync(from)) continue;
+        mkdirSync(dirname(join(dir, 'source', file)), { recursive: true });
+        copyFileSync(from, join(dir, 'source', file));
+      }
+      if (kept.length > 0) writeFileSync(join(dir, 'source', 'kept.json'), `${JSON.stringify(kept)}\n`);
+      record.timings.total = (Date.now() - started) / 1000;
+      writeJsonAtomic(join(dir, 'build.json'), record);
+      copyFileSync(logFile, join(dir, 'build.log'));
+    }),
+  );
+  ctx.store.writeIndex(`kernel-input-${inputKey}`, key);
+  progress('done');
+  return artifactFromStore(ctx.store, key, false, started);
 }
 
 async function applyPatches(src: string, series: VariantSeries, recipe: KernelRecipe, logFile: string, signal?: AbortSignal): Promise<void> {

@@ -17,8 +17,7 @@ import { writeJsonAtomic } from '../store/store.js';
 import { embeddedConfig, readBzImageHeader } from './bzimage.js';
 import { identifySource, preparePristineTree, treeIsReady, treePaths } from './source.js';
 import { withLock } from '../store/lock.js';
-import type { CacheLayout } from '../core/paths.js';
-import type { Logger } from '../core/log.js';
+import type { StageContext } from '../store/workspace.js';
 import type { KernelRecipe } from '../config/recipe.js';
 import { checkKernelRequirements, formatRequirementProblems, requirementsOfFragments } from './requirements.js';
 import { ARCH, kernelFromStore, type BuildRecord, type KernelArtifact } from './build.js';
@@ -124,7 +123,7 @@ export async function importBzImage(store: ArtifactStore, request: ExternalKerne
  */
 export async function sourceTreeOf(
   recipe: KernelRecipe,
-  env: { layout: CacheLayout; logger: Logger; signal?: AbortSignal; onStage?: (text: string) => void },
+  env: Pick<StageContext, 'layout' | 'logger' | 'signal'> & { onStage?: (text: string) => void },
 ): Promise<NonNullable<ExternalKernelRequest['source']>> {
   const identity = await identifySource(recipe, env.layout, env.signal ? { signal: env.signal } : {});
   const paths = treePaths(env.layout, identity);

@@ -15,10 +15,9 @@ import { cpus } from 'node:os';
 import { BuildError, InputError } from '../core/errors.js';
 import { hashJson, sha256 } from '../core/hash.js';
 import { displayCommand, ProcessError, run } from '../core/proc.js';
-import type { CacheLayout } from '../core/paths.js';
-import type { Logger } from '../core/log.js';
-import { writeJsonAtomic, type ArtifactStore } from '../store/store.js';
+import { writeJsonAtomic } from '../store/store.js';
 import { withLock } from '../store/lock.js';
+import type { StageContext } from '../store/workspace.js';
 import { loadRecipe, type KernelRecipe } from '../config/recipe.js';
 import { loadVariant, type VariantSeries } from '../config/variants.js';
 import { compilerVersion } from '../core/toolchain.js';
@@ -34,12 +33,7 @@ export const KSELFTEST_RECIPE_VERSION = 1;
 /** What every program is built with on top of its Makefile's own flags. */
 export const KSELFTEST_MAKE_VARIABLES = { EXTRA_CFLAGS: '-static' } as const;
 
-export interface KselftestContext {
-  root: string;
-  layout: CacheLayout;
-  store: ArtifactStore;
-  logger: Logger;
-  signal?: AbortSignal;
+export interface KselftestContext extends StageContext {
   onStage?: (stage: string) => void;
 }
 
@@ -99,13 +93,13 @@ function seriesOf(root: string, kernel: KernelArtifact): VariantSeries {
 }
 
 /** The recipe and patch series a kernel was built from, when they are not a recipe file and a variant folder (a bisection's steps). */
-export interface KernelSource {
+export interface KernelOrigin {
   recipe: KernelRecipe;
   series: VariantSeries;
 }
 
 /** Resolve the named tests against the kernel's source (exit 2 naming the known ones), then build what the store lacks. */
-export async function buildKselftests(ctx: KselftestContext, kernel: KernelArtifact, specs: KselftestSpec[], source?: KernelSource): Promise<BuiltKselftest[]> {
+export async function buildKselftests(ctx: KselftestContext, kernel: KernelArtifact, specs: KselftestSpec[], source?: KernelOrigin): Promise<BuiltKselftest[]> {
   if (specs.length === 0) return [];
   const series = source?.series ?? seriesOf(ctx.root, kernel);
   const tree = pristineTree(kernel, ctx.layout);

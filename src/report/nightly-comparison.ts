@@ -13,8 +13,11 @@ import { appendBisections } from './nightly.js';
 import { getRenderer, rendererNames } from './renderer.js';
 import { loadReportInput } from './write.js';
 
-/** A cell whose figure or status changed, in one counted function. */
-export interface FunctionChange {
+/**
+ * A cell whose figure or status changed between two runs, in one counted function: what nightly
+ * reports and what its bisections start from (bisect/nightly-plan.ts).
+ */
+export interface CellChange {
   kernel: string;
   variant: string;
   workload: string;
@@ -24,12 +27,12 @@ export interface FunctionChange {
 }
 
 /** The comparison of two run folders over every function they count, the report's function first. */
-export function compareAllFunctions(previousDir: string, dir: string): { comparison: Comparison; damaged: DamagedCell[]; changes: FunctionChange[] } {
+export function compareAllFunctions(previousDir: string, dir: string): { comparison: Comparison; damaged: DamagedCell[]; changes: CellChange[] } {
   const a = loadReportInput(previousDir);
   const b = loadReportInput(dir);
   const comparison = compareRuns(a.input, b.input, { function: b.function });
   const functions = [...new Set([b.function, ...b.input.rows.map((r) => r.function), ...a.input.rows.map((r) => r.function)])];
-  const changes: FunctionChange[] = [];
+  const changes: CellChange[] = [];
   for (const fn of functions) {
     const compared = fn === b.function ? comparison : compareRuns(a.input, b.input, { function: fn });
     for (const c of compared.changes)
@@ -48,7 +51,7 @@ export function comparisonIfReadable(previousDir: string, dir: string): Comparis
 }
 
 /** "6.12 baseline, async-pf, handle_userfault: 2 → 3": a change of a function other than the report's. */
-export function otherChangeText(c: FunctionChange): string {
+export function otherChangeText(c: CellChange): string {
   return `${c.kernel} ${c.variant}, ${c.workload}, ${c.function}: ${c.before.label} → ${c.after.label}`;
 }
 
@@ -67,7 +70,7 @@ export function writeComparison(dir: string, comparison: Comparison, record: Nig
  */
 export function nightlyVerdict(
   comparison: Comparison | undefined,
-  otherChanges: readonly FunctionChange[],
+  otherChanges: readonly CellChange[],
   findings: boolean,
 ): { changed: number; newFailures: number; code: 0 | 1 } {
   const changed = (comparison?.counts.changed ?? 0) + otherChanges.length;

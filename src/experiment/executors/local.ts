@@ -11,6 +11,7 @@ import { buildImage, type GuestImage } from '../../image/image.js';
 import type { KernelArtifact } from '../../kernel/build.js';
 import { chooseAccel, type AccelChoice } from '../../vm/accel.js';
 import { imageNeedsPerf } from '../cell.js';
+import { workspaceOf } from '../../store/workspace.js';
 import type { CancelOutcome, CancelRequest, Executor, ExecutorEngine, ExecutorEvents, ExecutorRecord, ExecutorRun, WorkUnit } from '../executor.js';
 import { failedCellRecord, prefetchSources, runBuild, runCell } from '../work.js';
 
@@ -113,10 +114,7 @@ export class LocalExecutor implements Executor {
 /** The run's image, and the accelerator chosen by a probe boot of the first kernel built. */
 async function settleSetup(run: ExecutorRun, firstKernel: KernelArtifact | undefined, events: ExecutorEvents): Promise<CellSetup> {
   const { ws, experiment } = run;
-  const image: GuestImage = await buildImage(
-    { root: ws.root, layout: ws.layout, store: ws.store, signal: ws.signal },
-    { perf: imageNeedsPerf(experiment.collectors) },
-  );
+  const image: GuestImage = await buildImage(workspaceOf(ws), { perf: imageNeedsPerf(experiment.collectors) });
   events.onImage(image);
   if (!firstKernel) return { image };
   const accel = await chooseAccel(experiment.accel, {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { groupChanges, predicateFor, sharesCulprit, thresholdText, type CellChange } from '../../../src/bisect/nightly-plan.js';
+import { groupChanges, predicateFor, sharesCulprit, thresholdText } from '../../../src/bisect/nightly-plan.js';
+import type { CellChange } from '../../../src/report/nightly-comparison.js';
 import { judge, parsePredicate } from '../../../src/bisect/predicate.js';
 import { cellFromRow, missingCell } from '../../../src/report/model.js';
 import { counts, GUP, notOk, ok } from '../report/fixtures.js';
