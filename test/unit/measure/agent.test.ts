@@ -84,7 +84,7 @@ function runAgent(root: string): string {
 }
 
 const PLAN = [
-  'funcs __get_user_pages handle_userfault __get_user_pages',
+  'funcs __get_user_pages handle_userfault',
   'collect ftrace kprobe perf',
   'events kvm/kvm_async_pf_ready',
   'xprobe 0 __get_user_pages gup_flags=%dx:x32',
@@ -107,7 +107,7 @@ describe('the guest agent under busybox sh, against a fake tracefs', () => {
     expect(protocolError).toBeUndefined();
     const hello = messages.find((m): m is Hello => m.type === 'hello')!;
     expect(hello).toMatchObject({ kernel: '6.12.0-fake', cpus: 2, protocol: 2, explain: { '0': 'entry' } });
-    // duplicates dropped; perf unavailable (no perf in the fake root): no perf key, a note says why
+    // perf unavailable (no perf in the fake root): no perf key, a note says why
     expect(hello.traceable).toEqual({
       ftrace: { __get_user_pages: true, handle_userfault: true },
       kprobe: { __get_user_pages: true, handle_userfault: true },
