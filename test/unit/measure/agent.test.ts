@@ -161,6 +161,23 @@ describe('the guest agent under busybox sh, against a fake tracefs', () => {
     expect(sample.counts).toEqual({ ftrace: { f: 0, g: 0 } });
   });
 
+  it('a hist trigger that stops taking commands is a count error of its sample, which then has no hist for it', () => {
+    const root = fakeRoot('funcs f\ncollect ftrace\nevents kvm/kvm_async_pf_ready\nsample breaker 8 0\nsample uffd-populate 8 0\n');
+    // the "kernel" refuses every later trigger command: the file becomes a folder mid-window
+    const trigger = `${root}/sys/kernel/tracing/events/kvm/kvm_async_pf_ready/trigger`;
+    put(root, 'bin/breaker', `#!/bin/sh\nrm -f ${trigger}; mkdir ${trigger}\necho '{}'\n`, 0o755);
+    const { messages } = parseChannel(runAgent(root));
+    const [broken, next] = messages.filter((m): m is AgentSample => m.type === 'sample');
+    expect(broken?.countErrors).toEqual(['tracepoint kvm/kvm_async_pf_ready: the hist trigger did not take :pause']);
+    expect(broken?.counts.tracepoint).toEqual({ 'kvm/kvm_async_pf_ready': 0 });
+    expect(next?.countErrors).toEqual([
+      'tracepoint kvm/kvm_async_pf_ready: the hist trigger did not take :clear',
+      'tracepoint kvm/kvm_async_pf_ready: the hist trigger did not take :cont',
+      'tracepoint kvm/kvm_async_pf_ready: the hist trigger did not take :pause',
+    ]);
+    expect(toSampleRecord(broken!).status).not.toBe('ok');
+  });
+
   it('without a plan: the hello, the error, done', () => {
     const root = fakeRoot('');
     put(root, 'proc/cmdline', `console=ttyS0 kexp.out=${join(root, 'channel')}\n`);
