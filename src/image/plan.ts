@@ -127,6 +127,8 @@ export function expandSamples(plan: GuestPlan): PlannedSample[] {
 
 const token = /^[A-Za-z0-9_.,=+:/-]+$/;
 
+const unique = (names: readonly string[]): string[] => [...new Set(names)];
+
 export function planText(plan: GuestPlan): string {
   for (const fn of plan.functions) if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(fn)) throw new InputError(`function "${fn}": not a kernel symbol name`);
   for (const run of plan.runs) {
@@ -145,8 +147,9 @@ export function planText(plan: GuestPlan): string {
   }
   for (const event of plan.events ?? [])
     if (!/^[\w-]+\/[\w-]+$/.test(event)) throw new InputError(`tracepoint "${event}": expected group/name, e.g. kvm/kvm_async_pf_ready`);
-  const lines = [`funcs ${plan.functions.join(' ')}`, `collect ${plan.collectors.join(' ')}`];
-  if (plan.events && plan.events.length > 0) lines.push(`events ${plan.events.join(' ')}`);
+  // The agent takes the names as they are: each once (a second hist trigger on one event would be refused).
+  const lines = [`funcs ${unique(plan.functions).join(' ')}`, `collect ${plan.collectors.join(' ')}`];
+  if (plan.events && plan.events.length > 0) lines.push(`events ${unique(plan.events).join(' ')}`);
   for (const probe of plan.explain ?? []) {
     if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(probe.function)) throw new InputError(`function "${probe.function}": not a kernel symbol name`);
     lines.push(...probe.lines);

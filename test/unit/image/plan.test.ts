@@ -38,6 +38,11 @@ describe('guest plan', () => {
     expect(encodePlan(plan)['kexp.plan']).toMatch(/^[A-Za-z0-9+/=]+$/);
   });
 
+  it('names each function and tracepoint once (the agent takes them as they are)', () => {
+    const text = planText({ ...plan, functions: ['f', 'g', 'f'], events: ['kvm/a', 'kvm/b', 'kvm/a'] });
+    expect(text.split('\n').filter((l) => /^(funcs|events) /.test(l))).toEqual(['funcs f g', 'events kvm/a kvm/b']);
+  });
+
   it('refuses what the agent could not carry', () => {
     expect(() => planText({ ...plan, runs: [{ workload: 'x', args: ['a b'], sizes: [1] }] })).toThrow(/cannot carry/);
     expect(() => planText({ ...plan, functions: ['rm -rf'] })).toThrow(/not a kernel symbol/);

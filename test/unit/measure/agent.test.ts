@@ -84,7 +84,7 @@ function runAgent(root: string): string {
 }
 
 const PLAN = [
-  'funcs __get_user_pages handle_userfault __get_user_pages',
+  'funcs __get_user_pages handle_userfault',
   'collect ftrace kprobe perf',
   'events kvm/kvm_async_pf_ready',
   'xprobe 0 __get_user_pages gup_flags=%dx:x32',
@@ -107,7 +107,7 @@ describe('the guest agent under busybox sh, against a fake tracefs', () => {
     expect(protocolError).toBeUndefined();
     const hello = messages.find((m): m is Hello => m.type === 'hello')!;
     expect(hello).toMatchObject({ kernel: '6.12.0-fake', cpus: 2, protocol: 2, explain: { '0': 'entry' } });
-    // duplicates dropped; perf unavailable (no perf in the fake root): no perf key, a note says why
+    // perf unavailable (no perf in the fake root): no perf key, a note says why
     expect(hello.traceable).toEqual({
       ftrace: { __get_user_pages: true, handle_userfault: true },
       kprobe: { __get_user_pages: true, handle_userfault: true },
@@ -159,6 +159,23 @@ describe('the guest agent under busybox sh, against a fake tracefs', () => {
     expect(hello.notes.some((n) => n.startsWith('kprobe: ') && n.endsWith('kprobe_events missing (CONFIG_KPROBE_EVENTS?)'))).toBe(true);
     const sample = messages.find((m): m is AgentSample => m.type === 'sample')!;
     expect(sample.counts).toEqual({ ftrace: { f: 0, g: 0 } });
+  });
+
+  it('a hist trigger that stops taking commands is a count error of its sample, which then has no hist for it', () => {
+    const root = fakeRoot('funcs f\ncollect ftrace\nevents kvm/kvm_async_pf_ready\nsample breaker 8 0\nsample uffd-populate 8 0\n');
+    // the "kernel" refuses every later trigger command: the file becomes a folder mid-window
+    const trigger = `${root}/sys/kernel/tracing/events/kvm/kvm_async_pf_ready/trigger`;
+    put(root, 'bin/breaker', `#!/bin/sh\nrm -f ${trigger}; mkdir ${trigger}\necho '{}'\n`, 0o755);
+    const { messages } = parseChannel(runAgent(root));
+    const [broken, next] = messages.filter((m): m is AgentSample => m.type === 'sample');
+    expect(broken?.countErrors).toEqual(['tracepoint kvm/kvm_async_pf_ready: the hist trigger did not take :pause']);
+    expect(broken?.counts.tracepoint).toEqual({ 'kvm/kvm_async_pf_ready': 0 });
+    expect(next?.countErrors).toEqual([
+      'tracepoint kvm/kvm_async_pf_ready: the hist trigger did not take :clear',
+      'tracepoint kvm/kvm_async_pf_ready: the hist trigger did not take :cont',
+      'tracepoint kvm/kvm_async_pf_ready: the hist trigger did not take :pause',
+    ]);
+    expect(toSampleRecord(broken!).status).not.toBe('ok');
   });
 
   it('without a plan: the hello, the error, done', () => {
