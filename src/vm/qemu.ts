@@ -85,6 +85,9 @@ export function kernelCommandLine(options: CommandLineOptions): string {
     'softlockup_panic=1',
     'hung_task_panic=1',
     'nokaslr',
+    // Skip the IO-APIC timer check: under TCG on a loaded host the test interrupt can come late
+    // and the kernel panics ("IO-APIC + timer doesn't work!") before the guest runs at all.
+    'no_timer_check',
     'rdinit=/init',
     ...(options.tscKhz ? [`tsc_early_khz=${options.tscKhz}`] : []),
   ];

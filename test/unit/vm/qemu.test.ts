@@ -45,6 +45,10 @@ describe('QEMU command line', () => {
     for (const p of ['reboot=t', 'panic=-1', 'oops=panic']) expect(line.split(' ')).toContain(p);
     expect(line.endsWith('kexp.plan=abc')).toBe(true);
   });
+
+  it('skips the IO-APIC timer check, which panics a TCG guest on a loaded host', () => {
+    expect(kernelCommandLine({ params: {} }).split(' ')).toContain('no_timer_check');
+  });
 });
 
 describe('TSC rate for the guest', () => {
