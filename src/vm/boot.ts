@@ -114,9 +114,8 @@ class ResultTail {
   }
 }
 
-export async function boot(request: BootRequest): Promise<BootOutcome> {
-  const unresolved = unresolvedPrograms(request.plan);
-  if (unresolved.length > 0) throw new Error(`kexp bug: booting with programs not resolved to guest paths: ${unresolved.join(', ')}`);
+/** The boot folder, fresh: an empty console.log and result file, and qemu.json with QEMU's exact command. */
+function prepareBootFolder(request: BootRequest): { spec: VmSpec; args: string[]; consoleLog: string; command: string } {
   mkdirSync(request.outDir, { recursive: true });
   const spec = vmSpec(request);
   const args = qemuArgs(spec);
@@ -125,6 +124,38 @@ export async function boot(request: BootRequest): Promise<BootOutcome> {
   writeFileSync(spec.resultFile, '');
   const command = displayCommand('qemu-system-x86_64', args);
   writeFileSync(join(request.outDir, 'qemu.json'), `${JSON.stringify({ command, args, accel: request.accel }, null, 2)}\n`);
+  return { spec, args, consoleLog, command };
+}
+
+/** What a boot saw by the time QEMU was gone. */
+export interface BootEvidence {
+  /** The result channel spoke another guest protocol. */
+  protocolError?: string;
+  /** The first panic, BUG or Oops on the console. */
+  fatal?: { title: string; excerpt: string[] };
+  /** Why kexp stopped the VM itself (the watchdog, the time limit, a crash seen on the console). */
+  ending?: { status: BootStatus; reason: string; excerpt?: string[] };
+  /** QEMU exited with an error: the last lines it printed. */
+  qemuTail?: string[];
+  /** The agent said it finished its plan. */
+  done: boolean;
+  consoleTail: string[];
+}
+
+/** How a boot ended, in order of precedence: protocol, crash, kexp's own stop, QEMU's failure, an early end. Pure. */
+export function classifyBoot(e: BootEvidence): { status: BootStatus; reason?: string; excerpt?: string[] } {
+  if (e.protocolError) return { status: 'failed', reason: e.protocolError };
+  if (e.fatal) return { status: 'crashed', reason: e.fatal.title, excerpt: e.fatal.excerpt };
+  if (e.ending) return e.ending;
+  if (e.qemuTail) return { status: 'failed', reason: `qemu-system-x86_64 failed: ${e.qemuTail.slice(-5).join(' / ')}`, excerpt: e.qemuTail };
+  if (!e.done) return { status: 'crashed', reason: 'the VM stopped before the agent finished its plan', excerpt: e.consoleTail.slice(-20) };
+  return { status: 'ok' };
+}
+
+export async function boot(request: BootRequest): Promise<BootOutcome> {
+  const unresolved = unresolvedPrograms(request.plan);
+  if (unresolved.length > 0) throw new Error(`kexp bug: booting with programs not resolved to guest paths: ${unresolved.join(', ')}`);
+  const { spec, args, consoleLog, command } = prepareBootFolder(request);
 
   const watcher = new ConsoleWatcher();
   const tail = new ResultTail(spec.resultFile);
@@ -206,13 +237,14 @@ export async function boot(request: BootRequest): Promise<BootOutcome> {
     m.type === 'error' ? [m.message] : m.type === 'invalid' ? [`invalid line on the result channel (${m.problem}): ${m.line.slice(0, 120)}`] : [],
   );
   const fatal = watcher.fatal();
-  let outcome: { status: BootStatus; reason?: string; excerpt?: string[] };
-  if (channel.protocolError) outcome = { status: 'failed', reason: channel.protocolError };
-  else if (fatal) outcome = { status: 'crashed', reason: fatal.title, excerpt: fatal.excerpt };
-  else if (ending) outcome = ending;
-  else if (qemuError) outcome = { status: 'failed', reason: `qemu-system-x86_64 failed: ${qemuError.tail.slice(-5).join(' / ')}`, excerpt: qemuError.tail };
-  else if (!done) outcome = { status: 'crashed', reason: 'the VM stopped before the agent finished its plan', excerpt: consoleTail.slice(-20) };
-  else outcome = { status: 'ok' };
+  const outcome = classifyBoot({
+    ...(channel.protocolError ? { protocolError: channel.protocolError } : {}),
+    ...(fatal ? { fatal } : {}),
+    ...(ending ? { ending } : {}),
+    ...(qemuError ? { qemuTail: qemuError.tail } : {}),
+    done,
+    consoleTail,
+  });
 
   const samples = collectSamples(messages, expandSamples(request.plan), outcome, request.outDir);
   return {
