@@ -191,7 +191,7 @@ Examples:
   kexp boot --kernel 6.12 --patch fix.patch           6.12 with your patch
   kexp boot --bzimage ~/linux/arch/x86/boot/bzImage --config ~/linux/.config
 
-The kernel console goes to console.log and the agent's samples to results.jsonl in the boot
+The kernel console goes to console.log and the agent's result channel to channel.txt in the boot
 folder that is printed at the end. Exit code 1 when a sample failed or the VM crashed or hung.`,
     )
     .action(

@@ -192,7 +192,7 @@ Examples:
   kexp run --tree ~/linux --patch fix.patch   your tree with and without it
 
 Each run leaves results/<run>/: experiment.json, manifest.json (provenance), cells/<cell>/
-(console.log, results.jsonl, cell.json), samples.jsonl and report.{txt,md,csv,json,html}.
+(console.log, channel.txt, cell.json), samples.jsonl and report.{txt,md,csv,json,html}.
 Exit code 1 when a sample failed, crashed or hung.`,
     )
     .action(

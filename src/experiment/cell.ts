@@ -37,7 +37,7 @@ export interface CellSpec {
 }
 
 export interface CellEnv extends StageContext {
-  /** Where this cell's console.log, results.jsonl and qemu.json go. */
+  /** Where this cell's console.log, channel.txt and qemu.json go. */
   outDir: string;
   onBuildProgress?: (progress: BuildProgress) => void;
   onStage?: (stage: string) => void;

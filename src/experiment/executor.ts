@@ -21,7 +21,7 @@ export interface WorkUnit {
   cells: CellJob[];
 }
 
-/** A cell's files (console.log, results.jsonl, qemu.json) when they were written elsewhere. */
+/** A cell's files (console.log, channel.txt, qemu.json) when they were written elsewhere. */
 export type CellFiles = Record<string, Buffer>;
 
 export interface ExecutorEvents {

@@ -65,7 +65,7 @@ export interface CellSetup {
   accel?: AccelChoice;
   /** The kernel to boot (else found in the store by kernel and variant). */
   kernel?: KernelArtifact;
-  /** Where console.log, results.jsonl and qemu.json go. */
+  /** Where console.log, channel.txt and qemu.json go. */
   outDir: string;
   /** Who runs it: "local" or a worker's name. */
   worker: string;

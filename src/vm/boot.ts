@@ -25,7 +25,7 @@ export interface BootRequest {
   accel: Accel;
   memoryMiB?: number;
   cpus?: number;
-  /** Folder for console.log, results.jsonl and qemu.json. */
+  /** Folder for console.log, channel.txt and qemu.json. */
   outDir: string;
   /** No new line on the result channel for this long: hung. */
   watchdogMs?: number;
@@ -69,7 +69,7 @@ export function vmSpec(request: BootRequest): VmSpec {
     memoryMiB: request.memoryMiB ?? 1024,
     cpus: request.cpus ?? 1,
     append,
-    resultFile: join(request.outDir, 'results.jsonl'),
+    resultFile: join(request.outDir, 'channel.txt'),
   };
 }
 

@@ -239,7 +239,7 @@ function expectEveryCellOnce(dir: string): void {
   for (const id of m.plannedCells) {
     expect(m.cells[id]?.state, id).toBe('done');
     expect(m.cells[id]?.status, `${id}: ${m.cells[id]?.reason}`).toBe('ok');
-    for (const f of ['console.log', 'results.jsonl', 'qemu.json', 'cell.json']) expect(existsSync(join(dir, 'cells', id, f)), `${id}/${f}`).toBe(true);
+    for (const f of ['console.log', 'channel.txt', 'qemu.json', 'cell.json']) expect(existsSync(join(dir, 'cells', id, f)), `${id}/${f}`).toBe(true);
   }
   const samples = readFileSync(join(dir, 'samples.jsonl'), 'utf8')
     .trim()

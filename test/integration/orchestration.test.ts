@@ -170,7 +170,7 @@ describe('kexp run against the fake kernel tree and the fake QEMU', () => {
     const c = newCase('duplicate');
     const r = await kexp(['run', c.experiment, '--jobs', '1'], c.env);
     expect(r.exitCode).toBe(0);
-    const channel = readFileSync(join(runDir(c), 'cells', 'fake_baseline_r0', 'results.jsonl'), 'utf8')
+    const channel = readFileSync(join(runDir(c), 'cells', 'fake_baseline_r0', 'channel.txt'), 'utf8')
       .split('\n')
       .filter(Boolean);
     // The fake really sent it twice: the first sample's block (its duplicateRange) once more than the capture.

@@ -35,7 +35,7 @@ describe('kexp run, default experiment narrowed to 6.12 baseline and continue wi
     expect(Object.keys(m.artifacts.kernels).sort()).toEqual(['6.12/baseline', '6.12/continue']);
     for (const a of Object.values(m.artifacts.kernels)) expect(a.key).toMatch(/^[0-9a-f]{64}$/);
     for (const id of m.plannedCells) {
-      for (const f of ['console.log', 'results.jsonl', 'cell.json', 'qemu.json']) expect(existsSync(join(out.dir, 'cells', id, f)), `${id}/${f}`).toBe(true);
+      for (const f of ['console.log', 'channel.txt', 'cell.json', 'qemu.json']) expect(existsSync(join(out.dir, 'cells', id, f)), `${id}/${f}`).toBe(true);
     }
     const samples = readFileSync(join(out.dir, 'samples.jsonl'), 'utf8').trim().split('\n');
     expect(samples).toHaveLength(6 * 4);

@@ -21,7 +21,7 @@ function setup(): { dir: string; args: string[]; resultFile: string; calls: stri
   const dir = scratch('boot');
   writeFileSync(join(dir, 'bzImage'), 'kernel');
   writeFileSync(join(dir, 'initramfs.cpio.gz'), 'initrd');
-  const resultFile = join(dir, 'results.jsonl');
+  const resultFile = join(dir, 'channel.txt');
   const args = qemuArgs({
     kernel: join(dir, 'bzImage'),
     initrd: join(dir, 'initramfs.cpio.gz'),

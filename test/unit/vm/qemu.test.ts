@@ -8,7 +8,7 @@ const spec: VmSpec = {
   memoryMiB: 1024,
   cpus: 2,
   append: 'console=ttyS0',
-  resultFile: '/out/results.jsonl',
+  resultFile: '/out/channel.txt',
 };
 
 describe('QEMU command line', () => {
@@ -34,7 +34,7 @@ describe('QEMU command line', () => {
   it('puts the console on stdio (ttyS0) and the result channel on a second serial port (ttyS1)', () => {
     const args = qemuArgs(spec);
     const serials = args.flatMap((a, i) => (a === '-serial' ? [args[i + 1]] : []));
-    expect(serials).toEqual(['stdio', 'file:/out/results.jsonl']);
+    expect(serials).toEqual(['stdio', 'file:/out/channel.txt']);
   });
 
   it('builds a kernel command line that shows warnings and turns every crash into an exit', () => {
