@@ -17,8 +17,9 @@
  *   @@kexp sample <i> begin         the i-th sample or exec line of the plan
  *     @@kexp <block> <i> begin [<key>] / raw text / @@kexp <block> <i> end, blocks:
  *       kprobe before|after         kprobe_profile just inside and just after the window
- *       ftrace after|reset          trace_stat/function* after the window, and again after the
- *                                   profiler was enabled and disabled once more
+ *       ftrace after|reset          trace_stat/function* after the window; `reset`: again after
+ *                                   the profiler was enabled and disabled once more, at the
+ *                                   first sample with hits only
  *       hist <group>/<event>        the event's hist file: a tracepoint of the events lines
  *                                   (keys=common_pid), or explain's probe kexpx/x<n>
  *       perf                        perf stat -x, output
@@ -198,7 +199,7 @@ export class ChannelParser {
         .map(([name]) => name);
 
     const after = text('ftrace', 'after');
-    if (after !== undefined) counts.ftrace = this.ftraceCounts(traced('ftrace'), after, text('ftrace', 'reset') ?? '');
+    if (after !== undefined) counts.ftrace = this.ftraceCounts(traced('ftrace'), after, text('ftrace', 'reset'));
     const kBefore = text('kprobe', 'before');
     const kAfter = text('kprobe', 'after');
     if (kBefore !== undefined && kAfter !== undefined) {
@@ -267,14 +268,16 @@ export class ChannelParser {
    * The profiler's hits per traced function in the window. Enabling the profiler resets its stats
    * on the kernels kexp builds; that is checked at the first sample with hits (the `reset` dump,
    * taken after one more enable and disable, must hold fewer), and if it does not, every later
-   * sample counts the difference from the previous sample's `reset` dump.
+   * sample counts the difference from the previous sample's stats: its `reset` dump when it has
+   * one (agents before 2026-12-07 sent one with every sample), else its `after` dump (a profiler
+   * that does not reset holds the same after one more enable and disable).
    */
-  private ftraceCounts(functions: string[], after: string, reset: string): Record<string, number> {
+  private ftraceCounts(functions: string[], after: string, reset: string | undefined): Record<string, number> {
     const now = profileHits(after, functions);
     const counts: Record<string, number> = {};
     for (const fn of functions) counts[fn] = (now[fn] ?? 0) - (this.resets === false ? (this.base[fn] ?? 0) : 0);
-    if (this.resets === false) this.base = profileHits(reset, functions);
-    else if (this.resets === null) {
+    if (this.resets === false) this.base = reset !== undefined ? profileHits(reset, functions) : now;
+    else if (this.resets === null && reset !== undefined) {
       const hits = functions.reduce((n, fn) => n + (now[fn] ?? 0), 0);
       if (hits > 0) {
         const left = profileHits(reset, functions);

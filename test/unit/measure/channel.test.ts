@@ -56,6 +56,48 @@ describe('the protocol 2 channel parser', () => {
     expect(messages.at(-1)).toEqual({ type: 'done', samples: 2, profilerResets: true });
   });
 
+  it('checks the profiler once: a sample with no hits sends no reset dump, the first with hits does, later ones need none', () => {
+    const resetting = [
+      ...hello(['traceable ftrace f 1']),
+      ...plan(['funcs f', 'collect ftrace', 'sample w 8 0', 'sample w 16 0', 'sample w 32 0']),
+      ...sample(0, [['ftrace', 'after', stat({})]], 'exit=1 ms=5'),
+      ...sample(1, [
+        ['ftrace', 'after', stat({ f: 19 })],
+        ['ftrace', 'reset', stat({})],
+      ]),
+      ...sample(2, [['ftrace', 'after', stat({ f: 35 })]]),
+      '@@kexp done 3',
+    ];
+    const { messages } = parseChannel(resetting.join('\n'));
+    expect(messages.filter((m): m is AgentSample => m.type === 'sample').map((s) => s.counts)).toEqual([
+      { ftrace: { f: 0 } },
+      { ftrace: { f: 19 } },
+      { ftrace: { f: 35 } },
+    ]);
+    expect(messages.at(-1)).toEqual({ type: 'done', samples: 3, profilerResets: true });
+  });
+
+  it("a profiler that does not reset: later samples count the difference from the previous sample's stats", () => {
+    const text = [
+      ...hello(['traceable ftrace f 1']),
+      ...plan(['funcs f', 'collect ftrace', 'sample w 8 0', 'sample w 16 0', 'sample w 32 0']),
+      ...sample(0, [
+        ['ftrace', 'after', stat({ f: 19 })],
+        ['ftrace', 'reset', stat({ f: 19 })],
+      ]),
+      ...sample(1, [['ftrace', 'after', stat({ f: 19 + 35 })]]),
+      ...sample(2, [['ftrace', 'after', stat({ f: 19 + 35 + 67 })]]),
+      '@@kexp done 3',
+    ];
+    const { messages } = parseChannel(text.join('\n'));
+    expect(messages.filter((m): m is AgentSample => m.type === 'sample').map((s) => s.counts)).toEqual([
+      { ftrace: { f: 19 } },
+      { ftrace: { f: 35 } },
+      { ftrace: { f: 67 } },
+    ]);
+    expect(messages.at(-1)).toEqual({ type: 'done', samples: 3, profilerResets: false });
+  });
+
   it('makes dropped hist events and the count errors the agent saw errors of the sample, and agent errors too', () => {
     const text = [
       ...hello(['traceable tracepoint kvm/a 1', 'traceable tracepoint kvm/b 1', 'traceable tracepoint kvm/c 0']),
