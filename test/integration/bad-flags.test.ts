@@ -4,11 +4,12 @@
  * boot (a fresh, empty cache folder gets no work/ folder). On current main before this check,
  * each of these started a cold kernel build (8-10 minutes) first, or ran with a value misread.
  */
+import { cellRecord, uffdSamples } from '../helpers/records.js';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RunStore, type CellRecord, type RunManifest } from '../../src/results/store.js';
+import { RunStore, type RunManifest } from '../../src/results/store.js';
 import { kexp } from '../helpers/kexp.js';
 
 const cases: [string[], RegExp][] = [
@@ -81,31 +82,10 @@ describe('bad flags are refused before anything slow starts', () => {
       plannedCells: ['6.12_baseline_r0'],
     };
     const store = RunStore.create(results, manifest.id, JSON.stringify(experiment), manifest);
-    const cell: CellRecord = {
-      schema: 'kexp/cell@1',
+    const cell = cellRecord({
       id: '6.12_baseline_r0',
-      kernel: '6.12',
-      variant: 'baseline',
-      rep: 0,
-      status: 'ok',
-      accel: 'tcg',
-      kernelKey: 'k',
-      imageKey: 'i',
-      seconds: 3,
-      worker: 'local',
-      traceable: null,
-      warnings: [],
-      agentErrors: [],
-      samples: [64, 128].map((pages) => ({
-        workload: 'uffd-populate',
-        args: [],
-        pages,
-        rep: 0,
-        status: 'ok' as const,
-        counts: { ftrace: { __get_user_pages: 2 * pages + 3, handle_userfault: pages } },
-        result: null,
-      })),
-    };
+      samples: uffdSamples((pages) => ({ ftrace: { __get_user_pages: 2 * pages + 3, handle_userfault: pages } })),
+    });
     store.recordCell(cell);
     const cache = mkdtempSync(join(tmpdir(), 'kexp-cache-'));
     const ok = await kexp(['report', manifest.id, '--results', results, '--function', 'handle_userfault'], { KEXP_CACHE: cache });

@@ -4,6 +4,7 @@
  * not touch dist/, which others may be rebuilding) and run as a child process with a time limit,
  * so that a hang fails the test instead of hanging it.
  */
+import { cellRecord, uffdSamples } from '../../helpers/records.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { build } from 'esbuild';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../../src/core/paths.js';
-import { RunStore, type CellRecord, type RunManifest } from '../../../src/results/store.js';
+import { RunStore, type RunManifest } from '../../../src/results/store.js';
 
 const repo = packageRoot();
 const outDir = join(repo, 'node_modules/.cache/kexp-unit-cli');
@@ -92,31 +93,14 @@ function writeRun(resultsDir: string, id: string): RunStore {
   const store = RunStore.create(resultsDir, id, experimentText, manifest);
   for (const id of cells) {
     // The counts of test/fixtures/console/ok-6.12.results.jsonl.
-    const record: CellRecord = {
-      schema: 'kexp/cell@1',
+    const record = cellRecord({
       id,
-      kernel: '6.12',
       variant: manifest.cells[id]!.variant,
-      rep: 0,
-      status: 'ok',
-      accel: 'tcg',
       kernelKey: null,
       imageKey: null,
       seconds: 1,
-      worker: 'local',
-      traceable: null,
-      warnings: [],
-      agentErrors: [],
-      samples: [64, 128].map((pages) => ({
-        workload: 'uffd-populate',
-        args: [],
-        pages,
-        rep: 0,
-        status: 'ok' as const,
-        counts: { ftrace: { __get_user_pages: 2 * pages + 3 } },
-        result: { ok: true },
-      })),
-    };
+      samples: uffdSamples((pages) => ({ ftrace: { __get_user_pages: 2 * pages + 3 } }), [64, 128], { ok: true }),
+    });
     store.recordCell(record);
   }
   return store;

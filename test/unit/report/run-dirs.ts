@@ -4,7 +4,8 @@
  * chosen per-page figures. The counts are made up to give those figures exactly (calls = fixed +
  * per_page x pages at 64 and 128 pages); they are not captured runs.
  */
-import { RunStore, type CellRecord, type RunManifest } from '../../../src/results/store.js';
+import { cellRecord, uffdSamples } from '../../helpers/records.js';
+import { RunStore, type RunManifest } from '../../../src/results/store.js';
 
 export const GUP = '__get_user_pages';
 export const HUF = 'handle_userfault';
@@ -44,32 +45,8 @@ export function writeRun(results: string, spec: RunSpec): string {
   const store = RunStore.create(results, spec.id, JSON.stringify(definition), manifest);
   for (const variant of variants) {
     const figures = spec.perPage[variant] ?? {};
-    const cell: CellRecord = {
-      schema: 'kexp/cell@1',
-      id: cellId(variant),
-      kernel: '6.12',
-      variant,
-      rep: 0,
-      status: 'ok',
-      accel: 'tcg',
-      kernelKey: 'k',
-      imageKey: 'i',
-      seconds: 3,
-      worker: 'local',
-      traceable: null,
-      warnings: [],
-      agentErrors: [],
-      samples: [64, 128].map((pages) => ({
-        workload: 'uffd-populate',
-        args: [],
-        pages,
-        rep: 0,
-        status: 'ok' as const,
-        counts: { ftrace: Object.fromEntries(Object.entries(figures).map(([fn, perPage]) => [fn, 3 + perPage * pages])) },
-        result: null,
-      })),
-    };
-    store.recordCell(cell);
+    const samples = uffdSamples((pages) => ({ ftrace: Object.fromEntries(Object.entries(figures).map(([fn, perPage]) => [fn, 3 + perPage * pages])) }));
+    store.recordCell(cellRecord({ id: cellId(variant), variant, samples }));
   }
   return store.dir;
 }

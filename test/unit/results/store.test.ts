@@ -1,3 +1,4 @@
+import { cellRecord, uffdSamples } from '../../helpers/records.js';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,23 +24,7 @@ function manifest(id: string, cells: string[]): RunManifest {
 }
 
 function record(id: string): CellRecord {
-  return {
-    schema: 'kexp/cell@1',
-    id,
-    kernel: '6.12',
-    variant: 'baseline',
-    rep: 0,
-    status: 'ok',
-    accel: 'tcg',
-    kernelKey: 'k',
-    imageKey: 'i',
-    seconds: 3,
-    worker: 'local',
-    traceable: null,
-    warnings: [],
-    agentErrors: [],
-    samples: [{ workload: 'uffd-populate', args: [], pages: 64, rep: 0, status: 'ok', counts: { ftrace: { __get_user_pages: 131 } }, result: null }],
-  };
+  return cellRecord({ id, samples: uffdSamples(() => ({ ftrace: { __get_user_pages: 131 } }), [64]) });
 }
 
 describe('run store: resume bookkeeping', () => {
