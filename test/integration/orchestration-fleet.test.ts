@@ -128,7 +128,7 @@ function startRun(db: number, results: string): { child: Child; calls: string } 
 async function firstBoot(worker: { calls: string }): Promise<{ pid: number; cell: string }> {
   const [call] = await waitUntil(() => fakeQemuCalls(worker.calls).length > 0 && fakeQemuCalls(worker.calls), 60_000, 'a QEMU started by the worker');
   const outFile = call!.argv.find((arg) => arg.startsWith('file:'))!.slice('file:'.length);
-  const cell = /-(fake_baseline_r\d+)-\d+-\d+\/results\.jsonl$/.exec(outFile)?.[1];
+  const cell = /-(fake_baseline_r\d+)-\d+-\d+\/channel\.txt$/.exec(outFile)?.[1];
   expect(cell, `the cell in the worker's QEMU (${outFile})`).toMatch(/^fake_baseline_r[01]$/);
   return { pid: call!.pid, cell: cell! };
 }
