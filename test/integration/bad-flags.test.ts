@@ -4,12 +4,12 @@
  * boot (a fresh, empty cache folder gets no work/ folder). On current main before this check,
  * each of these started a cold kernel build (8-10 minutes) first, or ran with a value misread.
  */
-import { cellRecord, uffdSamples } from '../helpers/records.js';
+import { cellRecord, runManifest, uffdSamples } from '../helpers/records.js';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RunStore, type RunManifest } from '../../src/results/store.js';
+import { RunStore } from '../../src/results/store.js';
 import { kexp } from '../helpers/kexp.js';
 
 const cases: [string[], RegExp][] = [
@@ -66,21 +66,7 @@ describe('bad flags are refused before anything slow starts', () => {
       workloads: [{ name: 'uffd-populate' }],
       functions: ['__get_user_pages', 'handle_userfault'],
     };
-    const manifest: RunManifest = {
-      schema: 'kexp/run@1',
-      id: 'x-20261126-000000',
-      experiment: 'x',
-      experimentFile: 'x.json',
-      state: 'running',
-      startedAt: '2026-11-26T00:00:00.000Z',
-      updatedAt: '2026-11-26T00:00:00.000Z',
-      kexp: { version: '0.1.0', commit: null },
-      host: { hostname: 'h', kernel: 'k', cpus: 2, memoryMiB: 4096 },
-      qemu: null,
-      artifacts: { kernels: {} },
-      cells: { '6.12_baseline_r0': { kernel: '6.12', variant: 'baseline', rep: 0, state: 'pending' } },
-      plannedCells: ['6.12_baseline_r0'],
-    };
+    const manifest = runManifest('x-20261126-000000', { '6.12_baseline_r0': { variant: 'baseline', rep: 0 } }, { updatedAt: '2026-11-26T00:00:00.000Z' });
     const store = RunStore.create(results, manifest.id, JSON.stringify(experiment), manifest);
     const cell = cellRecord({
       id: '6.12_baseline_r0',

@@ -4,7 +4,7 @@
  * not touch dist/, which others may be rebuilding) and run as a child process with a time limit,
  * so that a hang fails the test instead of hanging it.
  */
-import { cellRecord, uffdSamples } from '../../helpers/records.js';
+import { cellRecord, runManifest, uffdSamples } from '../../helpers/records.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { build } from 'esbuild';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../../src/core/paths.js';
-import { RunStore, type RunManifest } from '../../../src/results/store.js';
+import { RunStore } from '../../../src/results/store.js';
 
 const repo = packageRoot();
 const outDir = join(repo, 'node_modules/.cache/kexp-unit-cli');
@@ -73,23 +73,12 @@ const experimentText = readFileSync(join(repo, 'experiments/default.json'), 'utf
 
 function writeRun(resultsDir: string, id: string): RunStore {
   const cells = ['6.12_baseline_r0', '6.12_early-break_r0'];
-  const manifest: RunManifest = {
-    schema: 'kexp/run@1',
-    id,
+  const manifest = runManifest(id, Object.fromEntries(cells.map((c) => [c, { variant: c.includes('early') ? 'early-break' : 'baseline', rep: 0 }])), {
     experiment: 'default',
     experimentFile: 'experiments/default.json',
-    state: 'running',
     startedAt: '2026-12-01T10:00:00.000Z',
-    updatedAt: '',
-    kexp: { version: '0.1.0', commit: null },
     host: { hostname: 'h', kernel: '6.1.0', cpus: 2, memoryMiB: 24000 },
-    qemu: null,
-    artifacts: { kernels: {} },
-    cells: Object.fromEntries(
-      cells.map((c) => [c, { kernel: '6.12', variant: c.includes('early') ? 'early-break' : 'baseline', rep: 0, state: 'pending' as const }]),
-    ),
-    plannedCells: cells,
-  };
+  });
   const store = RunStore.create(resultsDir, id, experimentText, manifest);
   for (const id of cells) {
     // The counts of test/fixtures/console/ok-6.12.results.jsonl.

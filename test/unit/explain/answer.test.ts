@@ -1,19 +1,10 @@
+import { callGroup as group } from '../../helpers/explain.js';
 import { describe, expect, it } from 'vitest';
 import { explainCell, explainChanges, explainJson, explainText, explainVariant, type ExplainedCell } from '../../../src/explain/answer.js';
 import type { CallGroup, SampleRecord } from '../../../src/records/index.js';
 import { explainQuestion } from '../../../src/explain/question.js';
 
 const FN = '__get_user_pages';
-const group = (over: Partial<CallGroup>): CallGroup => ({
-  stack: ['async_pf_execute', 'process_one_work', 'worker_thread'],
-  flags: 0x200001,
-  flagNames: ['FOLL_WRITE', 'FOLL_UNLOCKABLE'],
-  pagesNull: true,
-  nrPages: '1',
-  ret: 0,
-  calls: 0,
-  ...over,
-});
 
 function sample(workload: string, pages: number, groups: CallGroup[], total: number, over: Partial<SampleRecord> = {}): SampleRecord {
   return {

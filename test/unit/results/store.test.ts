@@ -1,4 +1,4 @@
-import { cellRecord, uffdSamples } from '../../helpers/records.js';
+import { cellRecord, runManifest, uffdSamples } from '../../helpers/records.js';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,21 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { RunStore, listRuns, newRunId, type CellRecord, type RunManifest } from '../../../src/results/store.js';
 
 function manifest(id: string, cells: string[]): RunManifest {
-  return {
-    schema: 'kexp/run@1',
-    id,
-    experiment: 'x',
-    experimentFile: 'x.json',
-    state: 'running',
-    startedAt: '2026-11-26T00:00:00.000Z',
-    updatedAt: '',
-    kexp: { version: '0', commit: null },
-    host: { hostname: 'h', kernel: 'k', cpus: 2, memoryMiB: 1 },
-    qemu: null,
-    artifacts: { kernels: {} },
-    cells: Object.fromEntries(cells.map((c) => [c, { kernel: '6.12', variant: 'baseline', rep: Number(c.slice(-1)), state: 'pending' as const }])),
-    plannedCells: cells,
-  };
+  return runManifest(id, Object.fromEntries(cells.map((c) => [c, { variant: 'baseline', rep: Number(c.slice(-1)) }])));
 }
 
 function record(id: string): CellRecord {

@@ -6,6 +6,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cellRecord, uffdSamples } from '../../../helpers/records.js';
 import { describe, expect, it } from 'vitest';
 import { historyExperiment, loadHistory } from '../../../../src/report/history/load.js';
 import { writeNightlyRecord } from '../../../../src/results/nightly.js';
@@ -42,30 +43,10 @@ function manifest(id: string, name: string, startedAt: string, commit: string | 
 
 /** async-pf at 64 and 128 pages, `perPage` calls of __get_user_pages per page plus one, both collectors agreeing. */
 function cell(perPage: number): CellRecord {
+  const counts = (pages: number) => ({ __get_user_pages: perPage * pages + 1 });
   return {
-    schema: 'kexp/cell@1',
-    id: 'linux-git_baseline_r0',
-    kernel: 'linux-git',
-    variant: 'baseline',
-    rep: 0,
-    status: 'ok',
-    accel: 'tcg',
-    kernelKey: 'k',
-    imageKey: 'i',
-    seconds: 3,
-    worker: 'local',
-    traceable: { function: { __get_user_pages: true } },
-    warnings: [],
-    agentErrors: [],
-    samples: [64, 128].map((pages) => ({
-      workload: 'async-pf',
-      args: [],
-      pages,
-      rep: 0,
-      status: 'ok' as const,
-      counts: { ftrace: { __get_user_pages: perPage * pages + 1 }, kprobe: { __get_user_pages: perPage * pages + 1 } },
-      result: { ok: true },
-    })),
+    ...cellRecord({ id: 'linux-git_baseline_r0', kernel: 'linux-git', traceable: { function: { __get_user_pages: true } } }),
+    samples: uffdSamples((pages) => ({ ftrace: counts(pages), kprobe: counts(pages) }), [64, 128], { ok: true }).map((s) => ({ ...s, workload: 'async-pf' })),
   };
 }
 
